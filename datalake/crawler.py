@@ -65,7 +65,7 @@ def _widen(a: str, b: str) -> str:
         return numeric[max(numeric.index(a), numeric.index(b))]
     if {a, b} <= {"date", "timestamp"}:
         return "timestamp"
-    if a.startswith("decimal") and b in numeric or b.startswith("decimal") and a in numeric:
+    if (a.startswith("decimal") and b in numeric) or (b.startswith("decimal") and a in numeric):
         return "double"
     return "string"
 

@@ -7,7 +7,7 @@ progress bars on stderr, tests and library callers get the silent default.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 
@@ -18,7 +18,7 @@ class Task(Protocol):
 
 
 class Progress(Protocol):
-    def task(self, description: str, total: float | None = None) -> Iterator[Task]: ...
+    def task(self, description: str, total: float | None = None) -> AbstractContextManager[Task]: ...
 
     def log(self, message: str) -> None: ...
 

@@ -447,8 +447,13 @@ def seed(layout: LakeLayout, opts: SeedOptions, progress: Progress = NULL_PROGRE
         dimensions=dim_sizes,
     )
     manifest.append(
-        {**{k: v for k, v in asdict(opts).items() if k != "end_date"}, "end_date": str(opts.end_date or ""),
-         "batch": batch, "rows": opts.rows, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        {
+            **{k: v for k, v in asdict(opts).items() if k != "end_date"},
+            "end_date": str(opts.end_date or ""),
+            "batch": batch,
+            "rows": opts.rows,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
     )
     atomic_write_json(layout.seeds_file, manifest)
     return result

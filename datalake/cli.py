@@ -1,0 +1,490 @@
+"""The `datalake` command line: parse options, call one core function, render the result.
+
+Every command takes --json (machine-readable result on stdout), --lake and --target; errors
+print one red line with a hint and exit non-zero (--debug, or DATALAKE_DEBUG=1, shows the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from datalake import __version__
+from datalake.errors import DatalakeError
+
+app = typer.Typer(
+    name="datalake",
+    help="Build, fill, run, measure and price a data lake: on AWS, or offline on embedded engines.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_state: dict[str, Any] = {"debug": bool(os.environ.get("DATALAKE_DEBUG"))}
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout (for scripts).")]
+LakeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lake", help="Lake root folder [env DATALAKE_HOME, datalake.toml; default ./lake].", show_default=False
+    ),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target", help="local (embedded, offline) or aws [env DATALAKE_TARGET; default local].", show_default=False
+    ),
+]
+
+
+def handle_errors(func: F) -> F:
+    """Turn DatalakeError into a one-line message and exit code; keep tracebacks for --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DatalakeError as exc:
+            if _state["debug"]:
+                raise
+            from datalake.ui import err
+
+            err.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
+            if exc.hint:
+                err.print(f"[dim]Hint: {exc.hint}[/]", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            from datalake.ui import err
+
+            err.print("[bold red]Interrupted.[/] The lake stays consistent; the next run finishes the work.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _target(lake: Path | None, target: str | None) -> Any:
+    from datalake.config import load_settings
+    from datalake.targets import create_target
+
+    return create_target(load_settings({"lake": lake, "target": target}))
+
+
+def _progress(as_json: bool) -> Any:
+    from datalake.ui import RichProgress
+
+    return RichProgress(enabled=not as_json)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"datalake {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Build, fill, run, measure and price a data lake: on AWS, or offline on embedded engines."""
+    _state["debug"] = _state["debug"] or debug
+
+
+# ----------------------------------------------------------------------------------- deploy
+
+
+@app.command()
+@handle_errors
+def deploy(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = False) -> None:
+    """Lay out the lake: zones (raw, processed, archive, quarantine), catalog and warehouse. Idempotent."""
+    from datalake import ui
+
+    outputs = _target(lake, target).deploy(_progress(as_json))
+    if as_json:
+        ui.print_json(outputs)
+        return
+    verb = "Created" if outputs.pop("created") else "Already deployed"
+    ui.out.print(ui.key_values(f"{verb}: lake outputs", outputs))
+
+
+# ----------------------------------------------------------------------------------- seed
+
+
+@app.command()
+@handle_errors
+def seed(
+    rows: Annotated[int, typer.Option("--rows", "-n", help="Number of sales to generate.")] = 1_000_000,
+    days: Annotated[int, typer.Option(help="Spread the sales over this many days, ending at --end-date.")] = 365,
+    end_date: Annotated[
+        str | None, typer.Option("--end-date", help="Last sale date, YYYY-MM-DD [default: today].", show_default=False)
+    ] = None,
+    seed_value: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives byte-identical files.")
+    ] = 42,
+    fmt: Annotated[
+        str, typer.Option("--format", help="json, csv, or mixed (online orders as JSON lines, store sales as CSV).")
+    ] = "mixed",
+    error_rate: Annotated[
+        float, typer.Option("--error-rate", help="Share of records with a realistic defect, for the quality rules.")
+    ] = 0.002,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate fake retail sales (star schema) into the raw zone as JSON lines and CSV, by day."""
+    from datalake import ui
+    from datalake.errors import UsageError
+    from datalake.seed import SeedOptions
+
+    parsed_end: date | None = None
+    if end_date:
+        try:
+            parsed_end = date.fromisoformat(end_date)
+        except ValueError:
+            raise UsageError(f"--end-date must be YYYY-MM-DD, got {end_date!r}") from None
+    opts = SeedOptions(rows=rows, days=days, end_date=parsed_end, seed=seed_value, format=fmt, error_rate=error_rate)
+    opts.validate()
+    result = _target(lake, target).seed(opts, _progress(as_json))
+    data = result.to_dict()
+    if as_json:
+        ui.print_json(data)
+        return
+    ui.out.print(
+        f"Seeded [bold]{result.rows:,}[/] sales ({result.json_rows:,} JSON, {result.csv_rows:,} CSV) "
+        f"from {result.first_date} to {result.last_date}: {result.files:,} files, {ui.human_bytes(result.bytes)} "
+        f"in {result.seconds:.1f}s ({data['rows_per_second']:,} rows/s)."
+    )
+    if result.defects:
+        ui.out.print("Injected defects: " + ", ".join(f"{k} {v:,}" for k, v in result.defects.items()))
+
+
+# ----------------------------------------------------------------------------------- run-etl
+
+
+def render_run(summary: Any) -> None:
+    from datalake import ui
+
+    s = summary
+    if s.recovered:
+        for line in s.recovered:
+            ui.err.print(f"[yellow]Recovered[/] {line}")
+    if s.status == "nothing_to_do":
+        ui.out.print("Nothing to do: every raw file has already been processed (bookmark up to date).")
+        return
+    ui.out.print(
+        ui.key_values(
+            f"run-etl {s.run_id} ({s.engine})",
+            {
+                "raw files in": s.files_in,
+                "raw bytes in": ui.human_bytes(s.bytes_in),
+                "rows in": s.rows_in,
+                "rows processed": s.rows_processed,
+                "rows quarantined": s.rows_quarantined,
+                "balanced (in = processed + quarantined)": s.balanced,
+                "parquet bytes out": ui.human_bytes(s.bytes_out),
+                "size ratio raw / parquet": f"{s.bytes_in / s.bytes_out:.1f}x" if s.bytes_out else "-",
+                "warehouse rows loaded": s.warehouse_rows_loaded,
+                "stages (s)": ", ".join(f"{k} {v:.2f}" for k, v in s.stages.items()),
+                "total (s)": s.seconds,
+            },
+        )
+    )
+    if s.by_reason:
+        ui.out.print(ui.table("Quarantined by reason", ["reason", "rows"], sorted(s.by_reason.items())))
+    if s.bad_files:
+        rows = [[b["file"], ", ".join(f"{k} {v}" if v else k for k, v in b["problems"].items())] for b in s.bad_files]
+        ui.out.print(ui.table("Files with problems (their good rows were processed)", ["file", "problems"], rows))
+
+
+@app.command("run-etl")
+@handle_errors
+def run_etl(
+    engine: Annotated[str, typer.Option(help="Transform engine: duckdb or spark.")] = "duckdb",
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for another run holding the lake lock (default: fail at once).")
+    ] = 0.0,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Crawl raw files, check quality, quarantine bad rows, write partitioned Parquet, load the warehouse."""
+    from datalake import ui
+    from datalake.errors import UsageError
+    from datalake.etl import EtlOptions
+
+    if wait < 0:
+        raise UsageError(f"--wait must be zero or more seconds, got {wait}")
+    tgt = _target(lake, target)
+    if engine not in tgt.capabilities.etl_engines:
+        raise UsageError(
+            f"unknown --engine {engine!r}", hint=f"choose one of: {', '.join(tgt.capabilities.etl_engines)}"
+        )
+    summary = tgt.run_etl(EtlOptions(engine=engine, wait=wait), _progress(as_json))
+    if as_json:
+        ui.print_json(summary.to_dict())
+        return
+    render_run(summary)
+
+
+# ----------------------------------------------------------------------------------- query
+
+
+@app.command()
+@handle_errors
+def query(
+    sql: Annotated[
+        str, typer.Argument(help='SQL in the Athena (Trino) dialect, e.g. "SELECT count(*) FROM sales_fact".')
+    ],
+    engine: Annotated[
+        str | None, typer.Option(help="lake (Parquet, Athena's role), warehouse (Redshift's role) or raw.")
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the result as CSV on stdout.")] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows in the table view.")] = 50,
+    show_sql: Annotated[
+        bool, typer.Option("--show-sql", help="Also print the SQL as translated for the engine.")
+    ] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run ad-hoc SQL (Athena dialect, translated with sqlglot) on the lake, the warehouse or raw files."""
+    import csv
+    import sys
+
+    from datalake import ui
+
+    tgt = _target(lake, target)
+    with tgt.query_engine(engine) as eng:
+        result = eng.execute(sql)
+    if show_sql:
+        ui.err.print(f"[dim]{result.engine}: {result.sql}[/]", highlight=False)
+    if as_json:
+        ui.print_json(
+            {
+                "engine": result.engine,
+                "sql": result.sql,
+                "seconds": round(result.seconds, 4),
+                "rows": result.to_records(),
+            }
+        )
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+    else:
+        shown = result.rows[:limit]
+        ui.out.print(ui.table(None, result.columns, shown))
+        more = f" (showing {len(shown)})" if len(result.rows) > len(shown) else ""
+        ui.err.print(f"[dim]{len(result.rows):,} row(s){more} from {result.engine} in {result.seconds:.3f}s[/]")
+
+
+# ----------------------------------------------------------------------------------- validate
+
+
+@app.command()
+@handle_errors
+def validate(
+    max_age_days: Annotated[
+        int | None,
+        typer.Option(
+            "--max-age-days", help="Fail when the newest sale is older than this (default: warn only).", min=0
+        ),
+    ] = None,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Data-quality report: reconciliation, rule-by-rule counts, duplicates, schema, freshness."""
+    from datalake import ui
+    from datalake.errors import CheckFailedError
+
+    report = _target(lake, target).validate(max_age_days)
+    if as_json:
+        ui.print_json(report)
+    else:
+        colour = {"pass": "green", "warn": "yellow", "fail": "red"}
+        rows = [[f"[{colour[c['status']]}]{c['status'].upper()}[/]", c["name"], c["detail"]] for c in report["checks"]]
+        ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
+        ui.out.print(ui.table("Quality rules (rows quarantined)", ["rule", "rows"], list(report["rules"].items())))
+    if not report["ok"]:
+        failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
+        raise CheckFailedError(f"validation failed: {', '.join(failed)}", hint="see the checks above for details")
+
+
+# ----------------------------------------------------------------------------------- status
+
+
+@app.command()
+@handle_errors
+def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = False) -> None:
+    """Zones with sizes and file counts, catalog tables with rows and partitions, the last runs."""
+    from datalake import ui
+
+    info = _target(lake, target).status()
+    if as_json:
+        ui.print_json(info)
+        return
+    ui.out.print(f"Lake [bold]{info['lake']}[/] (target {info['target']})")
+    ui.out.print(
+        ui.table(
+            "Zones",
+            ["zone", "files", "size"],
+            [[z, v["files"], ui.human_bytes(v["bytes"])] for z, v in info["zones"].items()],
+        )
+    )
+    ui.out.print(
+        ui.table(
+            "Catalog",
+            ["table", "format", "rows", "partitions", "files", "size"],
+            [
+                [
+                    f"{t['database']}.{t['table']}",
+                    t["format"],
+                    t["rows"],
+                    t["partitions"],
+                    t["files"],
+                    ui.human_bytes(t["bytes"]),
+                ]
+                for t in info["tables"]
+            ],
+        )
+    )
+    if info["warehouse"]:
+        ui.out.print(ui.table("Warehouse", ["table", "rows"], list(info["warehouse"].items())))
+    if info["runs"]:
+        ui.out.print(
+            ui.table(
+                "Last runs",
+                ["run", "status", "engine", "files", "rows in", "processed", "quarantined", "seconds"],
+                [
+                    [
+                        r["run_id"],
+                        r["status"],
+                        r["engine"],
+                        r["files"],
+                        r["rows_in"],
+                        r["rows_processed"],
+                        r["rows_quarantined"],
+                        r["seconds"],
+                    ]
+                    for r in info["runs"]
+                ],
+            )
+        )
+    ui.out.print(f"Raw files waiting for run-etl: {info['pending_raw_files']:,}")
+
+
+# ----------------------------------------------------------------------------------- archive
+
+
+@app.command()
+@handle_errors
+def archive(
+    older_than: Annotated[
+        int, typer.Option("--older-than", help="Move raw partitions older than this many days.")
+    ] = 90,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would move.")] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move processed raw partitions past a retention window to the archive zone."""
+    from datalake import ui
+
+    result = _target(lake, target).archive(older_than, dry_run)
+    if as_json:
+        ui.print_json(result)
+        return
+    verb = "Would move" if dry_run else "Moved"
+    ui.out.print(
+        f"{verb} {result['partitions']:,} partition(s), {result['files']:,} file(s), "
+        f"{ui.human_bytes(result['bytes'])} older than {result['cutoff']} to the archive zone."
+    )
+    if result["skipped_unprocessed"]:
+        ui.err.print(f"[yellow]Kept {len(result['skipped_unprocessed'])} partition(s) with unprocessed files.[/]")
+
+
+# ----------------------------------------------------------------------------------- destroy
+
+
+@app.command()
+@handle_errors
+def destroy(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete the lake (all zones, catalog, warehouse) after a confirmation."""
+    from datalake import ui
+    from datalake.errors import UsageError
+
+    tgt = _target(lake, target)
+    if not yes:
+        if not os.isatty(0):
+            raise UsageError("destroy needs confirmation", hint="pass --yes to destroy without a prompt")
+        typer.confirm(f"Delete the lake at {tgt.settings.lake} and everything in it?", abort=True)
+    result = tgt.destroy()
+    if as_json:
+        ui.print_json(result)
+        return
+    ui.out.print(f"Destroyed {result['destroyed']} ({result['files']:,} files, {ui.human_bytes(result['bytes'])}).")
+
+
+# ----------------------------------------------------------------------------------- demo
+
+
+@app.command()
+@handle_errors
+def demo(
+    rows: Annotated[int, typer.Option("--rows", "-n", help="Number of sales to generate.")] = 1_000_000,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The whole pipeline in one go: deploy, seed, run-etl, validate and a sample query."""
+    from datalake import ui
+    from datalake.demo import run_demo
+
+    result = run_demo(_target(lake, target), rows=rows, seed=seed_value, progress=_progress(as_json))
+    if as_json:
+        ui.print_json(result)
+    else:
+        ui.out.print(
+            ui.key_values("Lake", {k: v for k, v in result["deploy"].items() if k.endswith(("root", "database"))})
+        )
+        s = result["seed"]
+        ui.out.print(f"Seeded {s['rows']:,} sales in {s['seconds']:.1f}s ({s['rows_per_second']:,} rows/s).")
+        from datalake.etl import RunSummary
+
+        render_run(RunSummary(**result["run_etl"]))
+        rows_ = [[c["status"].upper(), c["name"], c["detail"]] for c in result["validate"]["checks"]]
+        ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows_, numeric=False))
+        for q in result["queries"]:
+            ui.out.print(ui.table(f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)", q["columns"], q["rows"]))
+        ui.out.print(
+            f'Done in {result["seconds"]:.1f}s. Try: [bold]datalake query "SELECT * FROM sales_fact LIMIT 5"[/]'
+        )
+    if not result["validate"]["ok"]:
+        from datalake.errors import CheckFailedError
+
+        raise CheckFailedError("the demo's validation failed", hint="run `datalake validate` for details")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""DuckDB readers for raw files, shared by the ETL engine and the `raw` query engine.
+
+Raw files are read as text and every line is accounted for: JSON lines are read one line per
+row (so a truncated or invalid line becomes a record with a parse error instead of vanishing),
+CSV rows as text fields, and lines the reader itself must reject (wrong column count, invalid
+UTF-8) are kept by DuckDB's `store_rejects` tables so they can be quarantined with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from datalake.schema import DIMENSIONS, RAW_SALES_FIELDS
+
+# A byte that never appears unescaped in valid JSON: each JSON line arrives as one text column.
+LINE_DELIMITER = "\x1e"
+
+
+def sql_string(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_list(paths: Sequence[str | Path]) -> str:
+    return "[" + ", ".join(sql_string(p) for p in paths) + "]"
+
+
+def relative_file_expr(column: str, zone_roots: Sequence[Path]) -> str:
+    """SQL that turns an absolute file name into its path below its zone (zone-independent id)."""
+    expr = column
+    for root in zone_roots:
+        expr = f"replace({expr}, {sql_string(str(root) + '/')}, '')"
+    return expr
+
+
+def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
+    paths = ", ".join(f"'$.{f}'" for f in RAW_SALES_FIELDS)
+    fields = ",\n      ".join(
+        f"CASE WHEN _ok THEN _values[{i + 1}] END AS r_{f}" for i, f in enumerate(RAW_SALES_FIELDS)
+    )
+    rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
+    return f"""
+    SELECT _source_file, _raw_record,
+      CASE WHEN NOT _valid THEN 'invalid JSON' WHEN NOT _ok THEN 'not a JSON object' END AS _parse_error,
+      {fields}
+    FROM (
+      SELECT *, CASE WHEN _ok THEN json_extract_string(_raw_record, [{paths}]) END AS _values
+      FROM (
+        SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
+          json_valid(line) AS _valid,
+          coalesce(json_valid(line) AND json_type(line) = 'OBJECT', false) AS _ok
+        FROM read_csv({sql_list(files)}, columns = {{'line': 'VARCHAR'}}, delim = {sql_string(LINE_DELIMITER)},
+          quote = '', escape = '', header = false, auto_detect = false, filename = true{rejects})
+      )
+    )"""
+
+
+def csv_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
+    columns = "{" + ", ".join(f"'{f}': 'VARCHAR'" for f in RAW_SALES_FIELDS) + "}"
+    record = "to_json({" + ", ".join(f"'{f}': {f}" for f in RAW_SALES_FIELDS) + "})"
+    fields = ", ".join(f"{f} AS r_{f}" for f in RAW_SALES_FIELDS)
+    rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
+    return f"""
+    SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, CAST({record} AS VARCHAR) AS _raw_record,
+      CAST(NULL AS VARCHAR) AS _parse_error, {fields}
+    FROM read_csv({sql_list(files)}, columns = {columns}, header = true, auto_detect = false,
+      quote = '"', escape = '"', filename = true{rejects})"""
+
+
+def records_sql(
+    json_files: Sequence[Path], csv_files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool
+) -> str:
+    """All raw sales records of the given files, as the text relation `transform.checked_sql` expects."""
+    parts = []
+    if json_files:
+        parts.append(json_records_sql(json_files, zone_roots, store_rejects))
+    if csv_files:
+        parts.append(csv_records_sql(csv_files, zone_roots, store_rejects))
+    if not parts:
+        cols = ", ".join(f"CAST(NULL AS VARCHAR) AS r_{f}" for f in RAW_SALES_FIELDS)
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS _source_file, CAST(NULL AS VARCHAR) AS _raw_record, "
+            f"CAST(NULL AS VARCHAR) AS _parse_error, {cols} WHERE false"
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+def fetch_rejects(con: Any) -> list[tuple[Any, ...]]:
+    """Lines the CSV reader rejected in this connection (file, line, error_type, text, message)."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'").fetchone()[0]
+    return con.execute(REJECTS_SQL).fetchall() if exists else []
+
+
+REJECTS_SQL = """
+    SELECT DISTINCT s.file_path AS file, e.line, e.error_type, e.csv_line, e.error_message
+    FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+"""
+
+
+def dimension_reader_sql(name: str, files: Sequence[Path]) -> str:
+    columns = "{" + ", ".join(f"'{c.name}': '{c.type}'" for c in DIMENSIONS[name]) + "}"
+    return f"read_csv({sql_list(files)}, columns = {columns}, header = true, auto_detect = false)"

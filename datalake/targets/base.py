@@ -1,0 +1,61 @@
+"""The target interface: every command goes through it, whatever runs underneath.
+
+Core code never compares target names; it asks the target, or its `capabilities`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from datalake.config import Settings
+from datalake.engines import QueryEngine
+from datalake.etl import EtlOptions, RunSummary
+from datalake.progress import NULL_PROGRESS, Progress
+from datalake.seed import SeedOptions, SeedResult
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a target can do, so callers ask instead of branching on its name."""
+
+    query_engines: tuple[str, ...]
+    etl_engines: tuple[str, ...]
+    default_query_engine: str
+    default_etl_engine: str
+    archive: bool = True
+    embedded: bool = True  # runs in this process, offline
+
+
+class Target(ABC):
+    name: str
+    capabilities: Capabilities
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def deploy(self, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+        """Create (idempotently) everything the lake needs; return its outputs (names, paths)."""
+
+    @abstractmethod
+    def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult: ...
+
+    @abstractmethod
+    def run_etl(self, opts: EtlOptions, progress: Progress = NULL_PROGRESS) -> RunSummary: ...
+
+    @abstractmethod
+    def query_engine(self, name: str | None = None) -> QueryEngine: ...
+
+    @abstractmethod
+    def status(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def validate(self, freshness_days: int | None = None) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def destroy(self) -> dict[str, Any]: ...

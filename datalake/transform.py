@@ -1,0 +1,255 @@
+"""The sales ETL transform, defined once: casts, quality rules, derived columns.
+
+Everything here is data and SQL text (DuckDB dialect), assembled into one SELECT over a relation
+of raw records whose fields are still text. The DuckDB engine runs it as is, the raw query engine
+wraps it in views, and the Spark job receives the same definitions (exported by `spec()` and
+translated with sqlglot), so no engine keeps a hand-written copy that could drift.
+
+The input relation has one row per raw record:
+  _source_file  the file, relative to its zone        _raw_record  the original text
+  _parse_error  why the record could not be split into fields, or NULL
+  r_<field>     each raw field as text (NULL when absent)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from datalake.schema import RAW_SALES_FIELDS, SALES_FACT_COLUMNS
+
+# Raw field -> the type it must cast to. A value that is present but does not cast is "unparseable".
+CASTS: dict[str, str] = {
+    "sale_id": "BIGINT",
+    "channel": "VARCHAR",
+    "customer_id": "BIGINT",
+    "product_id": "BIGINT",
+    "store_id": "BIGINT",
+    "quantity": "INTEGER",
+    "unit_price": "DECIMAL(12,2)",
+    "discount": "DECIMAL(4,3)",
+    "total_amount": "DECIMAL(12,2)",
+    "payment_method": "VARCHAR",
+    "sale_timestamp": "TIMESTAMP",
+}
+assert tuple(CASTS) == RAW_SALES_FIELDS
+
+REQUIRED: tuple[str, ...] = (
+    "sale_id",
+    "channel",
+    "customer_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "total_amount",
+    "payment_method",
+    "sale_timestamp",
+)
+CHANNELS = ("online", "store")
+TOTAL_TOLERANCE = "0.01"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A quality rule: `fails` is a SQL condition over the typed record that is TRUE when it fails."""
+
+    reason: str
+    fails: str
+    detail: str
+    description: str
+
+
+def _missing_detail() -> str:
+    parts = ", ".join(f"CASE WHEN r_{f} IS NULL OR trim(r_{f}) = '' THEN '{f}' END" for f in REQUIRED)
+    return f"'missing: ' || concat_ws(', ', {parts})"
+
+
+def _unparseable_detail() -> str:
+    parts = ", ".join(
+        f"CASE WHEN r_{f} IS NOT NULL AND trim(r_{f}) <> '' AND {f} IS NULL THEN '{f}=' || r_{f} END"
+        for f, t in CASTS.items()
+        if t != "VARCHAR"
+    )
+    return f"'cannot cast: ' || concat_ws(', ', {parts})"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("malformed_record", "_parse_error IS NOT NULL", "_parse_error", "the record could not be parsed"),
+    Rule(
+        "missing_required_field",
+        " OR ".join(f"r_{f} IS NULL OR trim(r_{f}) = ''" for f in REQUIRED),
+        _missing_detail(),
+        "every required field is present",
+    ),
+    Rule(
+        "unparseable_value",
+        " OR ".join(
+            f"(r_{f} IS NOT NULL AND trim(r_{f}) <> '' AND {f} IS NULL)" for f, t in CASTS.items() if t != "VARCHAR"
+        ),
+        _unparseable_detail(),
+        "numbers, amounts and timestamps parse as their types",
+    ),
+    Rule(
+        "invalid_channel",
+        "channel NOT IN ('online', 'store')",
+        "'channel=' || channel",
+        "channel is online or store",
+    ),
+    Rule("non_positive_quantity", "quantity <= 0", "'quantity=' || r_quantity", "quantity > 0"),
+    Rule("non_positive_unit_price", "unit_price <= 0", "'unit_price=' || r_unit_price", "unit_price > 0"),
+    Rule(
+        "invalid_discount",
+        "discount IS NOT NULL AND (discount < 0 OR discount >= 1)",
+        "'discount=' || r_discount",
+        "0 <= discount < 1",
+    ),
+    Rule(
+        "inconsistent_total_amount",
+        f"abs(total_amount - round(quantity * unit_price * (1 - coalesce(discount, 0)), 2)) > {TOTAL_TOLERANCE}",
+        "'total_amount=' || r_total_amount || ' expected ' || "
+        "CAST(round(quantity * unit_price * (1 - coalesce(discount, 0)), 2) AS VARCHAR)",
+        "total_amount = round(quantity * unit_price * (1 - discount), 2) within a cent",
+    ),
+    Rule(
+        "future_date",
+        "CAST(sale_timestamp AS DATE) > CAST(_run_date AS DATE)",
+        "'sale_timestamp=' || r_sale_timestamp",
+        "the sale is not dated after the run",
+    ),
+    Rule("unknown_customer_id", "_customer_key IS NULL", "'customer_id=' || r_customer_id", "customer exists"),
+    Rule("unknown_product_id", "_product_key IS NULL", "'product_id=' || r_product_id", "product exists"),
+    Rule(
+        "unknown_store_id",
+        "channel = 'store' AND _store_key IS NULL",
+        "'store_id=' || coalesce(r_store_id, 'NULL')",
+        "store sales name a known store",
+    ),
+)
+DUPLICATE_REASON = "duplicate_sale_id"
+REASONS: tuple[str, ...] = (*(r.reason for r in RULES), DUPLICATE_REASON)
+
+# Derived columns of sales_fact, in schema order; each is SQL over the typed, joined record.
+DERIVED: dict[str, str] = {
+    "sale_date": "CAST(sale_timestamp AS DATE)",
+    "processing_timestamp": "CAST(_run_ts AS TIMESTAMP)",
+    "region": "coalesce(_store_region, _customer_region)",
+    "profit_margin": "CAST(round((total_amount - quantity * _unit_cost) / total_amount, 4) AS DECIMAL(6,4))",
+    "month_name": "strftime(sale_timestamp, '%B')",
+    "quarter": "CAST(extract(quarter FROM sale_timestamp) AS INTEGER)",
+    "day_of_week": "strftime(sale_timestamp, '%A')",
+    "year": "CAST(extract(year FROM sale_timestamp) AS INTEGER)",
+    "month": "CAST(extract(month FROM sale_timestamp) AS INTEGER)",
+    "day": "CAST(extract(day FROM sale_timestamp) AS INTEGER)",
+    "discount": "coalesce(discount, CAST(0 AS DECIMAL(4,3)))",
+}
+FROM_DIMENSIONS = {"product_name": "_product_name", "category": "_category", "customer_segment": "_customer_segment"}
+
+
+def _typed_columns() -> str:
+    cols = []
+    for field, sql_type in CASTS.items():
+        text = f"nullif(trim(r_{field}), '')"
+        cols.append(f"{text} AS {field}" if sql_type == "VARCHAR" else f"TRY_CAST({text} AS {sql_type}) AS {field}")
+    return ",\n    ".join(cols)
+
+
+def _fact_columns() -> str:
+    out = []
+    for col in SALES_FACT_COLUMNS:
+        if col.name in DERIVED:
+            expr = DERIVED[col.name]
+        elif col.name in FROM_DIMENSIONS:
+            expr = FROM_DIMENSIONS[col.name]
+        else:
+            expr = col.name
+        # Derived values are only computed for clean rows: a rejected row may hold values that do not fit.
+        out.append(f"CASE WHEN _reason IS NULL THEN CAST({expr} AS {col.type}) END AS {col.name}")
+    return ",\n  ".join(out)
+
+
+# Which of several clean records sharing a sale_id is kept: the first in this order.
+DEDUP_ORDER = ("_source_file", "_raw_record")
+# Columns the rule stage keeps for later stages (the raw text fields are no longer needed).
+_RULED_KEEP = (
+    "_source_file, _raw_record, _run_ts, "
+    + ", ".join(CASTS)
+    + ", _customer_segment, _customer_region, _product_name, _category, _unit_cost, _store_region"
+)
+
+
+def ruled_sql(records: str, customers: str, products: str, stores: str) -> str:
+    """Stage 1: cast, join the dimensions, apply the row rules -> `_rule_reason`, `_rule_detail`.
+
+    `records` must carry `_run_ts` and `_run_date` columns (constants per run), so the SQL text
+    itself is the same from run to run.
+    """
+    reason = "CASE " + " ".join(f"WHEN {r.fails} THEN '{r.reason}'" for r in RULES) + " END"
+    detail = "CASE _rule_reason " + " ".join(f"WHEN '{r.reason}' THEN {r.detail}" for r in RULES) + " END"
+    return f"""
+WITH typed AS (
+  SELECT _source_file, _raw_record, _parse_error, _run_ts, _run_date, {", ".join(f"r_{f}" for f in CASTS)},
+    {_typed_columns()}
+  FROM {records}
+), joined AS (
+  SELECT t.*,
+    c.customer_id AS _customer_key, c.customer_segment AS _customer_segment, c.region AS _customer_region,
+    p.product_id AS _product_key, p.product_name AS _product_name, p.category AS _category,
+    p.unit_cost AS _unit_cost, s.store_id AS _store_key, s.region AS _store_region
+  FROM typed t
+  LEFT JOIN {customers} c ON c.customer_id = t.customer_id
+  LEFT JOIN {products} p ON p.product_id = t.product_id
+  LEFT JOIN {stores} s ON s.store_id = t.store_id
+), reasoned AS (
+  SELECT *, {reason} AS _rule_reason FROM joined
+)
+SELECT {_RULED_KEEP}, _rule_reason, {detail} AS _rule_detail FROM reasoned"""
+
+
+def duplicate_flag_sql(ruled: str, existing_ids: str | None) -> str:
+    """Stage 2 in one expression: TRUE for a clean record whose sale_id was already seen.
+
+    Seen means an earlier clean record (in DEDUP_ORDER) of this batch, or a row published by an
+    earlier run (`existing_ids`). Engines may compute the same thing more cleverly (the DuckDB
+    engine ranks only the few ids that repeat), but must agree with this definition.
+    """
+    order = ", ".join(DEDUP_ORDER)
+    seen = f" OR sale_id IN (SELECT sale_id FROM {existing_ids})" if existing_ids else ""
+    return (
+        f"(_rule_reason IS NULL AND (row_number() OVER (PARTITION BY sale_id, _rule_reason IS NULL "
+        f"ORDER BY {order}) > 1{seen}))"
+    )
+
+
+def output_sql(flagged: str) -> str:
+    """Stage 3: every record with `_reason` (NULL when clean), `_detail` and the fact columns.
+
+    `flagged` is the ruled relation plus a boolean `_duplicate` column.
+    """
+    return f"""
+SELECT _source_file, _raw_record, _reason,
+  CASE WHEN _reason = '{DUPLICATE_REASON}' THEN 'sale_id=' || CAST(sale_id AS VARCHAR) ELSE _rule_detail END AS _detail,
+  {_fact_columns()}
+FROM (SELECT *, CASE WHEN _duplicate THEN '{DUPLICATE_REASON}' ELSE _rule_reason END AS _reason FROM {flagged})"""
+
+
+def checked_sql(records: str, customers: str, products: str, stores: str, existing_ids: str | None) -> str:
+    """All three stages as one SELECT (used for views, where nothing can be materialised)."""
+    ruled = ruled_sql(records, customers, products, stores)
+    flagged = f"(SELECT *, {duplicate_flag_sql('ruled', existing_ids)} AS _duplicate FROM ruled)"
+    return f"WITH ruled AS ({ruled}\n)\n{output_sql(flagged)}"
+
+
+def spec() -> dict[str, Any]:
+    """The transform as plain data, for engines that cannot import this package (the Spark job on Glue)."""
+    return {
+        "raw_fields": list(RAW_SALES_FIELDS),
+        "casts": CASTS,
+        "required": list(REQUIRED),
+        "rules": [asdict(r) for r in RULES],
+        "duplicate_reason": DUPLICATE_REASON,
+        "derived": DERIVED,
+        "dedup_order": list(DEDUP_ORDER),
+        "from_dimensions": FROM_DIMENSIONS,
+        "fact_columns": [asdict(c) for c in SALES_FACT_COLUMNS],
+        "dialect": "duckdb",
+    }

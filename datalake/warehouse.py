@@ -1,0 +1,106 @@
+"""The local warehouse (Redshift's role): a DuckDB database file with the loaded, sorted tables.
+
+`sales_fact_redshift` is appended to once per ETL run, each load sorted by the sort key
+(sale_date, region), inside one transaction that also records the run in `_loads`: a load is
+all-or-nothing and never applied twice, so a crash between publishing and loading is repaired
+by simply loading again. Dimensions are replaced whole on every load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from datalake.duckdb_sql import sql_list, sql_string
+from datalake.layout import LakeLayout
+from datalake.schema import (
+    DIMENSIONS,
+    SALES_FACT_COLUMNS,
+    SALES_PARTITION_KEYS,
+    WAREHOUSE_FACT_TABLE,
+    WAREHOUSE_SORT_KEY,
+)
+
+HIVE_TYPES = "{" + ", ".join(f"'{k}': INTEGER" for k in SALES_PARTITION_KEYS) + "}"
+
+
+def fact_reader_sql(files: list[Path]) -> str:
+    """Published fact files with their partition columns restored, in schema column order."""
+    cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
+    return (
+        f"SELECT {cols} FROM read_parquet({sql_list(files)}, hive_partitioning = true, "
+        f"hive_types = {HIVE_TYPES}, union_by_name = true)"
+    )
+
+
+def connect(layout: LakeLayout, read_only: bool = False) -> Any:
+    import duckdb
+
+    layout.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(layout.warehouse_db), read_only=read_only)
+
+
+def _ensure_schema(con: Any) -> None:
+    cols = ", ".join(f"{c.name} {c.type}" for c in SALES_FACT_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {WAREHOUSE_FACT_TABLE} ({cols})")
+    con.execute("CREATE TABLE IF NOT EXISTS _loads (run_id VARCHAR PRIMARY KEY, loaded_at TIMESTAMP, rows BIGINT)")
+    con.execute(f"CREATE OR REPLACE VIEW sales_fact AS SELECT * FROM {WAREHOUSE_FACT_TABLE}")
+
+
+def loaded_runs(layout: LakeLayout) -> set[str]:
+    if not layout.warehouse_db.is_file():
+        return set()
+    con = connect(layout)
+    try:
+        _ensure_schema(con)
+        return {r[0] for r in con.execute("SELECT run_id FROM _loads").fetchall()}
+    finally:
+        con.close()
+
+
+def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
+    """Append one run's published fact files and refresh the dimensions; idempotent per run."""
+    con = connect(layout)
+    try:
+        _ensure_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        if con.execute("SELECT count(*) FROM _loads WHERE run_id = ?", [run_id]).fetchone()[0]:
+            con.execute("ROLLBACK")
+            return 0
+        rows = 0
+        if fact_files:
+            before = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0]
+            con.execute(
+                f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(fact_files)} "
+                f"ORDER BY {', '.join(WAREHOUSE_SORT_KEY)}, sale_id"
+            )
+            rows = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0] - before
+        _refresh_dimensions(con, layout)
+        con.execute("INSERT INTO _loads VALUES (?, now(), ?)", [run_id, rows])
+        con.execute("COMMIT")
+        return int(rows)
+    except BaseException:
+        with contextlib.suppress(Exception):  # no transaction open
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def _refresh_dimensions(con: Any, layout: LakeLayout) -> None:
+    for dim in DIMENSIONS:
+        path = layout.processed / dim / f"{dim}.parquet"
+        if path.is_file():
+            con.execute(f"CREATE OR REPLACE TABLE {dim} AS SELECT * FROM read_parquet({sql_string(path)})")
+
+
+def table_counts(layout: LakeLayout) -> dict[str, int]:
+    if not layout.warehouse_db.is_file():
+        return {}
+    con = connect(layout, read_only=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()]
+        return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in sorted(names)}
+    finally:
+        con.close()
