@@ -1,0 +1,67 @@
+"""Shared fixtures: a deployed empty lake, and one small seeded + processed lake per session."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from datalake.config import Settings
+from datalake.etl import EtlOptions
+from datalake.layout import LakeLayout
+from datalake.seed import SeedOptions
+from datalake.targets.local import LocalTarget
+
+# A fixed clock for tests: seeds end on END_DATE and runs happen the day after.
+END_DATE = date(2026, 6, 30)
+RUN_TS = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
+SMALL_ROWS = 20_000
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATALAKE_HOME", "DATALAKE_TARGET", "DATALAKE_CONFIG", "DATALAKE_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def make_target(root: Path) -> LocalTarget:
+    return LocalTarget(Settings(lake=root))
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeLayout:
+    """A freshly deployed, empty local lake."""
+    target = make_target(tmp_path / "lake")
+    target.deploy()
+    return target.layout
+
+
+def build_lake(root: Path, rows: int = SMALL_ROWS, days: int = 60, seed: int = 7) -> LocalTarget:
+    target = make_target(root)
+    target.deploy()
+    target.seed(SeedOptions(rows=rows, days=days, end_date=END_DATE, seed=seed))
+    target.run_etl(EtlOptions(run_ts=RUN_TS))
+    return target
+
+
+@pytest.fixture(scope="session")
+def _processed_lake_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("template") / "lake"
+    build_lake(root)
+    return root
+
+
+@pytest.fixture
+def processed_lake(_processed_lake_template: Path, tmp_path: Path) -> LakeLayout:
+    """A private copy of a small seeded and processed lake (20k rows over 60 days, with defects)."""
+    root = tmp_path / "lake"
+    shutil.copytree(_processed_lake_template, root)
+    return LakeLayout(root)
+
+
+@pytest.fixture(scope="session")
+def shared_processed_lake(_processed_lake_template: Path) -> LakeLayout:
+    """The same lake, shared read-only across tests (do not modify it)."""
+    return LakeLayout(_processed_lake_template)
