@@ -1,7 +1,20 @@
 data "aws_partition" "current" {}
 
+# A closed list of zone names: the subnets never move because AWS opened a new zone.
 data "aws_availability_zones" "available" {
   state = "available"
+
+  filter {
+    name   = "zone-name"
+    values = coalesce(var.availability_zones, [for letter in ["a", "b", "c", "d", "e", "f"] : "${var.aws_region}${letter}"])
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) >= var.az_count
+      error_message = "Fewer available zones than az_count: set availability_zones explicitly or lower az_count."
+    }
+  }
 }
 
 locals {

@@ -138,7 +138,6 @@ resource "aws_s3_bucket_notification" "lake" {
 # Logs bucket: S3 server access logs, CloudTrail, EMR logs
 # ---------------------------------------------------------------------------
 resource "aws_s3_bucket" "logs" {
-  #checkov:skip=CKV_AWS_18:This is the access-log target bucket; logging it into itself would loop, and CloudTrail already records reads of it.
   #checkov:skip=CKV_AWS_144:Single-region by design; audit logs are also validated by CloudTrail digest files.
   #checkov:skip=CKV_AWS_145:S3 server access logging can only deliver to SSE-S3 buckets; CloudTrail files in it are SSE-KMS encrypted by the trail.
   bucket        = local.logs_bucket_name

@@ -278,6 +278,12 @@ variable "az_count" {
   }
 }
 
+variable "availability_zones" {
+  description = "Zone names for the private subnets (e.g. [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]); null = zones a-f of the region that are available."
+  type        = list(string)
+  default     = null
+}
+
 variable "enable_nat_gateway" {
   description = "Add a public subnet and a NAT gateway (about $33/month + data). Off: AWS is reached through VPC endpoints."
   type        = bool
