@@ -163,13 +163,16 @@ def empty_bucket(bucket: str, s3_client: Any, progress: ProgressLog = SILENT) ->
 
     deleted = 0
     try:
-        paginator = s3_client.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=bucket):
+        # Always re-list from the start: paging with markers while deleting can skip versions.
+        while True:
+            page = s3_client.list_object_versions(Bucket=bucket, MaxKeys=1000)
             batch = [
                 {"Key": item["Key"], "VersionId": item["VersionId"]}
                 for kind in ("Versions", "DeleteMarkers")
                 for item in page.get(kind, [])
             ]
+            if not batch:
+                break
             for start in range(0, len(batch), 1000):
                 chunk = batch[start : start + 1000]
                 response = s3_client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
