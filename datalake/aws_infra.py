@@ -100,9 +100,7 @@ def load_outputs(path: Path) -> dict[str, str]:
         if not isinstance(outputs, dict):
             raise TypeError("outputs is not an object")
     except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(
-            f"AWS deployment outputs at {path} are unreadable ({exc})", hint=DEPLOY_HINT
-        ) from exc
+        raise ConfigError(f"AWS deployment outputs at {path} are unreadable ({exc})", hint=DEPLOY_HINT) from exc
     return {str(key): str(value) for key, value in outputs.items()}
 
 

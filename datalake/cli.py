@@ -103,13 +103,46 @@ def main_callback(
 # ----------------------------------------------------------------------------------- deploy
 
 
+def _confirmer(yes: bool) -> Any:
+    """Ask on the terminal (or refuse clearly when there is none); --yes answers for the user."""
+    from datalake.errors import UsageError
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        if not os.isatty(0):
+            raise UsageError(f"{question} needs confirmation", hint="pass --yes to go ahead without a prompt")
+        return typer.confirm(question, default=False)
+
+    return confirm
+
+
 @app.command()
 @handle_errors
-def deploy(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = False) -> None:
-    """Lay out the lake: zones (raw, processed, archive, quarantine), catalog and warehouse. Idempotent."""
-    from datalake import ui
+def deploy(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="aws: apply the plan without asking.")] = False,
+    plan_only: Annotated[
+        bool, typer.Option("--plan-only", help="aws: show the Terraform plan, change nothing.")
+    ] = False,
+    var_file: Annotated[
+        Path | None, typer.Option("--var-file", help="aws: Terraform tfvars file (region, account, names).")
+    ] = None,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lay out the lake: zones (raw, processed, archive, quarantine), catalog and warehouse. Idempotent.
 
-    outputs = _target(lake, target).deploy(_progress(as_json))
+    With --target aws: terraform init/plan/apply in infra/, then the outputs are saved for the other commands.
+    """
+    from datalake import ui
+    from datalake.errors import UsageError
+    from datalake.targets.base import DeployOptions
+
+    if var_file is not None and not var_file.is_file():
+        raise UsageError(f"--var-file {var_file} does not exist", hint="pass an existing .tfvars file")
+    options = DeployOptions(plan_only=plan_only, confirm=_confirmer(yes), var_file=var_file)
+    outputs = _target(lake, target).deploy(options, _progress(as_json))
     if as_json:
         ui.print_json(outputs)
         return
@@ -425,18 +458,15 @@ def destroy(
     target: TargetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Delete the lake (all zones, catalog, warehouse) after a confirmation."""
+    """Delete the lake (all zones, catalog, warehouse) after a confirmation; on aws, empty the buckets and destroy."""
     from datalake import ui
-    from datalake.errors import UsageError
 
-    tgt = _target(lake, target)
-    if not yes:
-        if not os.isatty(0):
-            raise UsageError("destroy needs confirmation", hint="pass --yes to destroy without a prompt")
-        typer.confirm(f"Delete the lake at {tgt.settings.lake} and everything in it?", abort=True)
-    result = tgt.destroy()
+    result = _target(lake, target).destroy(_confirmer(yes), _progress(as_json))
     if as_json:
         ui.print_json(result)
+        return
+    if not result["destroyed"]:
+        ui.out.print("Nothing destroyed.")
         return
     ui.out.print(f"Destroyed {result['destroyed']} ({result['files']:,} files, {ui.human_bytes(result['bytes'])}).")
 

@@ -28,7 +28,7 @@ DEMO_QUERIES = (
 
 def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
     began = time.perf_counter()
-    result: dict[str, Any] = {"deploy": target.deploy(progress)}
+    result: dict[str, Any] = {"deploy": target.deploy(progress=progress)}
     result["seed"] = target.seed(SeedOptions(rows=rows, seed=seed), progress).to_dict()
     result["run_etl"] = target.run_etl(EtlOptions(), progress).to_dict()
     result["validate"] = target.validate()

@@ -153,9 +153,7 @@ class Terraform:
         environ.update(self.env)
         return environ
 
-    def run(
-        self, args: Sequence[str], *, ok_codes: Iterable[int] = (0,), stream: bool = False
-    ) -> tuple[int, str]:
+    def run(self, args: Sequence[str], *, ok_codes: Iterable[int] = (0,), stream: bool = False) -> tuple[int, str]:
         """Run `terraform ARGS`; return (exit code, stdout). Raise `TerraformError` on other codes.
 
         With `stream`, stderr is merged into the output and passed line by line to `on_line`.
@@ -311,6 +309,4 @@ class Terraform:
 
 
 def _outputs_change(document: Mapping[str, Any]) -> bool:
-    return any(
-        change.get("actions") not in (["no-op"],) for change in document.get("output_changes", {}).values()
-    )
+    return any(change.get("actions") not in (["no-op"],) for change in document.get("output_changes", {}).values())

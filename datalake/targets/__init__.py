@@ -15,12 +15,7 @@ def create_target(settings: Settings) -> Target:
 
         return LocalTarget(settings)
     if settings.target == "aws":
-        try:
-            from datalake.targets.aws import AwsTarget  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise ConfigError(
-                "the aws target is not available yet in this version",
-                hint="use --target local (the default)",
-            ) from exc
-        return AwsTarget(settings)  # type: ignore[no-any-return,unused-ignore]
+        from datalake.targets.aws import AwsTarget
+
+        return AwsTarget(settings)
     raise ConfigError(f"unknown target {settings.target!r}", hint="choose local or aws")

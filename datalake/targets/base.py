@@ -6,7 +6,9 @@ Core code never compares target names; it asks the target, or its `capabilities`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from datalake.config import Settings
@@ -28,6 +30,21 @@ class Capabilities:
     embedded: bool = True  # runs in this process, offline
 
 
+# Shown what is about to happen (a plan summary, what will be deleted); returns whether to go ahead.
+Confirm = Callable[[str], bool]
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    plan_only: bool = False
+    confirm: Confirm = _always
+    var_file: Path | None = None  # Terraform tfvars for targets that provision infrastructure
+
+
 class Target(ABC):
     name: str
     capabilities: Capabilities
@@ -36,7 +53,7 @@ class Target(ABC):
         self.settings = settings
 
     @abstractmethod
-    def deploy(self, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+    def deploy(self, options: DeployOptions | None = None, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         """Create (idempotently) everything the lake needs; return its outputs (names, paths)."""
 
     @abstractmethod
@@ -58,4 +75,5 @@ class Target(ABC):
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]: ...
 
     @abstractmethod
-    def destroy(self) -> dict[str, Any]: ...
+    def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+        """Delete the lake and everything in it, after `confirm` agreed to the description."""

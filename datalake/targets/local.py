@@ -16,7 +16,7 @@ from datalake.layout import ZONES, LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.seed import SeedOptions, SeedResult, seed
 from datalake.status import status
-from datalake.targets.base import Capabilities, Target
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, Target, _always
 from datalake.validate import validate
 
 
@@ -33,7 +33,7 @@ class LocalTarget(Target):
     def layout(self) -> LakeLayout:
         return LakeLayout(self.settings.lake)
 
-    def deploy(self, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+    def deploy(self, options: DeployOptions | None = None, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         layout = self.layout
         if layout.root.exists() and not layout.root.is_dir():
             raise UsageError(f"--lake {layout.root} exists and is not a folder", hint="choose another --lake path")
@@ -93,12 +93,14 @@ class LocalTarget(Target):
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
         return archive(self.layout, older_than_days, dry_run)
 
-    def destroy(self) -> dict[str, Any]:
+    def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         layout = self.layout
         if not layout.exists():
             raise LakeNotFoundError(f"no lake at {layout.root}", hint="nothing to destroy; check --lake")
         from datalake.fsutil import tree_stats
 
         files, size = tree_stats(layout.root)
+        if not confirm(f"Delete the lake at {layout.root} ({files:,} data files) and everything in it?"):
+            return {"destroyed": None, "files": 0, "bytes": 0}
         shutil.rmtree(layout.root)
         return {"destroyed": str(layout.root), "files": files, "bytes": size}

@@ -124,9 +124,7 @@ def test_deploy_plan_only_changes_nothing(infra_dir: Path, tmp_path: Path) -> No
 @needs_terraform
 def test_deploy_declined_applies_nothing(infra_dir: Path, tmp_path: Path) -> None:
     confirm = Recorder(False)
-    result = aws_infra.deploy(
-        infra_dir, confirm=confirm, outputs_file=tmp_path / "o.json", check_credentials=False
-    )
+    result = aws_infra.deploy(infra_dir, confirm=confirm, outputs_file=tmp_path / "o.json", check_credentials=False)
     assert len(confirm.seen) == 1 and confirm.seen[0].to_add == 1
     assert not result.applied
     assert not (tmp_path / "o.json").exists()
@@ -171,9 +169,7 @@ def test_deploy_applies_and_saves_outputs(infra_dir: Path, tmp_path: Path) -> No
 
 @needs_terraform
 def test_deploy_var_overrides(infra_dir: Path) -> None:
-    result = aws_infra.deploy(
-        infra_dir, var_overrides={"prefix": "x"}, confirm=Recorder(True), check_credentials=False
-    )
+    result = aws_infra.deploy(infra_dir, var_overrides={"prefix": "x"}, confirm=Recorder(True), check_credentials=False)
     assert result.outputs["raw_bucket"] == "x-raw"
 
 
@@ -309,9 +305,7 @@ def test_destroy_empties_buckets_then_destroys(infra_dir: Path, tmp_path: Path) 
     from moto import mock_aws
 
     outputs_file = tmp_path / "o.json"
-    deployed = aws_infra.deploy(
-        infra_dir, confirm=Recorder(True), outputs_file=outputs_file, check_credentials=False
-    )
+    deployed = aws_infra.deploy(infra_dir, confirm=Recorder(True), outputs_file=outputs_file, check_credentials=False)
     assert deployed.applied
 
     with mock_aws():
@@ -320,9 +314,7 @@ def test_destroy_empties_buckets_then_destroys(infra_dir: Path, tmp_path: Path) 
         raw = _versioned_bucket(s3, "lake-raw")
         processed = _versioned_bucket(s3, "lake-processed", keys=2, versions=1)
 
-        declined = aws_infra.destroy(
-            infra_dir, confirm=Recorder(False), outputs_file=outputs_file, session=session
-        )
+        declined = aws_infra.destroy(infra_dir, confirm=Recorder(False), outputs_file=outputs_file, session=session)
         assert not declined.destroyed and declined.plan.to_destroy == 1
         assert _count_versions(s3, "lake-raw") == raw, "nothing is emptied without confirmation"
 

@@ -135,10 +135,7 @@ def test_every_bucket_lifecycle_aborts_multipart_and_expires_old_versions() -> N
     lake_rule = block(resource("aws_s3_bucket_lifecycle_configuration", "lake"), "rule")
     # transitions and expiration come from the per-bucket definition
     assert "transition" in str(lake_rule) and "expiration" in str(lake_rule)
-    assert (
-        locals_()["lake_buckets"]["athena_results"]["expiration_days"]
-        == "${var.athena_results_expiration_days}"
-    )
+    assert locals_()["lake_buckets"]["athena_results"]["expiration_days"] == "${var.athena_results_expiration_days}"
 
 
 @pytest.mark.parametrize("name", ["lake", "logs"])
@@ -271,9 +268,7 @@ def test_redshift_provisioned_option() -> None:
     assert cluster["manage_master_password"] is True
     assert cluster["node_type"] == "${var.redshift_node_type}"
     assert cluster["number_of_nodes"] == "${var.redshift_node_count}"
-    assert (
-        resource("aws_redshift_logging", "lake")["cluster_identifier"] == "${aws_redshift_cluster.lake[0].id}"
-    )
+    assert resource("aws_redshift_logging", "lake")["cluster_identifier"] == "${aws_redshift_cluster.lake[0].id}"
 
 
 def test_redshift_copy_role_reads_processed_only() -> None:

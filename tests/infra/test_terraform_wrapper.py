@@ -79,9 +79,7 @@ def test_full_lifecycle(config_dir: Path, tmp_path: Path) -> None:
     assert not again.has_changes
     assert again.describe().startswith("No changes")
 
-    destroy_plan = tf.plan(
-        out=tmp_path / "d.tfplan", variables={"name": "demo", "count_items": "2"}, destroy=True
-    )
+    destroy_plan = tf.plan(out=tmp_path / "d.tfplan", variables={"name": "demo", "count_items": "2"}, destroy=True)
     assert destroy_plan.to_destroy == 2 and destroy_plan.destroy
 
     tf.destroy(variables={"name": "demo", "count_items": "2"})
