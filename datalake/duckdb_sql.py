@@ -45,11 +45,12 @@ def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_re
       CASE WHEN NOT _valid THEN 'invalid JSON' WHEN NOT _ok THEN 'not a JSON object' END AS _parse_error,
       {fields}
     FROM (
-      SELECT *, CASE WHEN _ok THEN json_extract_string(_raw_record, [{paths}]) END AS _values
+      -- the input is replaced (not just guarded by CASE): DuckDB may evaluate both branches
+      SELECT *, json_extract_string(CASE WHEN _ok THEN _raw_record ELSE '{{}}' END, [{paths}]) AS _values
       FROM (
         SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
           json_valid(line) AS _valid,
-          coalesce(json_valid(line) AND json_type(line) = 'OBJECT', false) AS _ok
+          coalesce(json_type(CASE WHEN json_valid(line) THEN line ELSE 'null' END) = 'OBJECT', false) AS _ok
         FROM read_csv({sql_list(files)}, columns = {{'line': 'VARCHAR'}}, delim = {sql_string(LINE_DELIMITER)},
           quote = '', escape = '', header = false, auto_detect = false, filename = true{rejects})
       )

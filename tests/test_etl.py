@@ -1,0 +1,296 @@
+"""The ETL's guarantees: every row accounted for, bad input quarantined, idempotent, crash-safe, locked."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from datalake.errors import LakeNotFoundError, LockedError
+from datalake.etl import EtlOptions, journals, run_etl
+from datalake.layout import LakeLayout
+from datalake.lock import lake_lock
+from datalake.seed import SeedOptions, seed
+from datalake.warehouse import fact_reader_sql
+from tests.conftest import END_DATE, RUN_TS
+
+OPTS = EtlOptions(run_ts=RUN_TS)
+HEADER = "sale_id,channel,customer_id,product_id,store_id,quantity,unit_price,discount,total_amount,payment_method,sale_timestamp\n"
+
+
+def _scalar(sql: str) -> object:
+    return duckdb.connect().execute(sql).fetchall()[0][0]
+
+
+def _facts(layout: LakeLayout) -> list[Path]:
+    return sorted((layout.processed / "sales_fact").rglob("*.parquet"))
+
+
+def _quarantine(layout: LakeLayout) -> list[dict[str, object]]:
+    files = sorted(layout.quarantine.rglob("*.parquet"))
+    if not files:
+        return []
+    rows = duckdb.connect().execute(f"SELECT * FROM read_parquet({[str(f) for f in files]})").fetchall()
+    cols = ["source_file", "raw_record", "reason", "detail", "run_id"]
+    return [dict(zip(cols, r, strict=False)) for r in rows]
+
+
+def _count_facts(layout: LakeLayout) -> int:
+    return _scalar(f"SELECT count(*) FROM ({fact_reader_sql(_facts(layout))})")
+
+
+def _day_dir(layout: LakeLayout, day: str = "2026-06-29") -> Path:
+    y, m, d = day.split("-")
+    folder = layout.raw / "sales" / f"year={y}" / f"month={m}" / f"day={d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_requires_a_deployed_lake(tmp_path: Path) -> None:
+    with pytest.raises(LakeNotFoundError, match="no lake at") as info:
+        run_etl(LakeLayout(tmp_path / "nowhere"), OPTS)
+    assert "datalake deploy" in str(info.value.hint)
+
+
+def test_rows_in_equal_processed_plus_quarantined(lake: LakeLayout) -> None:
+    seeded = seed(lake, SeedOptions(rows=8_000, days=20, end_date=END_DATE, error_rate=0.02))
+    summary = run_etl(lake, OPTS)
+    assert summary.rows_in == seeded.rows == summary.rows_processed + summary.rows_quarantined
+    assert _count_facts(lake) == summary.rows_processed
+    assert len(_quarantine(lake)) == summary.rows_quarantined
+    # every injected defect is caught by the rule made for it
+    mapping = {"missing_customer_id": "missing_required_field"}
+    expected = {mapping.get(k, k): v for k, v in seeded.defects.items()}
+    assert summary.by_reason == expected
+    assert summary.warehouse_rows_loaded == summary.rows_processed
+
+
+def test_fact_columns_cover_the_demo_table_and_partitions_follow_dates(processed_lake: LakeLayout) -> None:
+    demo_columns = [
+        "sale_id",
+        "customer_id",
+        "product_name",
+        "quantity",
+        "unit_price",
+        "total_amount",
+        "region",
+        "payment_method",
+        "sale_date",
+        "sale_timestamp",
+        "processing_timestamp",
+        "profit_margin",
+        "customer_segment",
+        "month_name",
+        "quarter",
+        "day_of_week",
+        "year",
+        "month",
+        "day",
+    ]
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW f AS {fact_reader_sql(_facts(processed_lake))}")
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE f)").fetchall())
+    assert set(demo_columns) <= set(types)
+    assert types["total_amount"] == "DECIMAL(12,2)" and types["sale_date"] == "DATE"
+    bad = con.execute(
+        "SELECT count(*) FROM f WHERE year <> year(sale_date) OR month <> month(sale_date) OR day <> day(sale_date) "
+        "OR month_name <> monthname(sale_date) OR day_of_week <> dayname(sale_date) OR quarter <> quarter(sale_date)"
+    ).fetchone()[0]
+    assert bad == 0
+    for path in _facts(processed_lake):
+        parts = dict(p.split("=") for p in path.relative_to(processed_lake.processed / "sales_fact").parts[:-1])
+        lo, hi = con.execute(f"SELECT min(sale_date), max(sale_date) FROM read_parquet('{path}')").fetchone()
+        assert (lo.year, lo.month) == (hi.year, hi.month) == (int(parts["year"]), int(parts["month"]))
+        # sorted by date inside the file, so row-group statistics can prune days
+        dates = [r[0] for r in con.execute(f"SELECT sale_date FROM read_parquet('{path}')").fetchall()]
+        assert dates == sorted(dates)
+
+
+def test_second_run_without_new_data_changes_nothing(processed_lake: LakeLayout) -> None:
+    before = {p: p.stat().st_mtime_ns for p in processed_lake.root.rglob("*.parquet")}
+    summary = run_etl(processed_lake, OPTS)
+    assert summary.status == "nothing_to_do" and summary.rows_in == 0
+    after = {p: p.stat().st_mtime_ns for p in processed_lake.root.rglob("*.parquet")}
+    assert before == after
+
+
+def test_new_raw_files_are_merged_and_duplicates_across_runs_quarantined(processed_lake: LakeLayout) -> None:
+    rows_before = _count_facts(processed_lake)
+    seed(processed_lake, SeedOptions(rows=2_000, days=5, end_date=END_DATE, error_rate=0))
+    # replay an already-loaded record under a new file name: must not be loaded twice
+    old_file = next((processed_lake.raw / "sales").rglob("online-b000-*.json"))
+    first_line = old_file.read_text().splitlines()[0]
+    (old_file.parent / "replayed.json").write_text(first_line + "\n")
+    summary = run_etl(processed_lake, OPTS)
+    assert summary.rows_in == 2_001
+    assert summary.by_reason == {"duplicate_sale_id": 1}
+    assert _count_facts(processed_lake) == rows_before + 2_000
+
+
+def test_malformed_files_do_not_stop_the_run(lake: LakeLayout) -> None:
+    seed(lake, SeedOptions(rows=1_000, days=3, end_date=END_DATE, error_rate=0))
+    folder = _day_dir(lake)
+    good = {
+        "sale_id": 900000001,
+        "channel": "online",
+        "customer_id": 1,
+        "product_id": 1,
+        "store_id": None,
+        "quantity": 1,
+        "discount": 0,
+        "payment_method": "paypal",
+        "sale_timestamp": "2026-06-29T10:00:00",
+    }
+    price = _scalar(f"SELECT list_price FROM read_csv('{lake.raw}/products/products.csv') WHERE product_id = 1")
+    good.update(unit_price=float(price), total_amount=float(price))  # type: ignore[arg-type]
+    truncated = json.dumps(good) + "\n" + json.dumps({**good, "sale_id": 900000002})[:40]
+    (folder / "truncated.json").write_text(truncated)
+    (folder / "notobject.json").write_text("[1, 2, 3]\n")
+    (folder / "empty.json").write_text("")
+    (folder / "columns.csv").write_text(
+        HEADER + "900000003,store,1,1,1,1,10.00,0,10.00,cash\n"  # one column short
+        "900000004,store,1,1,1,abc,10.00,0,10.00,cash,2026-06-29T11:00:00\n"  # unparseable quantity
+    )
+    (folder / "latin1.csv").write_bytes(
+        HEADER.encode() + "900000005,store,1,1,1,1,10.00,0,10.00,caf\xe9,2026-06-29T11:00:00\n".encode("latin-1")
+    )
+    summary = run_etl(lake, OPTS)
+    assert summary.balanced
+    assert summary.rows_in == 1_000 + 2 + 1 + 2 + 1
+    assert summary.rows_processed == 1_000 + 1
+    problems = {b["file"].rsplit("/", 1)[-1]: b["problems"] for b in summary.bad_files}
+    assert set(problems) == {"truncated.json", "notobject.json", "empty.json", "columns.csv", "latin1.csv"}
+    assert "empty_file" in problems["empty.json"]
+    quarantined = {(q["source_file"].rsplit("/", 1)[-1], q["reason"]) for q in _quarantine(lake)}
+    assert ("truncated.json", "malformed_record") in quarantined
+    assert ("notobject.json", "malformed_record") in quarantined
+    assert ("columns.csv", "malformed_record") in quarantined
+    assert ("columns.csv", "unparseable_value") in quarantined
+    assert ("latin1.csv", "malformed_record") in quarantined
+    originals = [q["raw_record"] for q in _quarantine(lake) if q["source_file"].endswith("truncated.json")]
+    assert originals == [truncated.splitlines()[1]]
+
+
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        ("1,store,1,1,1,0,10.00,0,0.00,cash,2026-06-29T11:00:00", "non_positive_quantity"),
+        ("2,store,1,1,1,1,-1.00,0,-1.00,cash,2026-06-29T11:00:00", "non_positive_unit_price"),
+        ("3,store,1,1,1,2,10.00,0,25.00,cash,2026-06-29T11:00:00", "inconsistent_total_amount"),
+        ("4,store,1,1,1,1,10.00,0,10.00,cash,2026-07-05T11:00:00", "future_date"),
+        ("5,store,999999,1,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "unknown_customer_id"),
+        ("6,store,1,999999,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "unknown_product_id"),
+        ("7,store,1,1,999999,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "unknown_store_id"),
+        ("8,kiosk,1,1,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "invalid_channel"),
+        ("9,store,,1,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "missing_required_field"),
+        ("10,store,1,1,1,1,10.00,1.5,10.00,cash,2026-06-29T11:00:00", "invalid_discount"),
+        ("11,store,1,1,1,1,10.00,0,10.00,cash,not-a-date", "unparseable_value"),
+    ],
+)
+def test_each_quality_rule_quarantines_with_its_reason(lake: LakeLayout, line: str, reason: str) -> None:
+    seed(lake, SeedOptions(rows=10, days=1, end_date=END_DATE, error_rate=0))
+    (_day_dir(lake) / "one.csv").write_text(HEADER + line + "\n")
+    summary = run_etl(lake, OPTS)
+    assert summary.by_reason == {reason: 1}
+    (row,) = [q for q in _quarantine(lake)]
+    assert row["reason"] == reason and row["detail"]
+    assert json.loads(str(row["raw_record"]))["sale_id"] == line.split(",")[0]
+
+
+def _run_and_kill_at(root: str, stage: str) -> None:  # runs in a child process
+    import datalake.etl as etl
+
+    real = {"publish": etl._publish, "warehouse": etl._load_warehouse}
+    if stage == "transform":
+        from datalake.etl_duckdb import DuckDBTransformEngine
+
+        original = DuckDBTransformEngine.run
+
+        def run_then_die(self, job, progress):  # type: ignore[no-untyped-def]
+            original(self, job, progress)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        DuckDBTransformEngine.run = run_then_die  # type: ignore[method-assign]
+    elif stage == "publish":
+
+        def publish_half(layout, journal):  # type: ignore[no-untyped-def]
+            moves = journal["moves"]
+            half = dict(journal, moves=moves[: len(moves) // 2])
+            staging = layout.staging / journal["run_id"]
+            for rel in half["moves"]:
+                dst = layout.root / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / rel, dst)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        etl._publish = publish_half  # type: ignore[assignment]
+    elif stage == "warehouse":
+
+        def die(layout, journal):  # type: ignore[no-untyped-def]
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        etl._load_warehouse = die  # type: ignore[assignment]
+    assert real
+    etl.run_etl(LakeLayout(Path(root)), OPTS)
+
+
+@pytest.mark.parametrize("stage", ["transform", "publish", "warehouse"])
+def test_killed_run_is_completed_by_the_next_without_loss_or_duplicates(lake: LakeLayout, stage: str) -> None:
+    seed(lake, SeedOptions(rows=3_000, days=10, end_date=END_DATE, error_rate=0.01))
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_run_and_kill_at, args=(str(lake.root), stage))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    summary = run_etl(lake, OPTS)
+    processed = _count_facts(lake)
+    quarantined = len(_quarantine(lake))
+    assert processed + quarantined == 3_000
+    ids = _scalar(f"SELECT count(*) - count(DISTINCT sale_id) FROM ({fact_reader_sql(_facts(lake))})")
+    assert ids == 0
+    from datalake.warehouse import table_counts
+
+    assert table_counts(lake)["sales_fact_redshift"] == processed
+    assert summary.recovered
+    assert not any(lake.staging.iterdir())
+    assert {j["status"] for j in journals(lake)} <= {"loaded", "abandoned"}
+
+
+def test_a_second_concurrent_run_fails_clearly(lake: LakeLayout) -> None:
+    with lake_lock(lake, purpose="test holder"), pytest.raises(LockedError, match="locked by test holder"):
+        run_etl(lake, OPTS)
+
+
+def test_a_second_run_can_wait_for_the_lock(lake: LakeLayout) -> None:
+    seed(lake, SeedOptions(rows=100, days=1, end_date=END_DATE))
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+
+    def hold() -> None:
+        with lake_lock(lake, purpose="holder"):
+            ready.set()
+            time.sleep(1.5)
+
+    holder = ctx.Process(target=hold)
+    holder.start()
+    assert ready.wait(10)
+    summary = run_etl(lake, EtlOptions(run_ts=RUN_TS, wait=30))
+    holder.join()
+    assert summary.rows_in == 100
+
+
+def test_raw_files_stay_in_raw(processed_lake: LakeLayout) -> None:
+    assert any((processed_lake.raw / "sales").rglob("*.json"))
+    shutil.rmtree(processed_lake.warehouse_dir)
+    # a lost warehouse is rebuilt from the run journals on the next run
+    run_etl(processed_lake, OPTS)
+    from datalake.warehouse import table_counts
+
+    assert table_counts(processed_lake)["sales_fact_redshift"] == _count_facts(processed_lake)
