@@ -1,0 +1,139 @@
+"""Measure seed and run-etl (DuckDB engine) against their targets, side by side in one run.
+
+    python benchmarks/bench_pipeline.py --rows 10000000 --workdir /tmp/bench
+
+Each step runs in a fresh child process that reports its own wall time and peak RSS, so the
+numbers are not polluted by the parent. Compared on the same raw files:
+  seed             rows/s end to end and peak RSS (must not grow with --rows)
+  run-etl          the whole command (crawl + transform + publish + warehouse load)
+  bare COPY        DuckDB `COPY (SELECT ...) TO ... (FORMAT parquet, PARTITION_BY ...)` on the same raw
+                   files: no quality rules, no quarantine, no warehouse (the floor for the transform)
+  format sizes     Parquet bytes vs the CSV-only and JSON-only raw inputs of the same rows
+Results are printed as a Markdown table and written to <workdir>/bench_pipeline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    began = time.perf_counter()
+    {body}
+    print(json.dumps({{"seconds": time.perf_counter() - began,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}}))
+    """
+)
+
+
+def child(body: str) -> dict[str, float]:
+    code = CHILD.format(body=textwrap.indent(textwrap.dedent(body), "").strip())
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def seed_lake(root: Path, rows: int, fmt: str) -> dict[str, float]:
+    return child(
+        f"""
+from pathlib import Path
+from datetime import date
+from datalake.config import Settings
+from datalake.targets.local import LocalTarget
+from datalake.seed import SeedOptions
+t = LocalTarget(Settings(lake=Path({str(root)!r})))
+t.deploy()
+r = t.seed(SeedOptions(rows={rows}, format={fmt!r}, end_date=date(2026, 6, 30)))
+extra = {{"bytes": r.bytes, "files": r.files}}
+"""
+    )
+
+
+def run_etl(root: Path) -> dict[str, float]:
+    return child(
+        f"""
+from pathlib import Path
+from datalake.config import Settings
+from datalake.targets.local import LocalTarget
+from datalake.etl import EtlOptions
+s = LocalTarget(Settings(lake=Path({str(root)!r}))).run_etl(EtlOptions())
+extra = {{"transform_s": s.stages["transform"], "rows_processed": s.rows_processed,
+          "rows_quarantined": s.rows_quarantined, "bytes_out": s.bytes_out, "bytes_in": s.bytes_in}}
+"""
+    )
+
+
+def bare_copy(root: Path, out: Path) -> dict[str, float]:
+    return child(
+        f"""
+import duckdb, glob
+raw = {str(root / "raw" / "sales")!r}
+js = sorted(glob.glob(raw + "/**/*.json", recursive=True))
+cs = sorted(glob.glob(raw + "/**/*.csv", recursive=True))
+con = duckdb.connect(config={{"memory_limit": "1200MB", "temp_directory": {str(out) + "_tmp"!r}}})
+con.execute(f'''COPY (SELECT *, year(sale_timestamp) AS year, month(sale_timestamp) AS month FROM (
+    SELECT * FROM read_json({{js}}, format='newline_delimited')
+    UNION ALL BY NAME SELECT * FROM read_csv({{cs}}))) TO {str(out)!r}
+    (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month))''')
+extra = {{}}
+"""
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/datalake-bench"))
+    parser.add_argument("--skip-formats", action="store_true", help="skip the CSV-only / JSON-only size runs")
+    args = parser.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    args.workdir.mkdir(parents=True)
+    results: dict[str, dict[str, float]] = {}
+
+    mixed = args.workdir / "mixed"
+    results["seed"] = seed_lake(mixed, args.rows, "mixed")
+    results["bare_copy"] = bare_copy(mixed, args.workdir / "bare_copy")
+    results["run_etl"] = run_etl(mixed)
+    if not args.skip_formats:
+        for fmt in ("csv", "json"):
+            lake = args.workdir / fmt
+            results[f"seed_{fmt}"] = seed_lake(lake, args.rows, fmt)
+            results[f"etl_{fmt}"] = run_etl(lake)
+            shutil.rmtree(lake)
+
+    seed, etl, bare = results["seed"], results["run_etl"], results["bare_copy"]
+    lines = [
+        f"rows: {args.rows:,}",
+        "",
+        "| step | seconds | peak RSS (MB) | note |",
+        "|---|---:|---:|---|",
+        f"| seed | {seed['seconds']:.1f} | {seed['peak_rss_mb']:.0f} | {args.rows / seed['seconds']:,.0f} rows/s |",
+        f"| bare DuckDB COPY | {bare['seconds']:.1f} | {bare['peak_rss_mb']:.0f} | no rules, no quarantine, no warehouse |",
+        f"| run-etl (total) | {etl['seconds']:.1f} | {etl['peak_rss_mb']:.0f} | "
+        f"{etl['seconds'] / bare['seconds']:.2f}x bare COPY |",
+        f"| run-etl transform stage | {etl['transform_s']:.1f} | | {etl['transform_s'] / bare['seconds']:.2f}x bare COPY |",
+    ]
+    if not args.skip_formats:
+        csv_ratio = results["seed_csv"]["bytes"] / results["etl_csv"]["bytes_out"]
+        json_ratio = results["seed_json"]["bytes"] / results["etl_json"]["bytes_out"]
+        lines += [
+            "",
+            "| input | raw bytes | Parquet bytes | raw / Parquet |",
+            "|---|---:|---:|---:|",
+            f"| CSV only | {results['seed_csv']['bytes']:,.0f} | {results['etl_csv']['bytes_out']:,.0f} | {csv_ratio:.1f}x |",
+            f"| JSON only | {results['seed_json']['bytes']:,.0f} | {results['etl_json']['bytes_out']:,.0f} | {json_ratio:.1f}x |",
+        ]
+    print("\n".join(lines))
+    (args.workdir / "bench_pipeline.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
