@@ -11,7 +11,7 @@ from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
 from datalake.schema import QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
-from datalake.transform import DEDUP_ORDER, output_sql, ruled_sql
+from datalake.transform import DEDUP_ORDER, output_sql, quarantine_sql, ruled_sql
 
 MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
@@ -74,10 +74,9 @@ class DuckDBTransformEngine:
                         SELECT sale_id FROM ruled WHERE _rule_reason IS NULL GROUP BY sale_id HAVING count(*) > 1)
                     ) WHERE rn > 1{existing}"""
                 )
-                con.execute(
-                    "CREATE TEMP VIEW checked AS "
-                    + output_sql("(SELECT *, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate FROM ruled)")
-                )
+                flagged = "(SELECT *, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate FROM ruled)"
+                con.execute("CREATE TEMP VIEW checked AS " + output_sql(flagged))
+                con.execute("CREATE TEMP TABLE rejected AS " + quarantine_sql(flagged))
                 task.advance()
 
                 fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
@@ -85,7 +84,7 @@ class DuckDBTransformEngine:
                 fact_dir.parent.mkdir(parents=True, exist_ok=True)
                 con.execute(
                     f"COPY (SELECT {fact_cols} FROM checked WHERE _reason IS NULL "
-                    f"ORDER BY sale_date, sale_timestamp, sale_id) TO {sql_string(fact_dir)} "
+                    f"ORDER BY sale_timestamp, sale_id) TO {sql_string(fact_dir)} "
                     f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(SALES_PARTITION_KEYS)}), "
                     f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, FILE_SIZE_BYTES '{MAX_FILE_SIZE}', "
                     f"FILENAME_PATTERN 'part-{job.run_id}-{{i}}', OVERWRITE_OR_IGNORE true)"
@@ -114,8 +113,7 @@ class DuckDBTransformEngine:
                 q_file.parent.mkdir(parents=True, exist_ok=True)
                 con.execute(
                     f"COPY (SELECT {quarantine_cols} FROM ("
-                    f"SELECT _source_file AS source_file, _raw_record AS raw_record, _reason AS reason, "
-                    f"_detail AS detail, {sql_string(job.run_id)} AS run_id FROM checked WHERE _reason IS NOT NULL "
+                    f"SELECT *, {sql_string(job.run_id)} AS run_id FROM rejected "
                     f"UNION ALL SELECT file, raw_record, reason, detail, {sql_string(job.run_id)} FROM rejects) "
                     f"ORDER BY source_file, reason) TO {sql_string(q_file)} (FORMAT parquet, COMPRESSION zstd)"
                 )
@@ -124,18 +122,14 @@ class DuckDBTransformEngine:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     con.execute(f"COPY {dim} TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)")
 
-                for reason, count in con.execute(
-                    "SELECT _reason, count(*) FROM checked GROUP BY ALL ORDER BY 1 NULLS FIRST"
-                ).fetchall():
-                    if reason is None:
-                        out.rows_processed = count
-                    else:
-                        out.by_reason[reason] = count
+                total = con.execute("SELECT count(*) FROM ruled").fetchone()[0]
+                for reason, count in con.execute("SELECT reason, count(*) FROM rejected GROUP BY ALL").fetchall():
+                    out.by_reason[reason] = count
+                out.rows_processed = total - sum(out.by_reason.values())
                 if rejects:
                     out.by_reason["malformed_record"] = out.by_reason.get("malformed_record", 0) + len(rejects)
                 for file, problem, count in con.execute(
-                    "SELECT _source_file, _reason, count(*) FROM checked WHERE _reason = 'malformed_record' "
-                    "GROUP BY ALL"
+                    "SELECT source_file, reason, count(*) FROM rejected WHERE reason = 'malformed_record' GROUP BY ALL"
                 ).fetchall():
                     out.bad_files.setdefault(file, {})[problem] = count
                 for file, _line, kind, _text, _message in rejects:

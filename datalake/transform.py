@@ -220,16 +220,26 @@ def duplicate_flag_sql(ruled: str, existing_ids: str | None) -> str:
     )
 
 
+_REASON = f"CASE WHEN _duplicate THEN '{DUPLICATE_REASON}' ELSE _rule_reason END"
+_DETAIL = "CASE WHEN _duplicate THEN 'sale_id=' || CAST(sale_id AS VARCHAR) ELSE _rule_detail END"
+
+
 def output_sql(flagged: str) -> str:
     """Stage 3: every record with `_reason` (NULL when clean), `_detail` and the fact columns.
 
     `flagged` is the ruled relation plus a boolean `_duplicate` column.
     """
     return f"""
-SELECT _source_file, _raw_record, _reason,
-  CASE WHEN _reason = '{DUPLICATE_REASON}' THEN 'sale_id=' || CAST(sale_id AS VARCHAR) ELSE _rule_detail END AS _detail,
+SELECT _source_file, _raw_record, _reason, {_DETAIL} AS _detail,
   {_fact_columns()}
-FROM (SELECT *, CASE WHEN _duplicate THEN '{DUPLICATE_REASON}' ELSE _rule_reason END AS _reason FROM {flagged})"""
+FROM (SELECT *, {_REASON} AS _reason FROM {flagged})"""
+
+
+def quarantine_sql(flagged: str) -> str:
+    """Stage 3, rejected side only: source file, original record, reason and detail of each rejected row."""
+    return f"""
+SELECT _source_file AS source_file, _raw_record AS raw_record, {_REASON} AS reason, {_DETAIL} AS detail
+FROM {flagged} WHERE _rule_reason IS NOT NULL OR _duplicate"""
 
 
 def checked_sql(records: str, customers: str, products: str, stores: str, existing_ids: str | None) -> str:
