@@ -316,7 +316,7 @@ def query(
         writer.writerows(result.rows)
     else:
         shown = result.rows[:limit]
-        ui.out.print(ui.table(None, result.columns, shown))
+        ui.out.print(ui.table(None, result.columns, shown, thousands=False))
         more = f" (showing {len(shown)})" if len(result.rows) > len(shown) else ""
         ui.err.print(f"[dim]{len(result.rows):,} row(s){more} from {result.engine} in {result.seconds:.3f}s[/]")
 
@@ -502,7 +502,8 @@ def demo(
         rows_ = [[c["status"].upper(), c["name"], c["detail"]] for c in result["validate"]["checks"]]
         ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows_, numeric=False))
         for q in result["queries"]:
-            ui.out.print(ui.table(f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)", q["columns"], q["rows"]))
+            title = f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)"
+            ui.out.print(ui.table(title, q["columns"], q["rows"], thousands=False))
         ui.out.print(
             f'Done in {result["seconds"]:.1f}s. Try: [bold]datalake query "SELECT * FROM sales_fact LIMIT 5"[/]'
         )

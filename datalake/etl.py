@@ -259,7 +259,9 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
 
         t = time.perf_counter()
         catalog = Catalog(layout.catalog_dir)
-        summary.crawl = crawl(layout, catalog).to_dict()
+        with progress.task("Crawl raw zone into the catalog", total=1) as task:
+            summary.crawl = crawl(layout, catalog).to_dict()
+            task.advance()
         summary.stages["crawl"] = round(time.perf_counter() - t, 3)
 
         raw_files = list_data_files(layout.raw, "raw", "sales")
@@ -306,11 +308,15 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
         t = time.perf_counter()
         journal.update(status="committing", moves=_staged_files(staging), transform=out.to_dict())
         _write_journal(layout, journal)  # the commit point
-        _publish(layout, journal)
+        with progress.task("Publish to processed and quarantine", total=1) as task:
+            _publish(layout, journal)
+            task.advance()
         summary.stages["publish"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        summary.warehouse_rows_loaded = _load_warehouse(layout, journal)
+        with progress.task("Load the warehouse", total=1) as task:
+            summary.warehouse_rows_loaded = _load_warehouse(layout, journal)
+            task.advance()
         summary.stages["warehouse"] = round(time.perf_counter() - t, 3)
 
         summary.rows_in = out.rows_in

@@ -49,19 +49,26 @@ def human_bytes(n: float | None) -> str:
     return f"{value:.1f} PB"
 
 
-def fmt(value: Any) -> str:
+def fmt(value: Any, thousands: bool = True) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return f"{value:,}"
+        return f"{value:,}" if thousands else str(value)
     if isinstance(value, float):
         return f"{value:,.3f}"
     return str(value)
 
 
-def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], numeric: bool = True) -> Table:
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    numeric: bool = True,
+    thousands: bool = True,
+) -> Table:
+    """A rich table; `thousands=False` for query results, where integers are often ids."""
     t = Table(title=title, title_justify="left", header_style="bold")
     first = rows[0] if rows else []
     for i, name in enumerate(columns):
@@ -73,7 +80,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
         )
         t.add_column(name, justify="right" if right else "left")
     for row in rows:
-        t.add_row(*(fmt(v) for v in row))
+        t.add_row(*(fmt(v, thousands) for v in row))
     return t
 
 
