@@ -96,7 +96,9 @@ class InfraShape:
             "source": self.source,
             "notes": list(self.notes),
             "read": dict(self.read),
-            "lifecycle": {z: self.rule_for(z).to_dict() | {"describe": self.rule_for(z).describe()} for z in ZONE_NAMES},
+            "lifecycle": {
+                z: self.rule_for(z).to_dict() | {"describe": self.rule_for(z).describe()} for z in ZONE_NAMES
+            },
             "redshift": {
                 "mode": self.redshift_mode,
                 "node_type": self.redshift_node_type,
@@ -171,7 +173,8 @@ def _load_hcl(path: Path) -> dict[str, Any]:
     import hcl2
 
     with path.open("r", encoding="utf-8") as handle:
-        return _clean(hcl2.load(handle))  # type: ignore[no-any-return]
+        data: dict[str, Any] = _clean(hcl2.load(handle))
+    return data
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -287,14 +290,18 @@ def _read_lifecycle(mod: _Module, shape: InfraShape) -> None:
             expiration = _int(mod.resolve(entry.get("expiration_days")))
             found[zone] = (LifecycleRule(transitions, expiration), f"local.{local_name}.{key}.transitions")
     if not found:
-        shape.notes.append("no S3 lifecycle rules found in infra/: default rules used (raw 30d IA, 90d Glacier, 365d Deep Archive)")
+        shape.notes.append(
+            "no S3 lifecycle rules found in infra/: default rules used (raw 30d IA, 90d Glacier, 365d Deep Archive)"
+        )
         return
     for zone, (rule, origin) in found.items():
         shape.lifecycle[zone] = rule
         shape.read[f"lifecycle.{zone}"] = origin
     for zone in ("raw", "processed", "archive"):
         if zone not in found:
-            shape.notes.append(f"no lifecycle rule for the {zone} zone in infra/: {shape.rule_for(zone).describe()} assumed")
+            shape.notes.append(
+                f"no lifecycle rule for the {zone} zone in infra/: {shape.rule_for(zone).describe()} assumed"
+            )
 
 
 def _pick(
@@ -425,7 +432,10 @@ def _read_glue(mod: _Module, shape: InfraShape) -> None:
 def _read_cloudtrail(mod: _Module, shape: InfraShape) -> None:
     trails = mod.of_type("aws_cloudtrail")
     data_events = any(
-        "data_resource" in sel for _n, body, _f in trails for sel in _as_list(body.get("event_selector")) if isinstance(sel, dict)
+        "data_resource" in sel
+        for _n, body, _f in trails
+        for sel in _as_list(body.get("event_selector"))
+        if isinstance(sel, dict)
     ) or any(body.get("advanced_event_selector") for _n, body, _f in trails)
     shape.cloudtrail_data_events = data_events
     shape.read["cloudtrail.data_events"] = (
@@ -445,7 +455,9 @@ def read_infra_shape(infra_dir: Path | None) -> InfraShape:
     try:
         import hcl2  # noqa: F401
     except ImportError:
-        shape.notes.append("python-hcl2 is not installed, so infra/ was not read: default shape priced (pip install python-hcl2)")
+        shape.notes.append(
+            "python-hcl2 is not installed, so infra/ was not read: default shape priced (pip install python-hcl2)"
+        )
         return shape
     shape.source = str(infra_dir)
     mod = _parse_module(infra_dir, shape.notes)
