@@ -332,7 +332,7 @@ def build_report(
                 detail["bytes_by_class"][cls] = detail["bytes_by_class"].get(cls, 0.0) + b
         zones[zone] = {
             "bytes": usage.zones.get(zone, {}).get("bytes", 0) * proj.factor,
-            "objects": usage.zones.get(zone, {}).get("files", 0) * proj.factor,
+            "objects": usage.zones.get(zone, {}).get("files", 0) * proj.object_factor.get(zone, 1.0),
             "measured_bytes": usage.zones.get(zone, {}).get("bytes", 0),
             "measured_objects": usage.zones.get(zone, {}).get("files", 0),
             "lifecycle": rule.describe(),

@@ -43,7 +43,11 @@ def test_literal_terraform_is_read_with_variables_and_tfvars() -> None:
     assert shape.lifecycle["archive"] == LifecycleRule(((0, "GLACIER"),), expiration_days=730)
     assert "aws_s3_bucket_lifecycle_configuration.raw" in shape.read["lifecycle.raw"]
     # no redshift_mode variable: inferred from the aws_redshift_cluster resource; var references resolved
-    assert (shape.redshift_mode, shape.redshift_node_type, shape.redshift_node_count) == ("provisioned", "ra3.4xlarge", 3)
+    assert (shape.redshift_mode, shape.redshift_node_type, shape.redshift_node_count) == (
+        "provisioned",
+        "ra3.4xlarge",
+        3,
+    )
     assert shape.emr_mode == "cluster"
     assert shape.emr_primary_instance_type == "m5.xlarge"
     assert shape.emr_worker_instance_types == ["r5.xlarge"]

@@ -61,7 +61,12 @@ def test_user_file_overrides_one_price_and_adds_a_region(tmp_path: Path) -> None
     base = _read_json(None)["regions"]["us-east-1"]
     user = tmp_path / "prices.json"
     user.write_text(
-        json.dumps({"source": "my negotiated rates", "regions": {"us-east-1": {"athena": {"per_tb_scanned": 4.0}}, "eu-central-1": base}})
+        json.dumps(
+            {
+                "source": "my negotiated rates",
+                "regions": {"us-east-1": {"athena": {"per_tb_scanned": 4.0}}, "eu-central-1": base},
+            }
+        )
     )
     p = load_prices("us-east-1", user)
     assert p.athena_per_tb == 4.0
@@ -101,7 +106,7 @@ def test_unknown_storage_class_and_node_type_are_clear() -> None:
     p = load_prices()
     with pytest.raises(ConfigError, match="REDUCED_REDUNDANCY"):
         p.s3_storage_gb_month("REDUCED_REDUNDANCY")
-    with pytest.raises(ConfigError, match="ra9.huge"):
+    with pytest.raises(ConfigError, match=r"ra9\.huge"):
         p.redshift_node_hour("ra9.huge")
-    with pytest.raises(ConfigError, match="x9.xlarge"):
+    with pytest.raises(ConfigError, match=r"x9\.xlarge"):
         p.emr_instance("x9.xlarge")
