@@ -589,6 +589,9 @@ def write_chart(report: dict[str, Any], path: Path) -> Path:
     right.barh(names, [services[n] for n in names])
     right.set_title(f"Month 1 by service (total ${report['total_month1_usd']:,.2f})")
     right.set_xlabel("USD per month")
+    if names and services[names[-1]] > 100 * services[names[0]]:
+        right.set_xscale("log")
+        right.set_xlabel("USD per month (log scale)")
     scale = report["assumptions"]["scale"] or "measured size"
     fig.suptitle(
         f"datalake cost-report: {report['region']}, {scale}, {report['assumptions']['queries_per_day']:g} queries/day"
