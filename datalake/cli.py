@@ -513,6 +513,203 @@ def demo(
         raise CheckFailedError("the demo's validation failed", hint="run `datalake validate` for details")
 
 
+# ----------------------------------------------------------------------------------- cost-report
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value == 0:
+        return "$0"
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.6f}".rstrip("0")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def render_cost_report(report: dict[str, Any]) -> None:
+    from datalake import ui
+
+    a = report["assumptions"]
+    scale = f"{a['scale']} (x{a['scale_factor']:,.0f} the measured lake)" if a["scale"] else "the measured lake"
+    ui.out.print(
+        f"[bold]Cost report[/] for {scale} in {report['region']}: {a['queries_per_day']:g} queries/day, "
+        f"{a['months']} months, growth {a['growth_per_month']:.1%}/month. Prices: {report['prices']['date']}."
+    )
+    for note in report["notes"]:
+        ui.err.print(f"[yellow]Note:[/] {note}", highlight=False)
+    services = report["by_service"]
+    rows = [[s, _usd(v), _usd(report["by_service_average"][s])] for s, v in services.items()]
+    rows.append(["[bold]total[/]", _usd(report["total_month1_usd"]), _usd(report["total_horizon_usd"] / a["months"])])
+    ui.out.print(
+        ui.table("Monthly cost by service", ["service", "month 1", f"average of {a['months']}"], rows, numeric=False)
+    )
+    ui.out.print(
+        ui.table(
+            "Storage by zone",
+            ["zone", "size", "objects", "lifecycle (from infra)", "month 1", "avg/month", "avg if all Standard"],
+            [
+                [
+                    z,
+                    ui.human_bytes(d["bytes"]),
+                    f"{d['objects']:,.0f}",
+                    d["lifecycle"],
+                    _usd(d["month1_usd"]),
+                    _usd(d["average_month_usd"]),
+                    _usd(d["standard_only_average_month_usd"]),
+                ]
+                for z, d in report["by_zone"].items()
+            ],
+            numeric=False,
+        )
+    )
+    st = report["storage"]
+    ui.out.print(
+        ui.table(
+            "S3 storage bill month by month",
+            ["month", "lifecycle", "all Standard", "data at month end"],
+            [
+                [
+                    str(i + 1),
+                    _usd(lc),
+                    _usd(sd),
+                    ", ".join(f"{c} {ui.human_bytes(b)}" for c, b in d["bytes_by_class"].items()),
+                ]
+                for i, (lc, sd, d) in enumerate(
+                    zip(st["lifecycle_usd"], st["standard_only_usd"], st["lifecycle_detail"], strict=True)
+                )
+            ],
+            numeric=False,
+        )
+    )
+    ui.out.print(
+        ui.table(
+            "Cost per query",
+            [
+                "query",
+                "Parquet scanned",
+                "Athena",
+                "raw JSON/CSV on Athena",
+                "Redshift (provisioned, amortised)",
+                "Serverless (min)",
+            ],
+            [
+                [
+                    q["title"],
+                    ui.human_bytes(q["bytes_scanned"]["lake"]),
+                    _usd(q["athena_usd"]),
+                    _usd(q["raw_athena_usd"]),
+                    _usd(q["redshift_provisioned_usd"]),
+                    _usd(q["redshift_serverless_min_usd"]),
+                ]
+                for q in report["queries"]
+            ],
+            numeric=False,
+        )
+    )
+    be = report["break_even"]
+    qpd = be["queries_per_day"]
+    ui.out.print(
+        f"Athena vs Redshift: {be['warehouse']} costs {_usd(be['redshift_monthly_usd'])}/month; at "
+        f"{_usd(be['athena_usd_per_query'])} per Athena query the warehouse is cheaper above "
+        f"[bold]{'-' if qpd is None else f'{qpd:,.0f}'}[/] queries/day."
+    )
+    ui.out.print(
+        ui.table(
+            "Savings, computed",
+            ["claim", "saving", "baseline /month", "optimised /month"],
+            [
+                [s["name"], _pct(s["percent"]), _usd(s["baseline_usd_month"]), _usd(s["optimised_usd_month"])]
+                for s in report["savings"]
+            ],
+            numeric=False,
+        )
+    )
+    if report.get("infracost"):
+        ic = report["infracost"]
+        ui.out.print(
+            f"Infracost: merged {_usd(ic['merged_monthly_usd'])}/month of resources cost-report does not model."
+        )
+    if report.get("chart"):
+        ui.err.print(f"[dim]Chart: {report['chart']}[/]")
+    if report.get("saved"):
+        ui.err.print(f"[dim]Saved: {report['saved']} (inputs of every figure are in it; --json prints it)[/]")
+
+
+@app.command("cost-report")
+@handle_errors
+def cost_report(
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="AWS region of the price table [env DATALAKE_REGION; default us-east-1].", show_default=False
+        ),
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices", help="JSON price file merged over the shipped table (same schema).", show_default=False
+        ),
+    ] = None,
+    queries_per_day: Annotated[
+        float, typer.Option("--queries-per-day", help="Queries per day (the benchmark's mix).")
+    ] = 100.0,
+    scale: Annotated[
+        str | None,
+        typer.Option(
+            help="Project the measured lake to this raw size, e.g. 50TB (B/KB/MB/GB/TB/PB).", show_default=False
+        ),
+    ] = None,
+    months: Annotated[int, typer.Option(help="Months to project.")] = 12,
+    growth: Annotated[str, typer.Option(help="Monthly growth of the daily data volume, e.g. 5% or 0.05.")] = "0",
+    infracost_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--infracost-json",
+            help="Merge an `infracost breakdown --format json` file (resources not modelled here).",
+            show_default=False,
+        ),
+    ] = None,
+    object_size: Annotated[
+        str,
+        typer.Option("--object-size", help="Average S3 object size assumed at --scale (the local files are small)."),
+    ] = "128MB",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Chart PNG path [default <lake>/results/cost-latest.png].", show_default=False),
+    ] = None,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the lake costs on AWS: measured usage x the price table, projected to --scale; savings and break-even."""
+    from datalake import ui
+    from datalake.config import load_settings
+    from datalake.cost_report import CostOptions, default_infra_dir, run_cost_report
+    from datalake.targets import create_target
+
+    settings = load_settings({"lake": lake, "target": target, "region": region})
+    opts = CostOptions(
+        region=settings.region,
+        prices_file=prices,
+        queries_per_day=queries_per_day,
+        scale=scale,
+        months=months,
+        growth=growth,
+        infracost_json=infracost_json,
+        chart=output,
+        object_size=object_size,
+    )
+    opts.validate()
+    tgt = create_target(settings)
+    report = run_cost_report(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir))
+    if as_json:
+        ui.print_json(report)
+        return
+    render_cost_report(report)
+
+
 def main() -> None:
     app()
 

@@ -77,3 +77,9 @@ class Target(ABC):
     @abstractmethod
     def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         """Delete the lake and everything in it, after `confirm` agreed to the description."""
+
+    def measured_usage(self) -> Any:
+        """What cost-report prices (a datalake.cost_report.MeasuredUsage): sizes, day partitions, runs, benchmark."""
+        from datalake.errors import UsageError
+
+        raise UsageError(f"cost-report cannot measure a lake on the {self.name} target yet", hint="use --target local")

@@ -93,6 +93,11 @@ class LocalTarget(Target):
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
         return archive(self.layout, older_than_days, dry_run)
 
+    def measured_usage(self) -> Any:
+        from datalake.cost_report import measure_local
+
+        return measure_local(self.layout)
+
     def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         layout = self.layout
         if not layout.exists():
