@@ -191,7 +191,7 @@ variable "redshift_max_capacity" {
 }
 
 variable "redshift_node_type" {
-  description = "Provisioned node type (the original demo's ra3.xlplus is about $250 per node-month)."
+  description = "Provisioned node type. The original demo quotes $250 per node-month; ra3.xlplus lists at about $793 (us-east-1, on-demand), dc2.large at about $183: cost-report prices the type set here."
   type        = string
   default     = "ra3.xlplus"
 }
