@@ -1,8 +1,16 @@
-"""The DuckDB transform engine: one process, spills to disk, bounded memory."""
+"""The DuckDB transform engine: raw files in month-sized batches, bounded memory.
+
+Files are processed in path order, one raw month folder per batch (split further when a month is
+large), so every batch fits in memory and its sort is cheap, whatever the size of the run. Because
+path order is also DEDUP_ORDER's first key, "the first clean record of a sale_id wins" means the
+same as in one big batch: later batches check the ids kept by earlier ones (and by earlier runs).
+"""
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +24,8 @@ from datalake.transform import DEDUP_ORDER, output_sql, quarantine_sql, ruled_sq
 MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
 MAX_FILE_SIZE = "256MB"
+BATCH_BYTES = 384 * 1024**2  # raw bytes per batch: ~3M rows, well inside the memory limit
+_MONTH = re.compile(r"year=(\d+)/month=(\d+)/")
 
 
 def connect(scratch: Path, threads: int | None = None) -> Any:
@@ -28,120 +38,159 @@ def connect(scratch: Path, threads: int | None = None) -> Any:
     return con
 
 
+def batches(files: list[Path], max_bytes: int = BATCH_BYTES) -> Iterator[list[Path]]:
+    """Files in path order, grouped by raw month folder, a group split when it exceeds max_bytes."""
+    batch: list[Path] = []
+    size = 0
+    month: str | None = None
+    for path in sorted(files, key=str):
+        match = _MONTH.search(str(path))
+        key = match.group(0) if match else ""
+        file_size = path.stat().st_size
+        if batch and (key != month or size + file_size > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += file_size
+        month = key
+    if batch:
+        yield batch
+
+
 class DuckDBTransformEngine:
     name = "duckdb"
+
+    def __init__(self, batch_bytes: int = BATCH_BYTES) -> None:
+        self.batch_bytes = batch_bytes
 
     def run(self, job: TransformJob, progress: Progress) -> TransformOutput:
         began = time.perf_counter()
         out = TransformOutput()
         con = connect(job.scratch)
+        files = [*job.json_files, *job.csv_files]
+        json_files = set(job.json_files)
+        groups = list(batches(files, self.batch_bytes))
         try:
-            with progress.task("Transform (duckdb)", total=5) as task:
-                for dim, files in job.dimension_files.items():
-                    if not files:
-                        raise InputError(
-                            f"no {dim} files in the raw zone", hint="run `datalake seed` to create the dimensions"
-                        )
-                    try:
-                        con.execute(f"CREATE TEMP TABLE {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
-                    except Exception as exc:
-                        raise InputError(
-                            f"{files[0]}: cannot read the {dim} dimension ({str(exc).splitlines()[0]})",
-                            hint="fix or re-create the dimension file",
-                        ) from exc
-                    out.dimension_rows[dim] = con.execute(f"SELECT count(*) FROM {dim}").fetchone()[0]
-                task.advance()
-
-                records = records_sql(job.json_files, job.csv_files, job.zone_roots, store_rejects=True)
-                records = (
-                    f"(SELECT *, {sql_string(job.run_ts)} AS _run_ts, {sql_string(job.run_date)} AS _run_date "
-                    f"FROM ({records}))"
-                )
-                con.execute("CREATE TEMP TABLE ruled AS " + ruled_sql(records, "customers", "products", "stores"))
-                task.advance()
-                # Only ids that repeat need ranking: find them with a cheap aggregate, rank just those rows.
-                existing = ""
-                if job.existing_facts:
-                    existing = (
-                        f" UNION ALL SELECT rowid FROM ruled WHERE _rule_reason IS NULL AND sale_id IN "
-                        f"(SELECT sale_id FROM read_parquet({sql_list(job.existing_facts)}))"
+            with progress.task("Transform (duckdb)", total=len(groups) + 2) as task:
+                self._load_dimensions(con, job, out)
+                con.execute(
+                    "CREATE TEMP TABLE seen_ids AS "
+                    + (
+                        f"SELECT sale_id FROM read_parquet({sql_list(job.existing_facts)})"
+                        if job.existing_facts
+                        else "SELECT CAST(NULL AS BIGINT) AS sale_id WHERE false"
                     )
-                con.execute(
-                    f"""CREATE TEMP TABLE duplicate_rows AS
-                    SELECT rid FROM (
-                      SELECT rowid AS rid, row_number() OVER (PARTITION BY sale_id ORDER BY {", ".join(DEDUP_ORDER)}, rowid) AS rn
-                      FROM ruled WHERE _rule_reason IS NULL AND sale_id IN (
-                        SELECT sale_id FROM ruled WHERE _rule_reason IS NULL GROUP BY sale_id HAVING count(*) > 1)
-                    ) WHERE rn > 1{existing}"""
                 )
-                flagged = "(SELECT *, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate FROM ruled)"
-                con.execute("CREATE TEMP VIEW checked AS " + output_sql(flagged))
-                con.execute("CREATE TEMP TABLE rejected AS " + quarantine_sql(flagged))
+                con.execute(
+                    "CREATE TEMP TABLE rejected_all "
+                    "(source_file VARCHAR, raw_record VARCHAR, reason VARCHAR, detail VARCHAR)"
+                )
                 task.advance()
-
-                fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
                 fact_dir = job.staging / "processed" / "sales_fact"
-                fact_dir.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(
-                    f"COPY (SELECT {fact_cols} FROM checked WHERE _reason IS NULL "
-                    f"ORDER BY sale_timestamp, sale_id) TO {sql_string(fact_dir)} "
-                    f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(SALES_PARTITION_KEYS)}), "
-                    f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, FILE_SIZE_BYTES '{MAX_FILE_SIZE}', "
-                    f"FILENAME_PATTERN 'part-{job.run_id}-{{i}}', OVERWRITE_OR_IGNORE true)"
-                )
-                task.advance()
+                fact_dir.mkdir(parents=True, exist_ok=True)
+                total = 0
+                for number, group in enumerate(groups):
+                    total += self._run_batch(
+                        con,
+                        job,
+                        number,
+                        [f for f in group if f in json_files],
+                        [f for f in group if f not in json_files],
+                        fact_dir,
+                    )
+                    task.advance()
 
-                rejects = fetch_rejects(con)
-                con.execute(
-                    "CREATE TEMP TABLE rejects AS SELECT * FROM (VALUES "
-                    + (", ".join("(?, ?, ?, ?)" for _ in rejects) or "(NULL, NULL, NULL, NULL)")
-                    + ") AS t(file, raw_record, reason, detail)"
-                    + ("" if rejects else " WHERE false"),
-                    [
-                        v
-                        for file, _line, kind, text, message in rejects
-                        for v in (
-                            _relative(file, job.zone_roots),
-                            text,
-                            "malformed_record",
-                            f"{kind.lower()}: {message.splitlines()[0]}",
-                        )
-                    ],
-                )
                 quarantine_cols = ", ".join(c.name for c in QUARANTINE_COLUMNS)
                 q_file = job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet"
                 q_file.parent.mkdir(parents=True, exist_ok=True)
                 con.execute(
-                    f"COPY (SELECT {quarantine_cols} FROM ("
-                    f"SELECT *, {sql_string(job.run_id)} AS run_id FROM rejected "
-                    f"UNION ALL SELECT file, raw_record, reason, detail, {sql_string(job.run_id)} FROM rejects) "
-                    f"ORDER BY source_file, reason) TO {sql_string(q_file)} (FORMAT parquet, COMPRESSION zstd)"
+                    f"COPY (SELECT {quarantine_cols} FROM (SELECT *, {sql_string(job.run_id)} AS run_id "
+                    f"FROM rejected_all) ORDER BY source_file, reason) TO {sql_string(q_file)} "
+                    "(FORMAT parquet, COMPRESSION zstd)"
                 )
                 for dim in job.dimension_files:
                     target = job.staging / "processed" / dim / f"{dim}.parquet"
                     target.parent.mkdir(parents=True, exist_ok=True)
                     con.execute(f"COPY {dim} TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)")
 
-                total = con.execute("SELECT count(*) FROM ruled").fetchone()[0]
-                for reason, count in con.execute("SELECT reason, count(*) FROM rejected GROUP BY ALL").fetchall():
+                for reason, count in con.execute("SELECT reason, count(*) FROM rejected_all GROUP BY ALL").fetchall():
                     out.by_reason[reason] = count
-                out.rows_processed = total - sum(out.by_reason.values())
-                if rejects:
-                    out.by_reason["malformed_record"] = out.by_reason.get("malformed_record", 0) + len(rejects)
                 for file, problem, count in con.execute(
-                    "SELECT source_file, reason, count(*) FROM rejected WHERE reason = 'malformed_record' GROUP BY ALL"
+                    "SELECT source_file, detail, count(*) FROM rejected_all WHERE reason = 'malformed_record' "
+                    "GROUP BY ALL"
                 ).fetchall():
-                    out.bad_files.setdefault(file, {})[problem] = count
-                for file, _line, kind, _text, _message in rejects:
-                    problems = out.bad_files.setdefault(_relative(file, job.zone_roots), {})
-                    problems[kind.lower()] = problems.get(kind.lower(), 0) + 1
+                    kind = str(problem).split(":")[0]
+                    problems = out.bad_files.setdefault(file, {})
+                    problems[kind] = problems.get(kind, 0) + count
                 out.rows_quarantined = sum(out.by_reason.values())
-                out.rows_in = out.rows_processed + out.rows_quarantined
+                out.rows_in = total
+                out.rows_processed = total - out.rows_quarantined
                 task.advance()
         finally:
             con.close()
         out.seconds = round(time.perf_counter() - began, 3)
         return out
+
+    @staticmethod
+    def _load_dimensions(con: Any, job: TransformJob, out: TransformOutput) -> None:
+        for dim, files in job.dimension_files.items():
+            if not files:
+                raise InputError(f"no {dim} files in the raw zone", hint="run `datalake seed` to create the dimensions")
+            try:
+                con.execute(f"CREATE TEMP TABLE {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
+            except Exception as exc:
+                raise InputError(
+                    f"{files[0]}: cannot read the {dim} dimension ({str(exc).splitlines()[0]})",
+                    hint="fix or re-create the dimension file",
+                ) from exc
+            out.dimension_rows[dim] = con.execute(f"SELECT count(*) FROM {dim}").fetchone()[0]
+
+    @staticmethod
+    def _run_batch(
+        con: Any, job: TransformJob, number: int, json_files: list[Path], csv_files: list[Path], fact_dir: Path
+    ) -> int:
+        """Transform one batch: facts to staging, rejected rows to `rejected_all`. Returns rows read."""
+        records = records_sql(json_files, csv_files, job.zone_roots, store_rejects=True)
+        records = (
+            f"(SELECT *, {sql_string(job.run_ts)} AS _run_ts, {sql_string(job.run_date)} AS _run_date FROM ({records}))"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE ruled AS " + ruled_sql(records, "customers", "products", "stores"))
+        rejects = fetch_rejects(con)  # lines the reader itself could not split, kept by store_rejects
+        # Only ids that repeat need ranking: find them with a cheap aggregate, rank just those rows.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE duplicate_rows AS
+            SELECT rid FROM (
+              SELECT rowid AS rid,
+                row_number() OVER (PARTITION BY sale_id ORDER BY {", ".join(DEDUP_ORDER)}, rowid) AS rn
+              FROM ruled WHERE _rule_reason IS NULL AND sale_id IN (
+                SELECT sale_id FROM ruled WHERE _rule_reason IS NULL GROUP BY sale_id HAVING count(*) > 1)
+            ) WHERE rn > 1
+            UNION ALL SELECT rowid FROM ruled
+            WHERE _rule_reason IS NULL AND sale_id IN (SELECT sale_id FROM seen_ids)"""
+        )
+        flagged = "(SELECT *, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate FROM ruled)"
+        con.execute("INSERT INTO rejected_all " + quarantine_sql(flagged))
+        if rejects:
+            con.executemany(
+                "INSERT INTO rejected_all VALUES (?, ?, 'malformed_record', ?)",
+                [
+                    [_relative(file, job.zone_roots), text, f"{kind.lower()}: {message.splitlines()[0]}"]
+                    for file, _line, kind, text, message in rejects
+                ],
+            )
+        fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
+        con.execute(
+            f"COPY (SELECT {fact_cols} FROM ({output_sql(flagged)}) WHERE _reason IS NULL "
+            f"ORDER BY sale_timestamp, sale_id) TO {sql_string(fact_dir)} "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(SALES_PARTITION_KEYS)}), "
+            f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, FILE_SIZE_BYTES '{MAX_FILE_SIZE}', "
+            f"FILENAME_PATTERN 'part-{job.run_id}-b{number:03d}-{{i}}', OVERWRITE_OR_IGNORE true)"
+        )
+        con.execute(
+            "INSERT INTO seen_ids SELECT sale_id FROM ruled "
+            "WHERE _rule_reason IS NULL AND rowid NOT IN (SELECT rid FROM duplicate_rows)"
+        )
+        return int(con.execute("SELECT count(*) FROM ruled").fetchone()[0]) + len(rejects)
 
 
 def _relative(file: str, roots: list[Path]) -> str:
