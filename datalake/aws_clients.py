@@ -113,6 +113,9 @@ def aws_error(exc: BaseException, doing: str) -> AwsError:
         TokenRetrievalError,
     )
 
+    wrapped = exc.__cause__ or exc.__context__
+    if not isinstance(exc, ClientError | NoCredentialsError) and isinstance(wrapped, ClientError | NoCredentialsError):
+        exc = wrapped  # boto3's managed transfer wraps AWS's error (S3UploadFailedError)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError | TokenRetrievalError):
         return AwsError(f"{doing}: no AWS credentials found", hint=CREDENTIALS_HINT)
     if isinstance(exc, NoRegionError):
@@ -140,11 +143,12 @@ def aws_error(exc: BaseException, doing: str) -> AwsError:
 @contextmanager
 def aws_errors(doing: str) -> Iterator[None]:
     """Turn any botocore error raised inside into an `AwsError` about `doing`."""
+    from boto3.exceptions import Boto3Error
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, Boto3Error) as exc:
         raise aws_error(exc, doing) from exc
 
 

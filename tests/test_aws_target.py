@@ -148,6 +148,20 @@ def test_aws_error_keeps_reason_and_hints(code: str, hint_word: str) -> None:
     assert hint_word in (error.hint or "")
 
 
+def test_upload_failure_keeps_the_wrapped_aws_reason() -> None:
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError
+
+    from datalake.aws_clients import aws_errors
+
+    with pytest.raises(AwsError, match="uploading: AccessDenied: Access Denied") as info, aws_errors("uploading"):
+        try:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObject")
+        except ClientError as exc:
+            raise S3UploadFailedError(f"Failed to upload: {exc}") from exc
+    assert "permission" in (info.value.hint or "")
+
+
 def test_missing_outputs_say_to_deploy(aws_env: None, tmp_path: Path) -> None:
     tgt = AwsTarget(Settings(lake=tmp_path / "lake", target="aws"))
     with pytest.raises(ConfigError) as info:
