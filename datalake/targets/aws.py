@@ -57,6 +57,7 @@ class AwsTarget(Target):
             plan_only=options.plan_only,
             confirm=lambda plan: options.confirm(plan.describe()),
             outputs_file=self.outputs_file,
+            session=self._session(),
             progress=progress,
         )
         return {
@@ -76,6 +77,7 @@ class AwsTarget(Target):
             var_overrides={"aws_region": self.settings.region},
             confirm=lambda plan: confirm(f"{plan.describe()} Empty every lake bucket (all versions) and destroy?"),
             outputs_file=self.outputs_file,
+            session=self._session(),
             progress=progress,
         )
         return {
@@ -85,6 +87,12 @@ class AwsTarget(Target):
             "plan": result.plan.describe(),
             "emptied": result.emptied,
         }
+
+    def _session(self) -> Any:
+        """The boto3 session of the configured profile (credentials check, emptying buckets)."""
+        from datalake.aws_clients import session
+
+        return session(self.settings)
 
     def lake(self) -> AwsLake:
         """The deployed lake (outputs of `deploy`), with clients; ConfigError saying to deploy if none."""
