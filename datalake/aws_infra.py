@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from datalake.errors import AwsError, ConfigError, MissingDependencyError
+from datalake.errors import AwsError, ConfigError
 from datalake.terraform import PlanSummary, Terraform, TerraformError
 
 Confirm = Callable[[PlanSummary], bool]
@@ -124,31 +124,16 @@ def ensure_credentials(session: Any | None = None) -> None:
 
 
 def _session() -> Any:
-    try:
-        import boto3
-    except ImportError as exc:  # pragma: no cover - boto3 is in the aws extra
-        raise MissingDependencyError("boto3 is not installed", hint="pip install 'datalake[aws]'") from exc
-    return boto3.session.Session()
+    from datalake.aws_clients import session
+
+    return session()
 
 
 def _aws_error(exc: Exception, doing: str) -> AwsError:
     """Turn a botocore exception into AwsError, keeping AWS's own code and message."""
-    from botocore.exceptions import ClientError, NoCredentialsError
+    from datalake.aws_clients import aws_error
 
-    if isinstance(exc, NoCredentialsError):
-        return AwsError(
-            f"{doing}: no AWS credentials found",
-            hint="configure them (aws configure, AWS_PROFILE, or aws sso login) and retry",
-        )
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "Unknown")
-        message = error.get("Message", str(exc))
-        hint = "check that your identity may list and delete object versions in this bucket"
-        if code in {"ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId"}:
-            hint = "refresh your AWS credentials and retry"
-        return AwsError(f"{doing}: {code}: {message}", hint=hint)
-    return AwsError(f"{doing}: {exc}")
+    return aws_error(exc, doing)
 
 
 def empty_bucket(bucket: str, s3_client: Any, progress: ProgressLog = SILENT) -> int:
@@ -203,8 +188,9 @@ def empty_buckets(
 ) -> dict[str, int]:
     """Empty each bucket (all versions); returns deleted counts by bucket."""
     if s3_client is None:
-        session = session if session is not None else _session()
-        s3_client = session.client("s3", region_name=region)
+        from datalake.aws_clients import client
+
+        s3_client = client("s3", session_=session if session is not None else _session(), region=region)
     return {bucket: empty_bucket(bucket, s3_client, progress) for bucket in buckets}
 
 

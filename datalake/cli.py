@@ -242,7 +242,9 @@ def render_run(summary: Any) -> None:
 @app.command("run-etl")
 @handle_errors
 def run_etl(
-    engine: Annotated[str, typer.Option(help="Transform engine: duckdb or spark.")] = "duckdb",
+    engine: Annotated[
+        str | None, typer.Option(help="Transform engine: local duckdb (default) or spark; aws glue (default) or emr.")
+    ] = None,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for another run holding the lake lock (default: fail at once).")
     ] = 0.0,
@@ -258,6 +260,7 @@ def run_etl(
     if wait < 0:
         raise UsageError(f"--wait must be zero or more seconds, got {wait}")
     tgt = _target(lake, target)
+    engine = engine or tgt.capabilities.default_etl_engine
     if engine not in tgt.capabilities.etl_engines:
         raise UsageError(
             f"unknown --engine {engine!r}", hint=f"choose one of: {', '.join(tgt.capabilities.etl_engines)}"
@@ -414,7 +417,20 @@ def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = Fa
                 ],
             )
         )
-    ui.out.print(f"Raw files waiting for run-etl: {info['pending_raw_files']:,}")
+    if info.get("storage_classes"):
+        ui.out.print(
+            ui.table(
+                "Storage classes",
+                ["zone", "class", "objects", "size"],
+                [
+                    [zone, cls, v["objects"], ui.human_bytes(v["bytes"])]
+                    for zone, classes in info["storage_classes"].items()
+                    for cls, v in classes.items()
+                ],
+            )
+        )
+    if info.get("pending_raw_files") is not None:
+        ui.out.print(f"Raw files waiting for run-etl: {info['pending_raw_files']:,}")
 
 
 # ----------------------------------------------------------------------------------- archive

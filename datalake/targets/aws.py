@@ -1,14 +1,15 @@
 """The aws target: Terraform in infra/ provisions the lake; outputs name every resource.
 
-deploy and destroy drive Terraform through `datalake.aws_infra`. The data commands on AWS (seed to
-S3, Glue/EMR runs, Athena and Redshift queries) come with the AWS target issue; until then they
-say so plainly instead of pretending.
+deploy and destroy drive Terraform through `datalake.aws_infra`. seed and run-etl work through
+`datalake.aws_pipeline` (S3, Glue crawlers, the Spark job on Glue or EMR, Redshift COPY), queries
+through `datalake.aws_engines` (Athena, Redshift Data API), status and usage through
+`datalake.aws_status`. validate and archive are local-only for now and say so.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from datalake.engines import QueryEngine
 from datalake.errors import DatalakeError
@@ -17,9 +18,13 @@ from datalake.progress import NULL_PROGRESS, Progress
 from datalake.seed import SeedOptions, SeedResult
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, Target, _always
 
+if TYPE_CHECKING:
+    from datalake.aws_lake import AwsLake
+
 
 class AwsTarget(Target):
     name = "aws"
+    _lake: AwsLake | None = None
     capabilities = Capabilities(
         query_engines=("athena", "athena-raw", "redshift"),
         etl_engines=("glue", "emr"),
@@ -52,6 +57,7 @@ class AwsTarget(Target):
             plan_only=options.plan_only,
             confirm=lambda plan: options.confirm(plan.describe()),
             outputs_file=self.outputs_file,
+            session=self._session(),
             progress=progress,
         )
         return {
@@ -71,6 +77,7 @@ class AwsTarget(Target):
             var_overrides={"aws_region": self.settings.region},
             confirm=lambda plan: confirm(f"{plan.describe()} Empty every lake bucket (all versions) and destroy?"),
             outputs_file=self.outputs_file,
+            session=self._session(),
             progress=progress,
         )
         return {
@@ -81,23 +88,52 @@ class AwsTarget(Target):
             "emptied": result.emptied,
         }
 
+    def _session(self) -> Any:
+        """The boto3 session of the configured profile (credentials check, emptying buckets)."""
+        from datalake.aws_clients import session
+
+        return session(self.settings)
+
+    def lake(self) -> AwsLake:
+        """The deployed lake (outputs of `deploy`), with clients; ConfigError saying to deploy if none."""
+        from datalake.aws_infra import load_outputs
+        from datalake.aws_lake import open_lake
+
+        if self._lake is None:
+            self._lake = open_lake(self.settings, load_outputs(self.outputs_file))
+        return self._lake
+
     def _not_yet(self, command: str) -> NoReturn:
         raise DatalakeError(
             f"`datalake {command}` is not available on the aws target in this version",
-            hint="use the local target (the default) for this command; deploy/destroy work on aws",
+            hint="use the local target (the default) for this command",
         )
 
     def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
-        self._not_yet("seed")
+        from datalake import aws_pipeline
+
+        return aws_pipeline.seed(self.lake(), opts, progress)
 
     def run_etl(self, opts: EtlOptions, progress: Progress = NULL_PROGRESS) -> RunSummary:
-        self._not_yet("run-etl")
+        from datalake import aws_pipeline
+
+        return aws_pipeline.run_etl(self.lake(), opts, progress)
 
     def query_engine(self, name: str | None = None) -> QueryEngine:
-        self._not_yet("query")
+        from datalake.aws_engines import open_aws_engine
+
+        return open_aws_engine(self.lake(), name or self.capabilities.default_query_engine)
 
     def status(self) -> dict[str, Any]:
-        self._not_yet("status")
+        from datalake import aws_status
+
+        return aws_status.status(self.lake())
+
+    def usage(self) -> dict[str, Any]:
+        """Measured usage for cost-report: bytes per storage class per bucket, Athena scans, job runs."""
+        from datalake import aws_status
+
+        return aws_status.usage(self.lake())
 
     def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
         self._not_yet("validate")

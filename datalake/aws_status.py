@@ -1,0 +1,162 @@
+"""status and measured usage of a deployed AWS lake, read from S3, Glue and Athena.
+
+`status()` returns the same top-level keys as the local status (zones, tables, warehouse, runs)
+so the CLI renders both alike, plus `storage_classes` and `crawlers`. `usage()` is what a cost
+report needs: bytes per storage class per bucket, Athena's scanned bytes and engine time for the
+workgroup's recent queries, and the Glue job runs' durations and DPU-seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datalake.aws_clients import aws_errors
+from datalake.aws_lake import AwsLake
+
+RECENT_RUNS = 5
+
+
+def bucket_usage(lake: AwsLake) -> dict[str, dict[str, Any]]:
+    """role -> {bucket, objects, bytes, storage_classes: {class: {objects, bytes}}}."""
+    s3 = lake.client("s3")
+    usage: dict[str, dict[str, Any]] = {}
+    for role, bucket in lake.buckets().items():
+        classes: dict[str, dict[str, int]] = {}
+        with aws_errors(f"listing s3://{bucket}"):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for item in page.get("Contents", []):
+                    entry = classes.setdefault(item.get("StorageClass", "STANDARD"), {"objects": 0, "bytes": 0})
+                    entry["objects"] += 1
+                    entry["bytes"] += int(item["Size"])
+        usage[role] = {
+            "bucket": bucket,
+            "objects": sum(c["objects"] for c in classes.values()),
+            "bytes": sum(c["bytes"] for c in classes.values()),
+            "storage_classes": dict(sorted(classes.items())),
+        }
+    return usage
+
+
+def _crawlers(lake: AwsLake) -> list[dict[str, Any]]:
+    glue = lake.client("glue")
+    found = []
+    for key in ("raw_crawler_name", "processed_crawler_name"):
+        if name := lake.optional(key):
+            with aws_errors(f"reading the Glue crawler {name}"):
+                crawler = glue.get_crawler(Name=name)["Crawler"]
+            last = crawler.get("LastCrawl") or {}
+            found.append(
+                {
+                    "crawler": name,
+                    "state": crawler.get("State"),
+                    "last_status": last.get("Status"),
+                    "last_started": str(last["StartTime"]) if last.get("StartTime") else None,
+                    "error": last.get("ErrorMessage"),
+                }
+            )
+    return found
+
+
+def job_runs(lake: AwsLake, limit: int = RECENT_RUNS) -> list[dict[str, Any]]:
+    glue = lake.client("glue")
+    runs = []
+    for key in ("glue_job_name", "aggregates_job_name"):
+        if name := lake.optional(key):
+            with aws_errors(f"reading the runs of the Glue job {name}"):
+                page = glue.get_job_runs(JobName=name, MaxResults=limit)
+            for run in page.get("JobRuns", [])[:limit]:
+                seconds = run.get("ExecutionTime")
+                dpu_seconds = run.get("DPUSeconds")
+                if dpu_seconds is None and seconds is not None and run.get("MaxCapacity") is not None:
+                    dpu_seconds = float(run["MaxCapacity"]) * float(seconds)
+                runs.append(
+                    {
+                        "run_id": run["Id"],
+                        "job": name,
+                        "status": run.get("JobRunState"),
+                        "engine": "glue",
+                        "started": str(run.get("StartedOn")) if run.get("StartedOn") else None,
+                        "seconds": seconds,
+                        "dpu_seconds": dpu_seconds,
+                        "error": run.get("ErrorMessage"),
+                    }
+                )
+    return runs
+
+
+def _tables(lake: AwsLake, usage: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    glue = lake.client("glue")
+    database = lake.require("glue_database")
+    tables = []
+    with aws_errors(f"reading the Glue database {database}"):
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+            for table in page.get("TableList", []):
+                partitions = 0
+                if table.get("PartitionKeys"):
+                    for part_page in glue.get_paginator("get_partitions").paginate(
+                        DatabaseName=database, TableName=table["Name"], ExcludeColumnSchema=True
+                    ):
+                        partitions += len(part_page.get("Partitions", []))
+                descriptor = table.get("StorageDescriptor", {})
+                params = table.get("Parameters", {})
+                tables.append(
+                    {
+                        "database": database,
+                        "table": table["Name"],
+                        "format": params.get("classification") or descriptor.get("InputFormat", "").rsplit(".", 1)[-1],
+                        "rows": int(params["recordCount"]) if params.get("recordCount", "").isdigit() else None,
+                        "partitions": partitions,
+                        "files": None,
+                        "bytes": None,
+                        "location": descriptor.get("Location"),
+                    }
+                )
+    return tables
+
+
+def status(lake: AwsLake) -> dict[str, Any]:
+    usage = bucket_usage(lake)
+    return {
+        "lake": f"aws ({lake.region})",
+        "target": "aws",
+        "zones": {role: {"files": u["objects"], "bytes": u["bytes"]} for role, u in usage.items()},
+        "storage_classes": {role: u["storage_classes"] for role, u in usage.items()},
+        "buckets": {role: u["bucket"] for role, u in usage.items()},
+        "tables": _tables(lake, usage),
+        "crawlers": _crawlers(lake),
+        "warehouse": {},
+        "runs": [
+            {**r, "files": None, "rows_in": None, "rows_processed": None, "rows_quarantined": None}
+            for r in job_runs(lake)
+        ],
+        "pending_raw_files": None,  # Glue job bookmarks know; they are not readable through the API
+    }
+
+
+def athena_usage(lake: AwsLake, limit: int = 50) -> dict[str, Any]:
+    """Scanned bytes and engine time of the workgroup's most recent queries (as Athena measured)."""
+    athena = lake.client("athena")
+    workgroup = lake.require("athena_workgroup")
+    with aws_errors(f"reading Athena statistics of workgroup {workgroup}"):
+        ids = athena.list_query_executions(WorkGroup=workgroup, MaxResults=limit).get("QueryExecutionIds", [])
+        executions = athena.batch_get_query_execution(QueryExecutionIds=ids).get("QueryExecutions", []) if ids else []
+    succeeded = [e for e in executions if e.get("Status", {}).get("State") == "SUCCEEDED"]
+    stats = [e.get("Statistics", {}) for e in succeeded]
+    return {
+        "workgroup": workgroup,
+        "queries": len(succeeded),
+        "data_scanned_bytes": sum(int(s.get("DataScannedInBytes", 0)) for s in stats),
+        "engine_ms": sum(int(s.get("EngineExecutionTimeInMillis", 0)) for s in stats),
+    }
+
+
+def usage(lake: AwsLake) -> dict[str, Any]:
+    """Measured usage for cost-report: storage by class, Athena scans, Glue job durations."""
+    buckets = bucket_usage(lake)
+    return {
+        "target": "aws",
+        "region": lake.region,
+        "storage": {role: {c: v["bytes"] for c, v in u["storage_classes"].items()} for role, u in buckets.items()},
+        "athena": athena_usage(lake),
+        "jobs": job_runs(lake, limit=25),
+    }
