@@ -177,7 +177,8 @@ def widen(old: str, new: str) -> str | None:
         else:
             scale = (od or nd or (0, 0))[1]
             digits = max(19, ((od or nd or (0, 0))[0] - scale))
-        return f"DECIMAL({digits + scale},{scale})" if digits + scale <= 38 else "DOUBLE"
+        precision = digits + scale  # DuckDB's two storage tiers, as inference chooses them
+        return f"DECIMAL(18,{scale})" if precision <= 18 else f"DECIMAL(38,{scale})" if precision <= 38 else "DOUBLE"
     if {old, new} == {"DATE", "TIMESTAMP"}:
         return "TIMESTAMP"
     return None
