@@ -62,6 +62,7 @@ TIMESTAMP_FORMATS = (
 )
 _INT = r"[+-]?(0|[1-9][0-9]*)"
 _DEC = r"[+-]?(0|[1-9][0-9]*)\.[0-9]+"
+_DATE_SHAPE = r"^[0-9]{1,4}[-/. ][0-9A-Za-z]{1,3}[-/. ][0-9]{2,4}"
 _ISO_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 
 
@@ -251,12 +252,24 @@ def _tests(v: str) -> list[tuple[str, str]]:
         ("DOUBLE", f"try_cast({v} AS DOUBLE) IS NOT NULL AND NOT regexp_matches({v}, '^[+-]?0[0-9]')"),
         ("BOOLEAN", f"lower({v}) IN ('true', 'false')"),
     ]
-    tests += [(f"DATE|{f}", f"try_strptime({v}, {sql_string(f)}) IS NOT NULL") for f in DATE_FORMATS]
-    tests += [(f"TIMESTAMP|{f}", f"try_strptime({v}, {sql_string(f)}) IS NOT NULL") for f in TIMESTAMP_FORMATS]
+    # a failing strptime is costly: only values shaped like a date reach the formats
+    shaped = f"regexp_matches({v}, '{_DATE_SHAPE}')"
+    tests += [
+        (f"DATE|{f}", f"CASE WHEN {shaped} THEN try_strptime({v}, {sql_string(f)}) IS NOT NULL ELSE false END")
+        for f in DATE_FORMATS
+    ]
+    tests += [
+        (f"TIMESTAMP|{f}", f"CASE WHEN {shaped} THEN try_strptime({v}, {sql_string(f)}) IS NOT NULL ELSE false END")
+        for f in TIMESTAMP_FORMATS
+    ]
     # ISO 8601 with either separator and any fraction, no offset: one cast reads them all
     tests.append(("TIMESTAMP|iso", f"regexp_full_match({v}, '{_ISO_TS}') AND try_cast({v} AS TIMESTAMP) IS NOT NULL"))
-    any_date = " OR ".join(test for label, test in tests if label.startswith(("DATE", "TIMESTAMP")))
-    tests.append(("ANYDATE", any_date))
+    any_date = " OR ".join(
+        test.split(" THEN ", 1)[1].rsplit(" ELSE ", 1)[0] if test.startswith("CASE") else test
+        for label, test in tests
+        if label.startswith(("DATE", "TIMESTAMP"))
+    )
+    tests.append(("ANYDATE", f"CASE WHEN {shaped} THEN {any_date} ELSE false END"))
     return tests
 
 
@@ -299,6 +312,9 @@ def infer_text_columns(
         c: [lab for lab in all_labels if sample.get(f"{c}\0nonnull", 0) and sample.get(f"{c}\0{lab}") == 0]
         for c in columns
     }
+    for labels in candidates.values():  # the mixed-formats test matters only when no single format fits
+        if any("|" in lab for lab in labels) and "ANYDATE" in labels:
+            labels.remove("ANYDATE")
     full_sql, keys = _failures_sql(relation, columns, candidates)
     full = _run(con, full_sql, keys)
     out: dict[str, tuple[str, str | None, bool]] = {}

@@ -514,6 +514,7 @@ def _connect(layout: LakeLayout, scratch: Path) -> Any:
     scratch.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(scratch)})
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
