@@ -726,6 +726,88 @@ def cost_report(
     render_cost_report(report)
 
 
+# ----------------------------------------------------------------------------------- ingest
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files (or folders of files) to ingest.", show_default=False)],
+    table: Annotated[str, typer.Option("--table", "-t", help="Table name in the lake, catalog and warehouse.")],
+    partition_by: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-by", help="COLUMN, or COLUMN:year|month|day for a date/timestamp column.", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto (from the suffix or content), csv, json or parquet.")
+    ] = "auto",
+    flatten: Annotated[
+        bool, typer.Option("--flatten", help="JSON: nested objects become parent_child columns instead of structs.")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another process holding the lake lock.")] = 0.0,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring your own CSV, JSON or Parquet into the lake: raw copy, inferred schema, partitioned Parquet, warehouse.
+
+    Re-ingesting is incremental: files whose content was ingested before are skipped.
+    """
+    from datalake import ui
+    from datalake.errors import UsageError
+    from datalake.ingest import IngestOptions
+
+    if wait < 0:
+        raise UsageError(f"--wait must be zero or more seconds, got {wait}")
+    tgt = _target(lake, target)
+    opts = IngestOptions(
+        table=table, paths=tuple(paths), partition_by=partition_by, format=fmt, flatten=flatten, wait=wait
+    )
+    result = tgt.ingest(opts, _progress(as_json))
+    if as_json:
+        ui.print_json(result.to_dict())
+        return
+    for line in result.recovered:
+        ui.err.print(f"[yellow]Recovered[/] {line}")
+    for s in result.skipped:
+        ui.err.print(f"[dim]Skipped {s['file']}: {s['reason']}[/]", highlight=False)
+    if result.status == "nothing_to_do":
+        ui.out.print(f"Nothing to do: every file is already in table {result.table!r}.")
+        return
+    ui.out.print(
+        ui.table(
+            f"Ingested into {result.table} ({result.ingest_id})",
+            ["file", "format", "rows", "raw copy"],
+            [[f["file"], f["format"], f["rows"], f["raw"]] for f in result.files],
+        )
+    )
+    for f in result.files:
+        for note in f.get("notes", []):
+            ui.err.print(f"[yellow]Note[/] {f['file']}: {note}", highlight=False)
+    if result.new_columns:
+        ui.out.print(f"New columns (older rows get NULL): {', '.join(result.new_columns)}")
+    for w in result.widened:
+        ui.out.print(f"Column {w['column']} widened from {w['from']} to {w['to']} ({w['file']})")
+    ui.out.print(
+        ui.key_values(
+            f"Table {result.table}",
+            {
+                "columns": ", ".join(f"{c['name']} {c['type']}" for c in result.columns),
+                "partitioned by": result.partition_by or "-",
+                "rows ingested": result.rows,
+                "rows in the table": result.table_rows,
+                "partitions": result.partitions,
+                "bytes in": ui.human_bytes(result.bytes_in),
+                "parquet bytes out": ui.human_bytes(result.bytes_out),
+                "warehouse rows loaded": result.warehouse_rows_loaded,
+                "total (s)": result.seconds,
+            },
+        )
+    )
+
+
 def main() -> None:
     app()
 

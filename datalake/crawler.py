@@ -170,6 +170,8 @@ def crawl(layout: LakeLayout, catalog: Catalog) -> CrawlResult:
     try:
         for name, table_files in sorted(by_table.items()):
             previous = catalog.get(RAW_DATABASE, name)
+            if previous and previous.parameters.get("crawler") == "datalake-ingest":
+                continue  # `datalake ingest` crawled these files with its own, stricter inference
             known = {tuple(p.values) for p in previous.partitions} if previous else set()
             columns, unreadable = _infer_columns(con, table_files)
             if previous and not columns:

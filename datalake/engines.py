@@ -93,11 +93,13 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.warehouse import fact_reader_sql
 
     facts = [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")]
-    if not facts:
+    ingested = _ingested(layout)
+    if not facts and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no processed data yet", hint="run `datalake run-etl`")
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
-    con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+    if facts:
+        con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
+        con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
     for dim in DIMENSIONS:
         path = layout.processed / dim / f"{dim}.parquet"
         if path.is_file():
@@ -107,6 +109,7 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
         con.execute(
             f"CREATE VIEW sales_quarantine AS SELECT * FROM read_parquet({sql_list(quarantined)}, hive_partitioning = true)"
         )
+    _add_ingested_views(con, layout, ingested, "lake")
     return DuckDBEngine("lake", con, "partitioned Parquet in the processed zone (Athena's role)")
 
 
@@ -151,16 +154,39 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.duckdb_sql import dimension_reader_sql
     from datalake.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
 
-    if not list_data_files(layout.raw, "raw", "sales") and not list_data_files(layout.archive, "archive", "sales"):
+    has_sales = bool(list_data_files(layout.raw, "raw", "sales") or list_data_files(layout.archive, "archive", "sales"))
+    ingested = _ingested(layout)
+    if not has_sales and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no raw sales", hint="run `datalake seed`")
     con = duckdb.connect()
-    for dim in DIMENSIONS:
-        files = [f.path for f in list_data_files(layout.raw, "raw", dim)]
-        if files:
-            con.execute(f"CREATE VIEW {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
-    con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(layout)}")
-    con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+    if has_sales:
+        for dim in DIMENSIONS:
+            files = [f.path for f in list_data_files(layout.raw, "raw", dim)]
+            if files:
+                con.execute(f"CREATE VIEW {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
+        con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(layout)}")
+        con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+    _add_ingested_views(con, layout, ingested, "raw")
     return DuckDBEngine("raw", con, "raw JSON/CSV files, transformed on the fly (no pruning)")
+
+
+def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:
+    from datalake.ingest import ingested_tables
+
+    return ingested_tables(layout)
+
+
+def _add_ingested_views(con: Any, layout: LakeLayout, manifests: list[dict[str, Any]], engine: str) -> None:
+    """Tables brought in by `datalake ingest`: views over their Parquet (lake) or raw copies (raw).
+
+    The warehouse engine needs nothing: ingest loads them as tables there.
+    """
+    from datalake.ingest import lake_view_sql, raw_view_sql
+
+    for manifest in manifests:
+        sql = lake_view_sql(layout, manifest) if engine == "lake" else raw_view_sql(layout, manifest)
+        name = manifest["table"]
+        con.execute(f'CREATE VIEW "{name}" AS {sql}')
 
 
 def open_local_engine(layout: LakeLayout, name: str) -> QueryEngine:

@@ -14,6 +14,7 @@ from typing import Any
 from datalake.config import Settings
 from datalake.engines import QueryEngine
 from datalake.etl import EtlOptions, RunSummary
+from datalake.ingest import IngestOptions, IngestResult
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.seed import SeedOptions, SeedResult
 
@@ -28,6 +29,7 @@ class Capabilities:
     default_etl_engine: str
     archive: bool = True
     embedded: bool = True  # runs in this process, offline
+    ingest: bool = False  # `datalake ingest`: bring your own files into the lake
 
 
 # Shown what is about to happen (a plan summary, what will be deleted); returns whether to go ahead.
@@ -73,6 +75,15 @@ class Target(ABC):
 
     @abstractmethod
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]: ...
+
+    def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+        """Bring the user's files into the lake as a table (targets with `capabilities.ingest`)."""
+        from datalake.errors import DatalakeError
+
+        raise DatalakeError(
+            f"`datalake ingest` is not available on the {self.name} target in this version",
+            hint="use the local target (the default) to ingest files",
+        )
 
     @abstractmethod
     def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:

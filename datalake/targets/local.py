@@ -12,6 +12,7 @@ from datalake.archive import archive
 from datalake.engines import LOCAL_ENGINES, QueryEngine, open_local_engine
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.etl import EtlOptions, RunSummary, require_lake, run_etl
+from datalake.ingest import IngestOptions, IngestResult, ingest
 from datalake.layout import ZONES, LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.seed import SeedOptions, SeedResult, seed
@@ -27,6 +28,7 @@ class LocalTarget(Target):
         etl_engines=("duckdb", "spark"),
         default_query_engine="lake",
         default_etl_engine="duckdb",
+        ingest=True,
     )
 
     @property
@@ -97,6 +99,9 @@ class LocalTarget(Target):
         from datalake.cost_report import measure_local
 
         return measure_local(self.layout)
+
+    def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+        return ingest(self.layout, opts, progress)
 
     def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         layout = self.layout
