@@ -470,14 +470,20 @@ def archive(
 @handle_errors
 def destroy(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    var_file: Annotated[
+        Path | None, typer.Option("--var-file", help="aws: the Terraform tfvars file used to deploy.")
+    ] = None,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete the lake (all zones, catalog, warehouse) after a confirmation; on aws, empty the buckets and destroy."""
     from datalake import ui
+    from datalake.errors import UsageError
 
-    result = _target(lake, target).destroy(_confirmer(yes), _progress(as_json))
+    if var_file is not None and not var_file.is_file():
+        raise UsageError(f"--var-file {var_file} does not exist", hint="pass the .tfvars file used to deploy")
+    result = _target(lake, target).destroy(_confirmer(yes), _progress(as_json), var_file)
     if as_json:
         ui.print_json(result)
         return

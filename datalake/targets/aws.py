@@ -53,7 +53,7 @@ class AwsTarget(Target):
         result = aws_infra.deploy(
             self.infra_dir,
             tfvars_file=options.var_file,
-            var_overrides={"aws_region": self.settings.region},
+            var_overrides=self._region_override(),
             plan_only=options.plan_only,
             confirm=lambda plan: options.confirm(plan.describe()),
             outputs_file=self.outputs_file,
@@ -69,12 +69,15 @@ class AwsTarget(Target):
             **result.outputs,
         }
 
-    def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+    def destroy(
+        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+    ) -> dict[str, Any]:
         from datalake import aws_infra
 
         result = aws_infra.destroy(
             self.infra_dir,
-            var_overrides={"aws_region": self.settings.region},
+            tfvars_file=var_file,
+            var_overrides=self._region_override(),
             confirm=lambda plan: confirm(f"{plan.describe()} Empty every lake bucket (all versions) and destroy?"),
             outputs_file=self.outputs_file,
             session=self._session(),
@@ -87,6 +90,12 @@ class AwsTarget(Target):
             "plan": result.plan.describe(),
             "emptied": result.emptied,
         }
+
+    def _region_override(self) -> dict[str, str]:
+        """Pass the region to Terraform only when the user set one: a tfvars file's region must win over our default."""
+        if self.settings.describe("region") == "default":
+            return {}
+        return {"aws_region": self.settings.region}
 
     def _session(self) -> Any:
         """The boto3 session of the configured profile (credentials check, emptying buckets)."""

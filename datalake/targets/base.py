@@ -86,7 +86,9 @@ class Target(ABC):
         )
 
     @abstractmethod
-    def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+    def destroy(
+        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+    ) -> dict[str, Any]:
         """Delete the lake and everything in it, after `confirm` agreed to the description."""
 
     def measured_usage(self) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from datalake import __version__
@@ -103,7 +104,9 @@ class LocalTarget(Target):
     def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
         return ingest(self.layout, opts, progress)
 
-    def destroy(self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+    def destroy(
+        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+    ) -> dict[str, Any]:
         layout = self.layout
         if not layout.exists():
             raise LakeNotFoundError(f"no lake at {layout.root}", hint="nothing to destroy; check --lake")
