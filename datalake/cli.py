@@ -214,24 +214,30 @@ def render_run(summary: Any) -> None:
     if s.status == "nothing_to_do":
         ui.out.print("Nothing to do: every raw file has already been processed (bookmark up to date).")
         return
-    ui.out.print(
-        ui.key_values(
-            f"run-etl {s.run_id} ({s.engine})",
+    counted = bool(s.rows_in or s.rows_processed or s.rows_quarantined)  # the aws job may not report rows
+    facts: dict[str, Any] = {
+        "raw files in": s.files_in,
+        "raw bytes in": ui.human_bytes(s.bytes_in),
+    }
+    if counted:
+        facts.update(
             {
-                "raw files in": s.files_in,
-                "raw bytes in": ui.human_bytes(s.bytes_in),
                 "rows in": s.rows_in,
                 "rows processed": s.rows_processed,
                 "rows quarantined": s.rows_quarantined,
                 "balanced (in = processed + quarantined)": s.balanced,
-                "parquet bytes out": ui.human_bytes(s.bytes_out),
-                "size ratio raw / parquet": f"{s.bytes_in / s.bytes_out:.1f}x" if s.bytes_out else "-",
-                "warehouse rows loaded": s.warehouse_rows_loaded,
-                "stages (s)": ", ".join(f"{k} {v:.2f}" for k, v in s.stages.items()),
-                "total (s)": s.seconds,
-            },
+            }
         )
+    facts.update(
+        {
+            "parquet bytes out": ui.human_bytes(s.bytes_out),
+            "size ratio raw / parquet": f"{s.bytes_in / s.bytes_out:.1f}x" if s.bytes_out else "-",
+            "warehouse rows loaded": s.warehouse_rows_loaded,
+            "stages (s)": ", ".join(f"{k} {v:.2f}" for k, v in s.stages.items()),
+            "total (s)": s.seconds,
+        }
     )
+    ui.out.print(ui.key_values(f"run-etl {s.run_id} ({s.engine})", facts))
     if s.by_reason:
         ui.out.print(ui.table("Quarantined by reason", ["reason", "rows"], sorted(s.by_reason.items())))
     if s.bad_files:
