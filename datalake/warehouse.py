@@ -38,7 +38,11 @@ def connect(layout: LakeLayout, read_only: bool = False) -> Any:
     import duckdb
 
     layout.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(layout.warehouse_db), read_only=read_only)
+    config: dict[str, Any] = {"memory_limit": "1200MB"}  # loads sort millions of rows: spill instead of growing
+    if not read_only:
+        layout.scratch.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(layout.scratch)
+    return duckdb.connect(str(layout.warehouse_db), read_only=read_only, config=config)
 
 
 def _ensure_schema(con: Any) -> None:
