@@ -43,15 +43,13 @@ class SparkTransformEngine:
         began = time.perf_counter()
         out = TransformOutput()
         spark = local_session()  # checks pyspark and Java first
-        from pyspark.storagelevel import StorageLevel
-
         etl = load_job(ETL_JOB)
         spec = etl.load_spec(None, str(SPEC_PATH))
         etl.configure(spark)
         work = job.scratch / "spark"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        checked: Any = None
+        cached: Any = None
         dimensions: dict[str, Any] = {}
         try:
             with progress.task("Transform (spark)", total=5) as task:
@@ -76,8 +74,7 @@ class SparkTransformEngine:
                     spark, spec, [str(p) for p in job.json_files], [str(p) for p in job.csv_files], roots
                 )
                 existing = spark.read.parquet(*map(str, job.existing_facts)) if job.existing_facts else None
-                checked = etl.transform(spark, spec, records, dimensions, existing, job.run_ts)
-                checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
+                checked, cached = etl.transform(spark, spec, records, dimensions, existing, job.run_ts)
                 task.advance()
 
                 fact_tmp = work / "sales_fact"
@@ -113,8 +110,8 @@ class SparkTransformEngine:
                 out.rows_in = out.rows_processed + out.rows_quarantined
                 task.advance()
         finally:
-            if checked is not None:
-                checked.unpersist()
+            if cached is not None:
+                cached.unpersist()
             for frame in dimensions.values():
                 frame.unpersist()
             shutil.rmtree(work, ignore_errors=True)

@@ -67,23 +67,29 @@ def source_file_sql(zone_roots: list[str]) -> str:
 
 
 def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_roots: list[str]) -> Any:
-    """JSON lines read as text, one row per line, so an invalid line becomes a record with a parse error."""
+    """JSON lines read as text, one row per line, so an invalid line becomes a record with a parse error.
+
+    Each line is parsed once (from_json, every field as text, numbers keeping their JSON spelling);
+    only the rare line that does not parse is looked at again to tell invalid JSON from valid JSON
+    that is not an object, as the DuckDB engine does.
+    """
     fields = spec["transform"]["raw_fields"]
+    schema = ", ".join(f"{f} STRING" for f in fields) + f", {CORRUPT} STRING"
     lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").text(paths)
-    lines = lines.selectExpr(
+    parsed = lines.selectExpr(
         f"{source_file_sql(zone_roots)} AS _source_file", "CASE WHEN value <> '' THEN value END AS _raw_record"
-    )
-    checked = lines.selectExpr(
+    ).selectExpr(
         "*",
-        "CASE WHEN _raw_record IS NOT NULL THEN get_json_object(_raw_record, '$') IS NOT NULL END AS _valid",
-    ).selectExpr("*", "coalesce(_valid AND ltrim(_raw_record) LIKE '{%', false) AS _ok")
-    tuple_cols = ", ".join(_sql_string(f) for f in fields)
-    parsed = checked.selectExpr("*", f"json_tuple(_raw_record, {tuple_cols})")
+        f"from_json(_raw_record, {_sql_string(schema)}, map('columnNameOfCorruptRecord', '{CORRUPT}')) AS _j",
+    )
+    ok = f"(_j IS NOT NULL AND _j.{CORRUPT} IS NULL)"
     return parsed.selectExpr(
         "_source_file",
         "_raw_record",
-        "CASE WHEN NOT _valid THEN 'invalid JSON' WHEN NOT _ok THEN 'not a JSON object' END AS _parse_error",
-        *(f"CASE WHEN _ok THEN c{i} END AS r_{f}" for i, f in enumerate(fields)),
+        f"CASE WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT {ok} THEN "
+        "CASE WHEN get_json_object(_raw_record, '$') IS NULL THEN 'invalid JSON' ELSE 'not a JSON object' END "
+        "END AS _parse_error",
+        *(f"CASE WHEN {ok} THEN _j.{f} END AS r_{f}" for f in fields),
     )
 
 
@@ -149,8 +155,17 @@ def transform(
     dimensions: dict[str, Any],
     existing_ids: Any | None,
     run_ts: str,
-) -> Any:
-    """Every record with `_reason` (NULL when clean), `_detail` and the fact columns: the spec's SQL, run by Spark."""
+) -> tuple[Any, Any]:
+    """Every record with `_reason` (NULL when clean), `_detail` and the fact columns: the spec's SQL, run by Spark.
+
+    Returns (checked, cached): `cached` is the persisted rule stage, to unpersist when done.
+    Deduplication runs the spec's `flagged` SQL only over the records whose sale_id repeats in this
+    batch or was published before (found with a cheap aggregate over the ids); every other record
+    cannot be a duplicate, so the result is the spec's definition without ranking all rows.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.storagelevel import StorageLevel
+
     rel = spec["relations"]
     sql = spec["spark_sql"]
     records.selectExpr(
@@ -158,13 +173,19 @@ def transform(
     ).createOrReplaceTempView(rel["records"])
     for name, frame in dimensions.items():
         frame.createOrReplaceTempView(rel[name])
-    spark.sql(sql["ruled"]).createOrReplaceTempView(rel["ruled"])
+    ruled = spark.sql(sql["ruled"]).persist(StorageLevel.MEMORY_AND_DISK)
+    clean_ids = ruled.where("_rule_reason IS NULL").select("sale_id")
+    candidates = clean_ids.groupBy("sale_id").count().where("count > 1").select("sale_id")
+    flag_sql = sql["flagged"]
     if existing_ids is not None:
         existing_ids.select("sale_id").createOrReplaceTempView(rel["existing_ids"])
-        spark.sql(sql["flagged_with_existing"]).createOrReplaceTempView(rel["flagged"])
-    else:
-        spark.sql(sql["flagged"]).createOrReplaceTempView(rel["flagged"])
-    return spark.sql(sql["output"])
+        candidates = candidates.unionByName(existing_ids.select("sale_id"))
+        flag_sql = sql["flagged_with_existing"]
+    candidates = F.broadcast(candidates.distinct()) if existing_ids is None else candidates.distinct()
+    ruled.join(candidates, "sale_id", "left_semi").createOrReplaceTempView(rel["ruled"])
+    others = ruled.join(candidates, "sale_id", "left_anti").withColumn("_duplicate", F.lit(False))
+    spark.sql(flag_sql).unionByName(others).createOrReplaceTempView(rel["flagged"])
+    return spark.sql(sql["output"]), ruled
 
 
 def fact_frame(spec: dict[str, Any], checked: Any) -> Any:
@@ -242,7 +263,7 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
         existing = spark.read.option("recursiveFileLookup", "true").parquet(f"{processed}/sales_fact")
     except Exception:  # no published facts yet: nothing to deduplicate against
         existing = None
-    checked = transform(spark, spec, records, dimensions, existing, run_ts).persist()
+    checked, cached = transform(spark, spec, records, dimensions, existing, run_ts)
     try:
         keys = spec["partition_keys"]
         fact_frame(spec, checked).write.mode("append").partitionBy(*keys).parquet(f"{processed}/sales_fact")
@@ -251,7 +272,7 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
             frame.coalesce(1).write.mode("overwrite").parquet(f"{processed}/{name}")
         counts = {r[0]: r[1] for r in checked.groupBy("_reason").count().collect()}
     finally:
-        checked.unpersist()
+        cached.unpersist()
     processed_rows = counts.pop(None, 0)
     return {
         "run_id": run_id,
