@@ -54,6 +54,7 @@ def local_session() -> Any:
     if _session is not None and _session.sparkContext._jsc is not None:
         return _session
     check_dependencies()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind to loopback without a warning
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master("local[*]").appName("datalake")
