@@ -820,6 +820,39 @@ def ingest(
     )
 
 
+# ----------------------------------------------------------------------------------- run-job
+
+
+@app.command("run-job")
+@handle_errors
+def run_job(
+    name: Annotated[str, typer.Argument(help="A job of jobs/, e.g. sales_etl or customer_aggregates.")],
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a Spark job of jobs/ on local Spark against the lake and register its output in the catalog."""
+    from datalake import ui
+    from datalake.jobs import run_job as run_spark_job
+
+    tgt = _target(lake, target)
+    result = run_spark_job(tgt.layout, name, _progress(as_json))
+    if as_json:
+        ui.print_json(result.to_dict())
+        return
+    if result.etl is not None:
+        from datalake.etl import RunSummary
+
+        render_run(RunSummary(**result.etl))
+        return
+    rows = [[t["table"], t["location"], t["rows"], t["files"]] for t in result.tables]
+    ui.out.print(
+        ui.table(
+            f"Job {result.job} ({result.engine}, {result.seconds:.1f}s)", ["table", "location", "rows", "files"], rows
+        )
+    )
+
+
 def main() -> None:
     app()
 

@@ -48,6 +48,7 @@ def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_re
       -- the input is replaced (not just guarded by CASE): DuckDB may evaluate both branches
       SELECT *, json_extract_string(CASE WHEN _ok THEN _raw_record ELSE '{{}}' END, [{paths}]) AS _values
       FROM (
+        -- json_type() throws on invalid JSON and DuckDB may evaluate guarded branches: feed it valid text
         SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
           json_valid(line) AS _valid,
           coalesce(json_type(CASE WHEN json_valid(line) THEN line ELSE 'null' END) = 'OBJECT', false) AS _ok
@@ -93,9 +94,14 @@ def fetch_rejects(con: Any) -> list[tuple[Any, ...]]:
     return con.execute(REJECTS_SQL).fetchall() if exists else []
 
 
+# One row per rejected line: DuckDB logs a short row once per missing column ("Found: 4", "Found: 5"...),
+# so keep the error of its first column.
 REJECTS_SQL = """
-    SELECT DISTINCT s.file_path AS file, e.line, e.error_type, e.csv_line, e.error_message
+    SELECT s.file_path AS file, e.line,
+      arg_min(e.error_type, coalesce(e.column_idx, 0)), arg_min(e.csv_line, coalesce(e.column_idx, 0)),
+      arg_min(e.error_message, coalesce(e.column_idx, 0))
     FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+    GROUP BY s.file_path, e.line
 """
 
 

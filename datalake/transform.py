@@ -219,18 +219,23 @@ SELECT {_RULED_KEEP}, _rule_reason, {detail} AS _rule_detail FROM (
 ) AS reasoned"""
 
 
-def duplicate_flag_sql(ruled: str, existing_ids: str | None) -> str:
-    """Stage 2 in one expression: TRUE for a clean record whose sale_id was already seen.
+def flagged_sql(ruled: str, existing_ids: str | None) -> str:
+    """Stage 2: the ruled relation plus `_duplicate`, TRUE for a clean record whose sale_id was already seen.
 
     Seen means an earlier clean record (in DEDUP_ORDER) of this batch, or a row published by an
-    earlier run (`existing_ids`). Engines may compute the same thing more cleverly (the DuckDB
-    engine ranks only the few ids that repeat), but must agree with this definition.
+    earlier run (`existing_ids`, a relation with a `sale_id` column). Earlier ids are joined rather
+    than tested with `IN (subquery)`, which Spark refuses outside a filter, so the same text runs on
+    both engines. Engines may compute the same thing more cleverly (the DuckDB engine ranks only
+    the few ids that repeat), but must agree with this definition.
     """
     order = ", ".join(DEDUP_ORDER)
-    seen = f" OR sale_id IN (SELECT sale_id FROM {existing_ids})" if existing_ids else ""
+    joined = (
+        f" LEFT JOIN (SELECT DISTINCT sale_id AS _published_id FROM {existing_ids}) e ON e._published_id = r.sale_id"
+    )
+    seen = " OR e._published_id IS NOT NULL" if existing_ids else ""
     return (
-        f"(_rule_reason IS NULL AND (row_number() OVER (PARTITION BY sale_id, _rule_reason IS NULL "
-        f"ORDER BY {order}) > 1{seen}))"
+        f"SELECT r.*, (r._rule_reason IS NULL AND (row_number() OVER (PARTITION BY r.sale_id, r._rule_reason IS NULL "
+        f"ORDER BY {order}) > 1{seen})) AS _duplicate FROM {ruled} r{joined if existing_ids else ''}"
     )
 
 
@@ -259,8 +264,7 @@ FROM {flagged} WHERE _rule_reason IS NOT NULL OR _duplicate"""
 def checked_sql(records: str, customers: str, products: str, stores: str, existing_ids: str | None) -> str:
     """All three stages as one SELECT (used for views, where nothing can be materialised)."""
     ruled = ruled_sql(records, customers, products, stores)
-    flagged = f"(SELECT *, {duplicate_flag_sql('ruled', existing_ids)} AS _duplicate FROM ruled)"
-    return f"WITH ruled AS ({ruled}\n)\n{output_sql(flagged)}"
+    return f"WITH ruled AS ({ruled}\n), flagged AS ({flagged_sql('ruled', existing_ids)})\n{output_sql('flagged')}"
 
 
 def spec() -> dict[str, Any]:

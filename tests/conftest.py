@@ -65,3 +65,11 @@ def processed_lake(_processed_lake_template: Path, tmp_path: Path) -> LakeLayout
 def shared_processed_lake(_processed_lake_template: Path) -> LakeLayout:
     """The same lake, shared read-only across tests (do not modify it)."""
     return LakeLayout(_processed_lake_template)
+
+
+@pytest.fixture(scope="session")
+def spark():  # type: ignore[no-untyped-def]
+    """The one local SparkSession every Spark test shares (JVM start-up is paid once)."""
+    from datalake.spark import local_session
+
+    return local_session()

@@ -1,0 +1,295 @@
+"""Sales ETL as a Spark job: the same transform as the DuckDB engine, for Glue 5, EMR 7 and local Spark.
+
+Plain PySpark 3.5 (Python 3.11). The transform is not written here: the casts, quality rules,
+derived columns and deduplication come from transform_spec.json, generated from the datalake
+package's transform.py with every statement already translated to Spark SQL, so this job and the
+DuckDB engine cannot drift. This file only reads raw files the way the DuckDB engine does (every
+line accounted for: JSON lines as text, CSV rows in PERMISSIVE mode with the corrupt record kept),
+runs the spec's SQL and writes the outputs.
+
+On Glue the arguments come from `getResolvedOptions`; elsewhere from argparse:
+
+    spark-submit jobs/sales_etl.py --raw_path s3://raw-bucket --processed_path s3://processed-bucket \
+        --quarantine_path s3://quarantine-bucket --spec_path s3://scripts-bucket/jobs/transform_spec.json
+
+`--input_list` names a text file listing the raw files to process (the caller's bookmark);
+without it every file under raw_path/sales is read. `--run_ts` fixes the processing time.
+
+The local `datalake run-etl --engine spark` imports this module and calls `read_records`,
+`transform` and the frame builders directly, then stages the files its own way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+SPEC_NAME = "transform_spec.json"
+ARGUMENTS = ("raw_path", "processed_path", "quarantine_path", "spec_path", "run_id", "run_ts", "input_list")
+REQUIRED = ("raw_path", "processed_path", "quarantine_path")
+CORRUPT = "_corrupt_record"
+
+
+# ----------------------------------------------------------------------------- spec
+
+
+def load_spec(spark: Any = None, location: str | None = None) -> dict[str, Any]:
+    """The transform spec from a local path, or any URI Spark can read (s3://...) when a session is given."""
+    location = location or os.path.join(os.path.dirname(os.path.abspath(__file__)), SPEC_NAME)
+    if "://" in location and not location.startswith("file://"):
+        text = "".join(r.value for r in spark.read.text(location, wholetext=True).collect())
+        return dict(json.loads(text))
+    with open(location.removeprefix("file://"), encoding="utf-8") as handle:
+        return dict(json.load(handle))
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def source_file_sql(zone_roots: list[str]) -> str:
+    """Spark SQL for the file a row came from, as a path below its zone (the DuckDB engine's strings)."""
+    expr = "regexp_replace(input_file_name(), '^file:(//)?', '')"
+    for root in zone_roots:
+        root = root.rstrip("/")
+        variants = {root, quote(root, safe="/:=+-_.~@")}
+        for variant in sorted(variants):
+            expr = f"replace({expr}, {_sql_string(variant + '/')}, '')"
+    return expr
+
+
+def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_roots: list[str]) -> Any:
+    """JSON lines read as text, one row per line, so an invalid line becomes a record with a parse error.
+
+    Each line is parsed once (from_json, every field as text, numbers keeping their JSON spelling);
+    only the rare line that does not parse is looked at again to tell invalid JSON from valid JSON
+    that is not an object, as the DuckDB engine does.
+    """
+    fields = spec["transform"]["raw_fields"]
+    schema = ", ".join(f"{f} STRING" for f in fields) + f", {CORRUPT} STRING"
+    lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").text(paths)
+    parsed = lines.selectExpr(
+        f"{source_file_sql(zone_roots)} AS _source_file", "CASE WHEN value <> '' THEN value END AS _raw_record"
+    ).selectExpr(
+        "*",
+        f"from_json(_raw_record, {_sql_string(schema)}, map('columnNameOfCorruptRecord', '{CORRUPT}')) AS _j",
+    )
+    ok = f"(_j IS NOT NULL AND _j.{CORRUPT} IS NULL)"
+    return parsed.selectExpr(
+        "_source_file",
+        "_raw_record",
+        f"CASE WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT {ok} THEN "
+        "CASE WHEN get_json_object(_raw_record, '$') IS NULL THEN 'invalid JSON' ELSE 'not a JSON object' END "
+        "END AS _parse_error",
+        *(f"CASE WHEN {ok} THEN _j.{f} END AS r_{f}" for f in fields),
+    )
+
+
+def read_csv_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_roots: list[str]) -> Any:
+    """CSV rows as text fields; a row the parser rejects keeps its line and becomes a malformed record."""
+    fields = spec["transform"]["raw_fields"]
+    schema = ", ".join(f"{f} STRING" for f in fields) + f", {CORRUPT} STRING"
+    rows = (
+        spark.read.schema(schema)
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.csv")
+        .options(header="true", mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT, quote='"', escape='"')
+        .csv(paths)
+    )
+    record = "to_json(named_struct(" + ", ".join(f"{_sql_string(f)}, {f}" for f in fields) + ")"
+    record += ", map('ignoreNullFields', 'false'))"
+    return rows.selectExpr(
+        f"{source_file_sql(zone_roots)} AS _source_file",
+        f"CASE WHEN {CORRUPT} IS NULL THEN {record} ELSE {CORRUPT} END AS _raw_record",
+        f"CASE WHEN {CORRUPT} IS NOT NULL THEN 'malformed CSV row: expected {len(fields)} fields' END AS _parse_error",
+        *(f"CASE WHEN {CORRUPT} IS NULL THEN {f} END AS r_{f}" for f in fields),
+    )
+
+
+def read_records(
+    spark: Any, spec: dict[str, Any], json_paths: list[str], csv_paths: list[str], zone_roots: list[str]
+) -> Any:
+    """All raw sales records, as the text relation the spec's SQL expects."""
+    parts = []
+    if json_paths:
+        parts.append(read_json_records(spark, spec, json_paths, zone_roots))
+    if csv_paths:
+        parts.append(read_csv_records(spark, spec, csv_paths, zone_roots))
+    if not parts:
+        cols = ", ".join(f"CAST(NULL AS STRING) AS r_{f}" for f in spec["transform"]["raw_fields"])
+        return spark.sql(
+            "SELECT CAST(NULL AS STRING) AS _source_file, CAST(NULL AS STRING) AS _raw_record, "
+            f"CAST(NULL AS STRING) AS _parse_error, {cols} WHERE false"
+        )
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out
+
+
+def read_dimension(spark: Any, spec: dict[str, Any], name: str, paths: list[str]) -> Any:
+    return (
+        spark.read.schema(spec["dimensions"][name])
+        .options(header="true", quote='"', escape='"', mode="FAILFAST")
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.csv")
+        .csv(paths)
+    )
+
+
+# ----------------------------------------------------------------------------- transform
+
+
+def transform(
+    spark: Any,
+    spec: dict[str, Any],
+    records: Any,
+    dimensions: dict[str, Any],
+    existing_ids: Any | None,
+    run_ts: str,
+) -> tuple[Any, Any]:
+    """Every record with `_reason` (NULL when clean), `_detail` and the fact columns: the spec's SQL, run by Spark.
+
+    Returns (checked, cached): `cached` is the persisted rule stage, to unpersist when done.
+    Deduplication runs the spec's `flagged` SQL only over the records whose sale_id repeats in this
+    batch or was published before (found with a cheap aggregate over the ids); every other record
+    cannot be a duplicate, so the result is the spec's definition without ranking all rows.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.storagelevel import StorageLevel
+
+    rel = spec["relations"]
+    sql = spec["spark_sql"]
+    records.selectExpr(
+        "*", f"{_sql_string(run_ts)} AS _run_ts", f"{_sql_string(run_ts[:10])} AS _run_date"
+    ).createOrReplaceTempView(rel["records"])
+    for name, frame in dimensions.items():
+        frame.createOrReplaceTempView(rel[name])
+    ruled = spark.sql(sql["ruled"]).persist(StorageLevel.MEMORY_AND_DISK)
+    clean_ids = ruled.where("_rule_reason IS NULL").select("sale_id")
+    candidates = clean_ids.groupBy("sale_id").count().where("count > 1").select("sale_id")
+    flag_sql = sql["flagged"]
+    if existing_ids is not None:
+        existing_ids.select("sale_id").createOrReplaceTempView(rel["existing_ids"])
+        candidates = candidates.unionByName(existing_ids.select("sale_id"))
+        flag_sql = sql["flagged_with_existing"]
+    candidates = F.broadcast(candidates.distinct()) if existing_ids is None else candidates.distinct()
+    ruled.join(candidates, "sale_id", "left_semi").createOrReplaceTempView(rel["ruled"])
+    others = ruled.join(candidates, "sale_id", "left_anti").withColumn("_duplicate", F.lit(False))
+    spark.sql(flag_sql).unionByName(others).createOrReplaceTempView(rel["flagged"])
+    return spark.sql(sql["output"]), ruled
+
+
+def fact_frame(spec: dict[str, Any], checked: Any) -> Any:
+    """Clean rows, one task per partition (one file per partition folder), sorted by date inside."""
+    keys = spec["partition_keys"]
+    cols = [c["name"] for c in spec["fact_columns"]]
+    return (
+        checked.where("_reason IS NULL")
+        .select(*cols)
+        .repartition(*keys)
+        .sortWithinPartitions(*keys, *spec["fact_sort"])
+    )
+
+
+def quarantine_frame(spec: dict[str, Any], checked: Any, run_id: str) -> Any:
+    """Rejected rows with their reason, in one sorted partition (one file)."""
+    return (
+        checked.where("_reason IS NOT NULL")
+        .selectExpr(
+            "_source_file AS source_file",
+            "_raw_record AS raw_record",
+            "_reason AS reason",
+            "_detail AS detail",
+            f"{_sql_string(run_id)} AS run_id",
+        )
+        .select(*spec["quarantine_columns"])
+        .repartition(1)
+        .sortWithinPartitions(*spec["quarantine_sort"])
+    )
+
+
+def configure(spark: Any) -> None:
+    """Session settings the outputs depend on, wherever the job runs."""
+    spark.conf.set("spark.sql.parquet.compression.codec", "zstd")
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+# ----------------------------------------------------------------------------- Glue / EMR entry point
+
+
+def parse_args(argv: list[str]) -> dict[str, str]:
+    """Glue's resolver when running on Glue, argparse otherwise; the same --names either way."""
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+    except ImportError:
+        parser = argparse.ArgumentParser(description="Sales ETL (Spark): raw JSON/CSV -> processed Parquet")
+        for name in ARGUMENTS:
+            parser.add_argument(f"--{name}", required=name in REQUIRED)
+        known, _ = parser.parse_known_args(argv[1:])
+        return {k: v for k, v in vars(known).items() if v is not None}
+    wanted = [n for n in ARGUMENTS if n in REQUIRED or f"--{n}" in argv]
+    return dict(getResolvedOptions(argv, wanted))
+
+
+def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+    """Process everything under raw_path/sales into processed_path and quarantine_path (Glue / EMR step)."""
+    configure(spark)
+    spec = load_spec(spark, args.get("spec_path"))
+    now = datetime.now(UTC)
+    run_ts = args.get("run_ts") or now.strftime("%Y-%m-%d %H:%M:%S")
+    run_id = args.get("run_id") or now.strftime("%Y%m%dT%H%M%S")
+    raw, processed = args["raw_path"].rstrip("/"), args["processed_path"].rstrip("/")
+    quarantine = args["quarantine_path"].rstrip("/")
+    if args.get("input_list"):  # the raw files the caller's bookmark says are pending, one URI a line
+        files = [r.value.strip() for r in spark.read.text(args["input_list"]).collect() if r.value.strip()]
+        json_paths = [f for f in files if f.endswith(".json")]
+        csv_paths = [f for f in files if f.endswith(".csv")]
+    else:
+        json_paths = csv_paths = [f"{raw}/sales"]
+    records = read_records(spark, spec, json_paths, csv_paths, [raw])
+    dimensions = {name: read_dimension(spark, spec, name, [f"{raw}/{name}"]) for name in spec["dimensions"]}
+    existing = None
+    try:
+        existing = spark.read.option("recursiveFileLookup", "true").parquet(f"{processed}/sales_fact")
+    except Exception:  # no published facts yet: nothing to deduplicate against
+        existing = None
+    checked, cached = transform(spark, spec, records, dimensions, existing, run_ts)
+    try:
+        keys = spec["partition_keys"]
+        fact_frame(spec, checked).write.mode("append").partitionBy(*keys).parquet(f"{processed}/sales_fact")
+        quarantine_frame(spec, checked, run_id).write.mode("overwrite").parquet(f"{quarantine}/sales/run_id={run_id}")
+        for name, frame in dimensions.items():
+            frame.coalesce(1).write.mode("overwrite").parquet(f"{processed}/{name}")
+        counts = {r[0]: r[1] for r in checked.groupBy("_reason").count().collect()}
+    finally:
+        cached.unpersist()
+    processed_rows = counts.pop(None, 0)
+    return {
+        "run_id": run_id,
+        "rows_in": processed_rows + sum(counts.values()),
+        "rows_processed": processed_rows,
+        "rows_quarantined": sum(counts.values()),
+        "by_reason": dict(sorted(counts.items())),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    from pyspark.sql import SparkSession
+
+    args = parse_args(list(sys.argv if argv is None else argv))
+    spark = SparkSession.builder.appName("datalake-sales-etl").getOrCreate()
+    print(json.dumps(run(spark, args), indent=2))
+
+
+if __name__ == "__main__":
+    main()

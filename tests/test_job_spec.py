@@ -1,0 +1,41 @@
+"""The Spark jobs' spec is generated from transform.py and must not go stale."""
+
+from __future__ import annotations
+
+import json
+
+from datalake import job_spec, transform
+from datalake.job_spec import SPEC_PATH
+
+
+def test_committed_spec_matches_transform_py() -> None:
+    assert job_spec.is_current(), "jobs/transform_spec.json is stale: run `python -m datalake.job_spec`"
+
+
+def test_spec_carries_the_rules_and_spark_sql() -> None:
+    spec = json.loads(SPEC_PATH.read_text())
+    assert [r["reason"] for r in spec["transform"]["rules"]] == [r.reason for r in transform.RULES]
+    sql = spec["spark_sql"]
+    assert set(sql) >= {"ruled", "flagged", "flagged_with_existing", "output", "customer_aggregates"}
+    # Spark-only spellings, produced by sqlglot rather than written by hand:
+    assert "TIMESTAMP_NTZ" in sql["ruled"] and "DATE_FORMAT(sale_timestamp, 'MMMM')" in sql["output"]
+    assert "strftime" not in sql["output"].lower()
+
+
+def test_spark_types_keep_money_decimal_and_timestamps_without_zone() -> None:
+    assert job_spec.spark_type("DECIMAL(12,2)") == "DECIMAL(12, 2)"
+    assert job_spec.spark_type("TIMESTAMP") == "TIMESTAMP_NTZ"
+    assert job_spec.spark_type("VARCHAR") == "STRING"
+
+
+def test_changing_a_rule_makes_the_spec_stale(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(transform, "TOTAL_TOLERANCE", "0.02")
+    rules = tuple(
+        transform.Rule(r.reason, r.fails.replace("> 0.01", "> 0.02"), r.detail, r.description) for r in transform.RULES
+    )
+    monkeypatch.setattr(transform, "RULES", rules)
+    job_spec.to_spark.cache_clear()
+    try:
+        assert not job_spec.is_current()
+    finally:
+        job_spec.to_spark.cache_clear()

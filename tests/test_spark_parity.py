@@ -1,0 +1,175 @@
+"""The Spark engine writes what the DuckDB engine writes: same rows, types, quarantine, catalog.
+
+Two lakes are built from the same seed plus the same hand-made defects (malformed JSON and CSV
+lines, every quality rule, a re-delivered file), then each is processed by one engine, twice
+(the second run deduplicates against published rows). Malformed records are compared by file,
+reason and raw text but not by `detail`: that is the reader's own error message, which differs
+between DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from datalake.catalog import Catalog
+from datalake.etl import EtlOptions, RunSummary
+from datalake.layout import LakeLayout
+from datalake.seed import SeedOptions
+from tests.conftest import END_DATE, RUN_TS, make_target
+
+pytestmark = pytest.mark.slow
+
+DAY = "sales/year=2026/month=06/day=29"
+BAD_JSON = "\n".join(
+    [
+        '{"sale_id":900000001,"channel":"online","customer_id":1,"product_id":1,"store_id":null,"quantity":1,'
+        '"unit_price":10.00,"discount":0.0,"total_amount":10.00,"payment_method":"cash","sale_timestamp":"2026-06-29T10:00:00"}',
+        '{"sale_id":900000002,"channel":"online","customer_id":1,"product_id":1,"quantity":1,"unit_price":10.00,"disc',
+        "this is not json",
+        "[1, 2, 3]",
+        "",
+        '{"sale_id":900000003,"channel":"kiosk","customer_id":1,"product_id":1,"store_id":null,"quantity":1,'
+        '"unit_price":10.00,"discount":0.0,"total_amount":10.00,"payment_method":"cash","sale_timestamp":"2026-06-29T10:00:00"}',
+        '{"sale_id":900000004,"channel":"online","customer_id":1,"product_id":1,"store_id":null,"quantity":"two",'
+        '"unit_price":10.00,"discount":0.0,"total_amount":10.00,"payment_method":"cash","sale_timestamp":"2026-06-29T10:00:00"}',
+        '{"sale_id":900000005,"channel":"online","customer_id":1,"product_id":1,"store_id":null,"quantity":1,'
+        '"unit_price":10.00,"discount":1.5,"total_amount":10.00,"payment_method":"cash","sale_timestamp":"2026-06-29T10:00:00"}',
+        '{"sale_id":900000006,"channel":"online","customer_id":1,"product_id":1,"store_id":null,"quantity":1,'
+        '"unit_price":10.00,"discount":0.0,"total_amount":10.00,"payment_method":"cash","sale_timestamp":"2027-01-01T10:00:00"}',
+        '{"sale_id":900000007,"channel":"online","customer_id":99999999,"product_id":1,"store_id":null,"quantity":1,'
+        '"unit_price":10.00,"discount":0.0,"total_amount":10.00,"payment_method":"cash","sale_timestamp":"2026-06-29T10:00:00"}',
+        '{"sale_id":900000008,"channel":"online","product_id":1,"quantity":1,"unit_price":10.00,'
+        '"total_amount":10.00,"sale_timestamp":"2026-06-29T10:00:00"}',
+    ]
+)
+CSV_HEADER = "sale_id,channel,customer_id,product_id,store_id,quantity,unit_price,discount,total_amount,payment_method,sale_timestamp"
+BAD_CSV = "\n".join(
+    [
+        CSV_HEADER,
+        "900000101,store,2,3,1,2,5.00,0.000,10.00,cash,2026-06-29T11:00:00",
+        "900000102,store,2,3,1,2,5.00,0.000,10.00,cash,2026-06-29T11:00:00,extra",
+        "900000103,store,2,3",
+        "900000104,store,2,3,987654,2,5.00,0.000,10.00,cash,2026-06-29T11:00:00",
+        "900000105,store,2,3,1,2,5.00,0.000,12.34,cash,2026-06-29T11:00:00",
+        '900000106,store,2,3,1,0,5.00,0.000,0.00,"cash, please",2026-06-29T11:00:00',
+        "900000107,store,2,3,1,2,5.00,0.000,10.00,cash,not-a-time",
+        "",
+    ]
+)
+
+
+def _build(root: Path) -> LakeLayout:
+    target = make_target(root)
+    target.deploy()
+    target.seed(SeedOptions(rows=3_000, days=20, end_date=END_DATE, seed=11, error_rate=0.02))
+    day = target.layout.raw / DAY
+    (day / "online-bad.json").write_text(BAD_JSON + "\n")
+    (day / "store-bad.csv").write_text(BAD_CSV)
+    return target.layout
+
+
+def _second_batch(layout: LakeLayout) -> None:
+    make_target(layout.root).seed(SeedOptions(rows=500, days=3, end_date=END_DATE, seed=12, error_rate=0.02))
+    first_csv = sorted((layout.raw / "sales").rglob("store-b000-*.csv"))[0]
+    redelivered = layout.raw / "sales/year=2026/month=06/day=30/store-redelivered.csv"
+    shutil.copy(first_csv, redelivered)  # every row already published: all duplicate_sale_id
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("parity")
+    template = _build(base / "template")
+    out: dict[str, Any] = {}
+    for engine in ("duckdb", "spark"):
+        root = base / engine
+        shutil.copytree(template.root, root)
+        target = make_target(root)
+        first = target.run_etl(EtlOptions(engine=engine, run_ts=RUN_TS))
+        _second_batch(target.layout)
+        second = target.run_etl(EtlOptions(engine=engine, run_ts=RUN_TS))
+        out[engine] = {"layout": target.layout, "runs": [first, second]}
+    return out
+
+
+def _rows(files: list[Path], sort: list[str]) -> tuple[Any, list[dict[str, Any]]]:
+    import pyarrow as pa
+
+    tables = [pq.read_table(f) for f in files]
+    # Names and types, not nullability: DuckDB marks a column REQUIRED when it knows it has no NULLs.
+    schema = pa.schema([pa.field(f.name, f.type) for f in tables[0].schema])
+    table = pa.concat_tables([t.cast(schema) for t in tables])
+    return schema, table.sort_by([(c, "ascending") for c in sort]).to_pylist()
+
+
+def _facts(layout: LakeLayout) -> tuple[Any, list[dict[str, Any]]]:
+    files = sorted((layout.processed / "sales_fact").rglob("*.parquet"))
+    return _rows(files, ["sale_id", "sale_timestamp"])
+
+
+def test_runs_report_the_same_counts(lakes: dict[str, Any]) -> None:
+    for duck, spark_run in zip(lakes["duckdb"]["runs"], lakes["spark"]["runs"], strict=True):
+        d: RunSummary = duck
+        s: RunSummary = spark_run
+        assert (s.rows_in, s.rows_processed, s.rows_quarantined) == (d.rows_in, d.rows_processed, d.rows_quarantined)
+        assert s.by_reason == d.by_reason
+        assert s.balanced and d.balanced
+        assert [b["file"] for b in s.bad_files] == [b["file"] for b in d.bad_files]
+    first, second = lakes["duckdb"]["runs"]
+    assert {"malformed_record", "invalid_channel", "unparseable_value", "invalid_discount", "future_date"} <= set(
+        first.by_reason
+    )
+    assert {"unknown_customer_id", "unknown_store_id", "missing_required_field", "non_positive_quantity"} <= set(
+        first.by_reason
+    )
+    assert second.by_reason["duplicate_sale_id"] > 50  # the re-delivered file: every clean row repeats
+
+
+def test_processed_rows_and_types_are_identical(lakes: dict[str, Any]) -> None:
+    duck_schema, duck_rows = _facts(lakes["duckdb"]["layout"])
+    spark_schema, spark_rows = _facts(lakes["spark"]["layout"])
+    assert spark_schema == duck_schema
+    assert len(spark_rows) == len(duck_rows) > 3_000
+    assert spark_rows == duck_rows
+    for engine in ("duckdb", "spark"):
+        layout = lakes[engine]["layout"]
+        partitions = sorted(str(p.relative_to(layout.processed)) for p in (layout.processed / "sales_fact").glob("*/*"))
+        assert partitions == ["sales_fact/year=2026/month=6"]
+
+
+def test_quarantine_is_identical(lakes: dict[str, Any]) -> None:
+    def quarantine(layout: LakeLayout) -> tuple[Any, list[dict[str, Any]]]:
+        files = sorted(layout.quarantine.rglob("part-0.parquet"))
+        schema, rows = _rows(files, ["source_file", "reason", "raw_record"])
+        for row in rows:
+            row.pop("run_id")
+            if row["reason"] == "malformed_record":
+                row.pop("detail")  # the reader's own message: engine-specific
+        return schema, rows
+
+    duck_schema, duck_rows = quarantine(lakes["duckdb"]["layout"])
+    spark_schema, spark_rows = quarantine(lakes["spark"]["layout"])
+    assert spark_schema == duck_schema
+    assert spark_rows == duck_rows
+    assert any(r["source_file"] == f"{DAY}/store-bad.csv" and r["reason"] == "malformed_record" for r in spark_rows)
+
+
+def test_dimensions_and_catalog_schemas_are_identical(lakes: dict[str, Any]) -> None:
+    duck, spark_layout = lakes["duckdb"]["layout"], lakes["spark"]["layout"]
+    for dim in ("customers", "products", "stores"):
+        d = _rows([duck.processed / dim / f"{dim}.parquet"], [f"{dim[:-1]}_id"])
+        s = _rows([spark_layout.processed / dim / f"{dim}.parquet"], [f"{dim[:-1]}_id"])
+        assert s == d
+    for name in ("sales_fact", "sales_quarantine", "customers", "products", "stores"):
+        d_table = Catalog(duck.catalog_dir).get("processed", name)
+        s_table = Catalog(spark_layout.catalog_dir).get("processed", name)
+        assert d_table is not None and s_table is not None
+        assert s_table.column_types() == d_table.column_types()
+        assert s_table.parameters["recordCount"] == d_table.parameters["recordCount"]
+        assert [p.values for p in s_table.partitions if name == "sales_fact"] == [
+            p.values for p in d_table.partitions if name == "sales_fact"
+        ]
