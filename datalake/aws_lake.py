@@ -72,8 +72,7 @@ class AwsLake:
             "--raw_path": f"s3://{raw}/",
             "--processed_path": f"s3://{processed}/",
             "--quarantine_path": f"s3://{processed}/quarantine/",
-            "--transform_spec": spec,
-            "--spec_path": spec,  # the name jobs/sales_etl.py reads
+            "--spec_path": spec,
         }
         if archive := self.optional("archive_bucket"):
             args["--archive_path"] = f"s3://{archive}/"

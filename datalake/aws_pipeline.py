@@ -20,6 +20,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,13 +231,18 @@ def run_crawler(lake: AwsLake, name: str, progress: Progress = NULL_PROGRESS) ->
     return {"crawler": name, "status": last.get("Status"), "started": str(last.get("StartTime"))}
 
 
-def run_glue_job(lake: AwsLake, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
-    """Start the sales ETL Glue job and wait; AwsError with its message and log group on failure."""
+def run_glue_job(
+    lake: AwsLake, progress: Progress = NULL_PROGRESS, extra: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Start the sales ETL Glue job and wait; AwsError with its message and log group on failure.
+
+    `extra` adds run arguments (the pending-file list, run id, summary path) to the job's defaults.
+    """
     glue = lake.client("glue")
     name = lake.require("glue_job_name")
     spec = lake.job_arguments()["--spec_path"]
     with aws_errors(f"running the Glue job {name}"):
-        run_id = glue.start_job_run(JobName=name, Arguments={"--spec_path": spec})["JobRunId"]
+        run_id = glue.start_job_run(JobName=name, Arguments={"--spec_path": spec, **(extra or {})})["JobRunId"]
         progress.log(f"Glue job {name}: run {run_id} started")
 
         def check() -> dict[str, Any] | None:
@@ -257,15 +263,17 @@ def run_glue_job(lake: AwsLake, progress: Progress = NULL_PROGRESS) -> dict[str,
     return {"job": name, "run_id": run_id, "state": run["JobRunState"], "execution_seconds": run.get("ExecutionTime")}
 
 
-def emr_step_args(lake: AwsLake) -> list[str]:
+def emr_step_args(lake: AwsLake, extra: Mapping[str, str] | None = None) -> list[str]:
     scripts = lake.require("scripts_bucket")
     args = ["spark-submit", "--deploy-mode", "cluster", f"s3://{scripts}/{JOBS_PREFIX}{JOB_SCRIPT}"]
-    for key, value in lake.job_arguments().items():
+    for key, value in {**lake.job_arguments(), **(extra or {})}.items():
         args += [key, value]
     return args
 
 
-def run_emr_step(lake: AwsLake, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+def run_emr_step(
+    lake: AwsLake, progress: Progress = NULL_PROGRESS, extra: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Add the Spark job as a step on the EMR cluster and wait for it."""
     cluster = lake.optional("emr_cluster_id")
     if cluster is None:
@@ -278,7 +286,7 @@ def run_emr_step(lake: AwsLake, progress: Progress = NULL_PROGRESS) -> dict[str,
         step = {
             "Name": f"datalake sales_etl {datetime.now(UTC):%Y%m%dT%H%M%S}",
             "ActionOnFailure": "CONTINUE",
-            "HadoopJarStep": {"Jar": "command-runner.jar", "Args": emr_step_args(lake)},
+            "HadoopJarStep": {"Jar": "command-runner.jar", "Args": emr_step_args(lake, extra)},
         }
         step_id = emr.add_job_flow_steps(JobFlowId=cluster, Steps=[step])["StepIds"][0]
         progress.log(f"EMR cluster {cluster}: step {step_id} added")
@@ -409,13 +417,67 @@ def _prefix_stats(lake: AwsLake, bucket: str, prefix: str) -> tuple[int, int]:
     return files, size
 
 
+BOOKMARK_KEY = "state/bookmarks/sales_etl.json"
+RAW_SUFFIXES = (".json", ".jsonl", ".csv")
+
+
+def _raw_objects(lake: AwsLake) -> dict[str, int]:
+    """Raw sales files in the raw bucket: key -> size."""
+    found: dict[str, int] = {}
+    bucket = lake.require("raw_bucket")
+    for page in lake.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="sales/"):
+        for item in page.get("Contents", []):
+            if item["Key"].endswith(RAW_SUFFIXES) and int(item["Size"]) > 0:
+                found[item["Key"]] = int(item["Size"])
+    return found
+
+
+def load_bookmark(lake: AwsLake) -> dict[str, dict[str, Any]]:
+    """The raw files earlier runs consumed (key -> size, run), kept in the scripts bucket.
+
+    Glue's own job bookmarks only follow DynamicFrame sources; the job reads with plain Spark, so
+    the orchestration keeps the bookmark and hands the job the list of pending files, exactly as
+    the local target does.
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        body = lake.client("s3").get_object(Bucket=lake.require("scripts_bucket"), Key=BOOKMARK_KEY)["Body"].read()
+    except ClientError as exc:
+        if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
+            return {}
+        raise
+    files: dict[str, dict[str, Any]] = json.loads(body).get("files", {})
+    return files
+
+
+def _save_bookmark(lake: AwsLake, files: dict[str, dict[str, Any]]) -> None:
+    body = json.dumps({"job": "sales_etl", "files": files}, indent=1, sort_keys=True).encode()
+    lake.client("s3").put_object(Bucket=lake.require("scripts_bucket"), Key=BOOKMARK_KEY, Body=body)
+
+
+def _read_summary(lake: AwsLake, prefix: str) -> dict[str, Any]:
+    """The row counts the Spark job wrote (a one-line text output under `prefix`), or {} if it wrote none."""
+    s3 = lake.client("s3")
+    bucket = lake.require("scripts_bucket")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if Path(item["Key"]).name.startswith("part-"):
+                text = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode().strip()
+                if text:
+                    summary: dict[str, Any] = json.loads(text.splitlines()[0])
+                    return summary
+    return {}
+
+
 def run_etl(
     lake: AwsLake, opts: EtlOptions, progress: Progress = NULL_PROGRESS, jobs_dir: Path | None = None
 ) -> RunSummary:
-    """Scripts -> raw crawler -> Spark job (Glue or EMR) -> processed crawler -> Redshift COPY."""
+    """Scripts -> raw crawler -> Spark job on the pending files (Glue or EMR) -> processed crawler -> Redshift."""
     if opts.engine not in ("glue", "emr"):
         raise UsageError(f"unknown --engine {opts.engine!r} on aws", hint="choose glue or emr")
     now = opts.run_ts or datetime.now(UTC)
+    run_id = f"{now:%Y%m%dT%H%M%S}"
     began = time.perf_counter()
     stages: dict[str, float] = {}
 
@@ -424,35 +486,59 @@ def run_etl(
         stages[name] = round(t1 - t0, 3)
         return t1
 
+    with aws_errors("reading the raw zone and the job bookmark"):
+        objects = _raw_objects(lake)
+        bookmark = load_bookmark(lake)
+    pending = {k: size for k, size in objects.items() if bookmark.get(k, {}).get("size") != size}
+    if not pending:
+        return RunSummary(run_id=None, status="nothing_to_do", engine=opts.engine, started=now.isoformat())
+
     t = time.perf_counter()
     uploads = upload_jobs(lake, jobs_dir or default_jobs_dir())
+    scripts, raw = lake.require("scripts_bucket"), lake.require("raw_bucket")
+    run_prefix = f"state/runs/{run_id}/"
+    with aws_errors(f"writing the pending-file list to s3://{scripts}/{run_prefix}"):
+        listing = "".join(f"s3://{raw}/{key}\n" for key in sorted(pending))
+        lake.client("s3").put_object(Bucket=scripts, Key=run_prefix + "pending.txt", Body=listing.encode())
+    extra = {
+        "--input_list": f"s3://{scripts}/{run_prefix}pending.txt",
+        "--run_id": run_id,
+        "--run_ts": now.strftime("%Y-%m-%d %H:%M:%S"),
+        "--summary_path": f"s3://{scripts}/{run_prefix}summary",
+    }
     t = stage("upload_scripts", t)
     crawls = [run_crawler(lake, lake.require("raw_crawler_name"), progress)]
     t = stage("crawl_raw", t)
-    job = run_glue_job(lake, progress) if opts.engine == "glue" else run_emr_step(lake, progress)
+    job = run_glue_job(lake, progress, extra) if opts.engine == "glue" else run_emr_step(lake, progress, extra)
     t = stage("job", t)
+    with aws_errors("recording the consumed raw files in the job bookmark"):
+        counts = _read_summary(lake, run_prefix + "summary")
+        bookmark.update({key: {"size": size, "run_id": run_id} for key, size in pending.items()})
+        _save_bookmark(lake, bookmark)
     if processed_crawler := lake.optional("processed_crawler_name"):
         crawls.append(run_crawler(lake, processed_crawler, progress))
         t = stage("crawl_processed", t)
-    run_id = str(job.get("run_id") or job.get("step_id"))
     warehouse: dict[str, Any] = {"skipped": "redshift_mode = none"}
     if (lake.optional("redshift_mode") or "none") != "none":
-        warehouse = load_warehouse(lake, f"{now:%Y%m%dT%H%M%S}", progress)
+        warehouse = load_warehouse(lake, run_id, progress)
         t = stage("warehouse", t)
-    with aws_errors("measuring the raw and processed zones"):
-        files_in, bytes_in = _prefix_stats(lake, lake.require("raw_bucket"), "sales/")
+    with aws_errors("measuring the processed zone"):
         fact_files, bytes_out = _prefix_stats(lake, lake.require("processed_bucket"), "sales_fact/")
     return RunSummary(
-        run_id=run_id,
+        run_id=str(job.get("run_id") or job.get("step_id")),
         status="completed",
         engine=opts.engine,
         started=now.isoformat(),
         seconds=round(time.perf_counter() - began, 3),
         stages=stages,
-        files_in=files_in,
-        bytes_in=bytes_in,
+        files_in=len(pending),
+        bytes_in=sum(pending.values()),
+        rows_in=int(counts.get("rows_in", 0)),
+        rows_processed=int(counts.get("rows_processed", 0)),
+        rows_quarantined=int(counts.get("rows_quarantined", 0)),
+        by_reason=dict(counts.get("by_reason", {})),
         bytes_out=bytes_out,
         fact_files_written=fact_files,
         warehouse_rows_loaded=int(warehouse.get("rows", 0)),
-        crawl={"crawls": crawls, "job": job, "scripts": uploads, "warehouse": warehouse},
+        crawl={"crawls": crawls, "job": job, "scripts": uploads, "warehouse": warehouse, "run": run_id},
     )

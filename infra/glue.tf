@@ -135,7 +135,7 @@ locals {
     "--quarantine_path"                  = "s3://${aws_s3_bucket.lake["processed"].id}/quarantine/"
     "--archive_path"                     = "s3://${aws_s3_bucket.lake["archive"].id}/"
     "--database"                         = aws_glue_catalog_database.lake.name
-    "--transform_spec"                   = "s3://${aws_s3_bucket.lake["scripts"].id}/${local.job_keys["transform_spec"]}"
+    "--spec_path"                        = "s3://${aws_s3_bucket.lake["scripts"].id}/${local.job_keys["transform_spec"]}"
   }
 }
 

@@ -30,7 +30,16 @@ from typing import Any
 from urllib.parse import quote
 
 SPEC_NAME = "transform_spec.json"
-ARGUMENTS = ("raw_path", "processed_path", "quarantine_path", "spec_path", "run_id", "run_ts", "input_list")
+ARGUMENTS = (
+    "raw_path",
+    "processed_path",
+    "quarantine_path",
+    "spec_path",
+    "run_id",
+    "run_ts",
+    "input_list",
+    "summary_path",
+)
 REQUIRED = ("raw_path", "processed_path", "quarantine_path")
 CORRUPT = "_corrupt_record"
 
@@ -288,7 +297,11 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parse_args(list(sys.argv if argv is None else argv))
     spark = SparkSession.builder.appName("datalake-sales-etl").getOrCreate()
-    print(json.dumps(run(spark, args), indent=2))
+    summary = run(spark, args)
+    print(json.dumps(summary, indent=2))
+    if args.get("summary_path"):  # the row counts, for the orchestration to report (one JSON line)
+        frame = spark.createDataFrame([(json.dumps(summary, sort_keys=True),)], "value string")
+        frame.coalesce(1).write.mode("overwrite").text(args["summary_path"])
 
 
 if __name__ == "__main__":

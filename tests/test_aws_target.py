@@ -310,11 +310,52 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert [c["status"] for c in summary.crawl["crawls"]] == ["COMPLETED", "COMPLETED"]
     run = glue.get_job_run(JobName=lake.require("glue_job_name"), RunId=summary.run_id)["JobRun"]
     assert run["JobRunState"] == "SUCCEEDED"
-    assert run["Arguments"] == {"--spec_path": f"s3://{lake.require('scripts_bucket')}/jobs/transform_spec.json"}
+    scripts = lake.require("scripts_bucket")
+    run_prefix = f"s3://{scripts}/state/runs/{summary.crawl['run']}/"
+    assert run["Arguments"] == {
+        "--spec_path": f"s3://{scripts}/jobs/transform_spec.json",
+        "--input_list": run_prefix + "pending.txt",
+        "--run_id": summary.crawl["run"],
+        "--run_ts": run["Arguments"]["--run_ts"],
+        "--summary_path": run_prefix + "summary",
+    }
     assert summary.files_in > 0 and summary.bytes_in > 0
     assert summary.crawl["warehouse"] == {"skipped": "redshift_mode = none"}
     for name in ("raw_crawler_name", "processed_crawler_name"):
         assert glue.get_crawler(Name=lake.require(name))["Crawler"]["State"] == "READY"
+    # the job is handed exactly the pending raw files, and they are bookmarked afterwards
+    s3 = lake.client("s3")
+    listed = s3.get_object(Bucket=scripts, Key=f"state/runs/{summary.crawl['run']}/pending.txt")["Body"].read()
+    raw_keys = [o["Key"] for o in s3.list_objects_v2(Bucket=lake.require("raw_bucket"), Prefix="sales/")["Contents"]]
+    assert listed.decode().split() == sorted(f"s3://{lake.require('raw_bucket')}/{k}" for k in raw_keys)
+    assert summary.files_in == len(raw_keys)
+    again = target.run_etl(EtlOptions(engine="glue"))
+    assert again.status == "nothing_to_do"
+    assert len(glue.get_job_runs(JobName=lake.require("glue_job_name"))["JobRuns"]) == 1
+
+
+def test_run_etl_on_aws_reports_the_rows_the_job_counted(
+    target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition(model_name="glue::crawl", transition={"progression": "immediate"})
+    monkeypatch.setenv("DATALAKE_JOBS_DIR", str(write_jobs_dir(tmp_path / "jobs")))
+    target.seed(SeedOptions(rows=100, days=1, end_date=END_DATE))
+    lake = target.lake()
+    when = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    counts = {"rows_in": 100, "rows_processed": 98, "rows_quarantined": 2, "by_reason": {"future_date": 2}}
+    # what jobs/sales_etl.py writes at --summary_path (moto runs no Spark)
+    lake.client("s3").put_object(
+        Bucket=lake.require("scripts_bucket"),
+        Key="state/runs/20260701T120000/summary/part-00000-x.txt",
+        Body=(json.dumps(counts) + "\n").encode(),
+    )
+    summary = target.run_etl(EtlOptions(engine="glue", run_ts=when))
+    assert (summary.rows_in, summary.rows_processed, summary.rows_quarantined) == (100, 98, 2)
+    assert summary.by_reason == {"future_date": 2} and summary.balanced
 
 
 @pytest.mark.usefixtures("short_timeouts")
