@@ -9,6 +9,7 @@ results/benchmark-latest.json and results/cost-latest.json.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -136,11 +137,18 @@ def _num(value: Any) -> str:
 def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None = None, cls: str = "") -> str:
     numeric = numeric or set()
     head = "".join(f"<th{' class=num' if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(headers))
+    labels = [escape(str(h), quote=True) for h in headers]
     body = "".join(
-        "<tr>" + "".join(f"<td{' class=num' if i in numeric else ''}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f'<td data-label="{labels[i]}"{" class=num" if i in numeric else ""}>{c}</td>' for i, c in enumerate(row)
+        )
+        + "</tr>"
         for row in rows
     )
-    klass = f' class="{cls}"' if cls else ""
+    # Wide tables become one block per row in a narrow window (CSS `table.stack`).
+    classes = " ".join(c for c in (cls, "stack" if len(headers) > 3 else "") if c)
+    klass = f' class="{classes}"' if classes else ""
     return f'<div class="table-wrap"><table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -302,7 +310,9 @@ def pipeline_section(data: ReportData) -> tuple[str, int]:
     if warehouse:
         parts.append(
             "<p>Warehouse rows: "
-            + ", ".join(f"{_e(name)} <strong>{_num(n)}</strong>" for name, n in warehouse.items())
+            + ", ".join(
+                f"{_e(name)} <strong>{_num(n)}</strong>" for name, n in warehouse.items() if not name.startswith("_")
+            )
             + "</p>"
         )
     if data.validation:
@@ -373,7 +383,7 @@ def _speedups(bench: dict[str, Any], engines: list[str]) -> list[tuple[str, dict
         if out:
             return out
     out = []
-    for base, cand in zip(engines, engines[1:], strict=False):
+    for base, cand in itertools.pairwise(engines):
         per_query: dict[str, dict[str, Any]] = {}
         for q in bench["queries"]:
             b, c = _metric(bench, q, base, "median_s"), _metric(bench, q, cand, "median_s")
@@ -466,7 +476,13 @@ def benchmark_section(data: ReportData) -> tuple[str, int]:
         figures.append(
             _figure(
                 svgchart.hbar_chart(
-                    scanned, series, "Bytes scanned per query type", fmt=svgchart.size, log=True, axis_label="bytes"
+                    scanned,
+                    series,
+                    "Bytes scanned per query type",
+                    fmt=svgchart.size,
+                    log=True,
+                    axis_label="bytes",
+                    log_base=32,
                 ),
                 "Bytes each engine read to answer each query (log scale): what Athena would bill.",
             )
@@ -529,7 +545,7 @@ def _break_even_chart(cost: dict[str, Any]) -> tuple[str, str] | None:
         ],
         "Athena vs Redshift: monthly cost by queries per day",
         x_label="queries per day",
-        y_fmt=svgchart.usd,
+        y_fmt=svgchart.usd_short,
         markers=markers,
     )
     where = (
@@ -581,6 +597,7 @@ def cost_section(data: ReportData) -> tuple[str, int]:
                     "Monthly cost by service (month 1)",
                     fmt=svgchart.usd,
                     log=log,
+                    tick_fmt=svgchart.usd_short,
                     axis_label="USD per month",
                 ),
                 "Month 1 of the projection, by AWS service" + (" (log scale)." if log else "."),
@@ -601,7 +618,7 @@ def cost_section(data: ReportData) -> tuple[str, int]:
                     ],
                     "S3 storage bill per month: lifecycle vs all-Standard",
                     x_label="month",
-                    y_fmt=svgchart.usd,
+                    y_fmt=svgchart.usd_short,
                     x_fmt=lambda v: f"{v:.0f}",
                 ),
                 f"Storage bill over {len(months)} months; the lifecycle rules save {svgchart.usd(saved)} in total.",
@@ -804,6 +821,7 @@ h3 { margin: 22px 0 8px; font-size: 1.05em; }
 figure { margin: 10px 0; min-width: 0; }
 figcaption { color: var(--muted); font-size: 0.85em; margin-top: 4px; }
 svg.chart { display: block; width: 100%; height: auto; }
+svg.chart-architecture { max-width: 760px; }
 svg text { fill: var(--fg); font-family: inherit; }
 svg text.muted, svg text.value.muted { fill: var(--muted); }
 svg .grid { stroke: #e6e6ea; stroke-width: 1; }
@@ -832,6 +850,12 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
   main { padding: 10px 10px 32px; }
   th, td { padding: 4px 5px; }
   table.narrow { width: 100%; }
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr { border-bottom: 2px solid var(--line); padding: 4px 0; }
+  table.stack td { border: 0; display: flex; gap: 12px; justify-content: space-between; text-align: right; white-space: normal; }
+  table.stack td::before { content: attr(data-label); color: var(--muted); text-align: left; flex: 0 0 38%; }
+  table.stack td:first-child { font-weight: 600; }
 }
 @media print {
   @page { margin: 14mm; }

@@ -15,7 +15,7 @@ from html import escape
 
 Fmt = Callable[[float], str]
 
-WIDTH = 640
+WIDTH = 520
 FONT = 13
 PALETTE = ("#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#666666")
 
@@ -58,6 +58,14 @@ def usd(value: float) -> str:
         return f"${value:,.0f}"
     if abs(value) >= 1:
         return f"${value:,.2f}"
+    return f"${value:.3g}"
+
+
+def usd_short(value: float) -> str:
+    """Axis ticks: $0.01, $1, $100, $10k, $1M."""
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"${value / limit:,.3g}{suffix}"
     return f"${value:.3g}"
 
 
@@ -110,19 +118,25 @@ def hbar_chart(
     fmt: Fmt = plain,
     log: bool = False,
     axis_label: str = "",
+    log_base: int = 10,
+    tick_fmt: Fmt | None = None,
 ) -> str:
-    """Horizontal bars: one group per label, one bar per series in it (None: no bar). Log scale on request."""
+    """Horizontal bars: one group per label, one bar per series in it (None: no bar). Log scale on request.
+
+    `log_base` spaces the log grid: 10 for times and prices, 32 for bytes (1 KB, 32 KB, 1 MB, ...).
+    """
     values = [v for _, vs in groups for v in vs if v is not None and (v > 0 or not log)]
     positive = [v for v in values if v > 0]
     body: list[str] = []
     legend, y = _legend(series, 16) if len(series) > 1 else ([], 4.0)
     body += legend
-    left, right = 4.0, WIDTH - 86.0
+    left, right = 4.0, WIDTH - 74.0
     if log and positive:
-        lo = 10 ** math.floor(math.log10(min(positive)))
-        hi = 10 ** math.ceil(math.log10(max(positive)))
-        hi = hi * 10 if hi == lo else hi
-        ticks = [lo * 10**i for i in range(round(math.log10(hi / lo)) + 1)]
+        base = float(log_base)
+        lo = base ** math.floor(math.log(min(positive), base) + 1e-9)
+        hi = base ** math.ceil(math.log(max(positive), base) - 1e-9)
+        hi = hi * base if hi <= lo else hi
+        ticks = [lo * base**i for i in range(round(math.log(hi / lo, base)) + 1)]
 
         def scale(v: float) -> float:
             return left + (right - left) * (math.log10(v / lo) / math.log10(hi / lo))
@@ -156,10 +170,11 @@ def hbar_chart(
             y += bar + gap
         y += 8
     bottom = y
-    for t in ticks:
+    for i, t in enumerate(ticks):
         x = scale(t) if (t > 0 or not log) else origin
+        anchor = "start" if i == 0 else "end" if i == len(ticks) - 1 else "middle"
         body.append(f'<line class="grid" x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}"/>')
-        body.append(_text(x, bottom + 15, fmt(t), anchor="middle", size=11))
+        body.append(_text(x, bottom + 15, (tick_fmt or fmt)(t), anchor=anchor, size=11))
     body.append(f'<line class="axis" x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}"/>')
     scale_note = " (log scale)" if log and positive else ""
     if axis_label or scale_note:
@@ -235,7 +250,7 @@ def stacked_hbar(
 ) -> str:
     """One bar per row, split into the series' parts (e.g. a run's stages), total printed at the end."""
     body, y = _legend(series, 16)
-    left, right = 4.0, WIDTH - 86.0
+    left, right = 4.0, WIDTH - 74.0
     totals = [sum(vs) for _, vs in rows]
     ticks = nice_ticks(max(totals) if totals else 1.0)
     top = y + 6
@@ -257,8 +272,9 @@ def stacked_hbar(
             x += w
         body.append(_text(x + 4, y + 13, fmt(total), size=11, cls="value"))
         y += 26
-    for t in ticks:
+    for i, t in enumerate(ticks):
         tx = left + (right - left) * t / ticks[-1]
+        anchor = "start" if i == 0 else "middle"
         body.insert(0, f'<line class="grid" x1="{tx:.1f}" y1="{top:.1f}" x2="{tx:.1f}" y2="{y:.1f}"/>')
-        body.append(_text(tx, y + 15, fmt(t), anchor="middle", size=11))
+        body.append(_text(tx, y + 15, fmt(t), anchor=anchor, size=11))
     return _svg(y + 26, body, title, points, "stacked")
