@@ -133,7 +133,7 @@ def hbar_chart(
     left, right = 4.0, WIDTH - 74.0
     if log and positive:
         base = float(log_base)
-        lo = base ** math.floor(math.log(min(positive), base) + 1e-9)
+        lo = base ** math.floor(math.log(min(positive), base) - 1e-9)  # the smallest bar is never empty
         hi = base ** math.ceil(math.log(max(positive), base) - 1e-9)
         hi = hi * base if hi <= lo else hi
         ticks = [lo * base**i for i in range(round(math.log(hi / lo, base)) + 1)]

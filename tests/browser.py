@@ -5,6 +5,7 @@ evaluate checks, take full-page screenshots and print to PDF. Only loopback traf
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 import subprocess
@@ -151,10 +152,8 @@ class Browser:
     def close(self) -> None:
         ws = getattr(self, "ws", None)
         if ws is not None:
-            try:
+            with contextlib.suppress(Exception):  # the browser may already be gone
                 self.call("Browser.close")
-            except Exception:
-                pass
             ws.close()
         try:
             self.proc.wait(timeout=10)
