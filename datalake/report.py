@@ -495,7 +495,7 @@ def benchmark_section(data: ReportData) -> tuple[str, int]:
         parts.append("<h3>Speedups and scan reductions</h3>")
         headers = ["query"]
         for title, _ in speedups:
-            headers += [f"{title}: speedup", f"{title}: less scanned"]
+            headers += [f"{title}: faster", f"{title}: less scanned"]
         rows = []
         for q, t in zip(queries, titles, strict=True):
             row = [_e(t)]
@@ -837,7 +837,8 @@ table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 table.narrow { width: auto; min-width: 50%; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 .pass { color: var(--pass); font-weight: 600; white-space: nowrap; }
 .fail { color: var(--fail); font-weight: 600; white-space: nowrap; }
 .warn { color: #a15c00; font-weight: 600; }
