@@ -853,6 +853,58 @@ def run_job(
     )
 
 
+# ----------------------------------------------------------------------------------- report
+
+
+def _display_available() -> bool:
+    """A browser can open a window here (a desktop session, or macOS/Windows)."""
+    import sys
+
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+@app.command()
+@handle_errors
+def report(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="HTML file to write [default <lake>/results/report.html].", show_default=False
+        ),
+    ] = None,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the page in the browser (when a display is available).")
+    ] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One self-contained HTML page: the pipeline, the benchmark, the costs and the architecture, with charts.
+
+    Reads the lake's status and journals and the saved results of `datalake benchmark` and `datalake cost-report`.
+    """
+    from datalake import ui
+    from datalake.report import write_report
+
+    result = write_report(_target(lake, target), output)
+    opened = False
+    if open_page and _display_available():
+        import webbrowser
+
+        opened = webbrowser.open(result.path.resolve().as_uri())
+    if as_json:
+        ui.print_json({**result.to_dict(), "opened": opened})
+        return
+    for name, section in result.sections.items():
+        if section["present"]:
+            ui.out.print(f"[green]✓[/] {name}: {section['charts']} chart(s)")
+        else:
+            ui.out.print(f"[yellow]-[/] {name}: {section.get('note', 'missing')}", highlight=False, soft_wrap=True)
+    ui.out.print(f"Report: {result.path}", highlight=False, soft_wrap=True)
+    if open_page and not opened:
+        ui.err.print("[dim]No display to open a browser on: open the file above yourself.[/]")
+
+
 def main() -> None:
     app()
 

@@ -138,6 +138,19 @@ class AwsTarget(Target):
 
         return aws_status.status(self.lake())
 
+    def services(self) -> dict[str, str]:
+        return {
+            "raw": "S3 raw bucket (JSON + CSV)",
+            "processed": "S3 processed bucket (Parquet)",
+            "archive": "S3 archive bucket (Glacier)",
+            "quarantine": "S3 quarantine prefix",
+            "catalog": "Glue crawlers + Data Catalog",
+            "etl": "Glue ETL job · EMR step",
+            "warehouse": "Redshift",
+            "query": "Athena",
+            "provisioning": "Terraform (infra/)",
+        }
+
     def usage(self) -> dict[str, Any]:
         """Measured usage for cost-report: bytes per storage class per bucket, Athena scans, job runs."""
         from datalake import aws_status

@@ -91,6 +91,24 @@ class Target(ABC):
     ) -> dict[str, Any]:
         """Delete the lake and everything in it, after `confirm` agreed to the description."""
 
+    def services(self) -> dict[str, str]:
+        """What plays each role of the original demo's architecture here (the report's diagram labels).
+
+        Roles: raw, processed, archive, quarantine, catalog, etl, warehouse, query, provisioning.
+        """
+        caps = self.capabilities
+        return {
+            "raw": "raw zone",
+            "processed": "processed zone (Parquet)",
+            "archive": "archive zone" if caps.archive else "not available",
+            "quarantine": "quarantine zone",
+            "catalog": "catalog",
+            "etl": " / ".join(caps.etl_engines),
+            "warehouse": "warehouse",
+            "query": " / ".join(caps.query_engines),
+            "provisioning": "deploy",
+        }
+
     def measured_usage(self) -> Any:
         """What cost-report prices (a datalake.cost_report.MeasuredUsage): sizes, day partitions, runs, benchmark."""
         from datalake.errors import UsageError

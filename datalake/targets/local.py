@@ -96,6 +96,19 @@ class LocalTarget(Target):
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
         return archive(self.layout, older_than_days, dry_run)
 
+    def services(self) -> dict[str, str]:
+        return {
+            "raw": "raw/ folder (JSON + CSV)",
+            "processed": "processed/ folder (Parquet)",
+            "archive": "archive/ folder",
+            "quarantine": "quarantine/ folder",
+            "catalog": "JSON catalog (local crawler)",
+            "etl": "DuckDB · local Spark",
+            "warehouse": "DuckDB file (warehouse.duckdb)",
+            "query": "DuckDB over Parquet",
+            "provisioning": "datalake deploy (folders)",
+        }
+
     def measured_usage(self) -> Any:
         from datalake.cost_report import measure_local
 
