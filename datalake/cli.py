@@ -532,6 +532,16 @@ def demo(
         for q in result["queries"]:
             title = f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)"
             ui.out.print(ui.table(title, q["columns"], q["rows"], thousands=False))
+        c = result["cost"]
+        ui.out.print(
+            ui.table(
+                f"Projected to {c['scale']} on AWS (datalake cost-report): ${c['total_month1_usd']:,.0f} in month 1",
+                ["saving the original demo claims", "measured"],
+                [[x["name"], f"{x['percent']:.0f}%"] for x in c["savings"]],
+                numeric=False,
+            )
+        )
+        ui.out.print(f"Report: [bold]{result['report']}[/]")
         ui.out.print(
             f'Done in {result["seconds"]:.1f}s. Try: [bold]datalake query "SELECT * FROM sales_fact LIMIT 5"[/]'
         )

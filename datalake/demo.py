@@ -26,6 +26,9 @@ DEMO_QUERIES = (
 )
 
 
+DEMO_SCALE = "50TB"
+
+
 def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
     began = time.perf_counter()
     result: dict[str, Any] = {"deploy": target.deploy(progress=progress)}
@@ -47,5 +50,25 @@ def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PRO
             }
         )
     result["queries"] = queries
+    result["cost"] = _cost(target)
+    from datalake.report import write_report
+
+    result["report"] = str(write_report(target).path)
     result["seconds"] = round(time.perf_counter() - began, 3)
     return result
+
+
+def _cost(target: Target) -> dict[str, Any]:
+    """The cost-report at the scale the original demo talks about (50 TB), on this lake's measurements."""
+    from datalake.cost_report import CostOptions, default_infra_dir, run_cost_report
+
+    report = run_cost_report(
+        target.measured_usage(), CostOptions(scale=DEMO_SCALE), default_infra_dir(target.settings.infra_dir)
+    )
+    return {
+        "scale": DEMO_SCALE,
+        "total_month1_usd": report["total_month1_usd"],
+        "savings": [{"name": s["name"], "percent": s["percent"]} for s in report["savings"]],
+        "break_even_queries_per_day": report["break_even"].get("queries_per_day"),
+        "saved": report.get("saved"),
+    }
