@@ -92,20 +92,14 @@ class SparkTransformEngine:
                     _move_single(dim_tmp, job.staging / "processed" / dim / f"{dim}.parquet")
                 task.advance()
 
-                counts = (
-                    checked.selectExpr(
-                        "_reason", "CASE WHEN _reason = 'malformed_record' THEN _source_file END AS _bad_file"
-                    )
-                    .groupBy("_reason", "_bad_file")
-                    .count()
-                )
-                for reason, bad_file, count in counts.collect():
-                    if reason is None:
-                        out.rows_processed += count
-                        continue
+                q_file = job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet"
+                total, _ = etl.summarise(spark, cached, str(q_file))
+                rejected = spark.read.parquet(str(q_file)).groupBy("reason", "source_file").count().collect()
+                for reason, source_file, count in rejected:
                     out.by_reason[reason] = out.by_reason.get(reason, 0) + count
-                    if bad_file is not None:
-                        out.bad_files.setdefault(bad_file, {})[reason] = count
+                    if reason == "malformed_record":
+                        out.bad_files.setdefault(source_file, {})[reason] = count
+                out.rows_processed = total - sum(out.by_reason.values())
                 out.rows_quarantined = sum(out.by_reason.values())
                 out.rows_in = out.rows_processed + out.rows_quarantined
                 task.advance()

@@ -279,17 +279,27 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
         quarantine_frame(spec, checked, run_id).write.mode("overwrite").parquet(f"{quarantine}/sales/run_id={run_id}")
         for name, frame in dimensions.items():
             frame.coalesce(1).write.mode("overwrite").parquet(f"{processed}/{name}")
-        counts = {r[0]: r[1] for r in checked.groupBy("_reason").count().collect()}
+        rows_in, counts = summarise(spark, cached, f"{quarantine}/sales/run_id={run_id}")
     finally:
         cached.unpersist()
-    processed_rows = counts.pop(None, 0)
+    quarantined = sum(counts.values())
     return {
         "run_id": run_id,
-        "rows_in": processed_rows + sum(counts.values()),
-        "rows_processed": processed_rows,
-        "rows_quarantined": sum(counts.values()),
+        "rows_in": rows_in,
+        "rows_processed": rows_in - quarantined,
+        "rows_quarantined": quarantined,
         "by_reason": dict(sorted(counts.items())),
     }
+
+
+def summarise(spark: Any, ruled: Any, quarantine_path: str) -> tuple[int, dict[str, int]]:
+    """Rows read (the cached rule stage's count) and rejected rows by reason (the small quarantine output).
+
+    Counting from these two instead of grouping the checked relation saves a third pass over every row.
+    """
+    rows_in = ruled.count()
+    rejected = spark.read.parquet(quarantine_path).groupBy("reason").count().collect()
+    return rows_in, {r[0]: r[1] for r in rejected}
 
 
 def main(argv: list[str] | None = None) -> None:
