@@ -8,7 +8,7 @@ translated with sqlglot), so no engine keeps a hand-written copy that could drif
 The input relation has one row per raw record:
   _source_file  the file, relative to its zone        _raw_record  the original text
   _parse_error  why the record could not be split into fields, or NULL
-  r_<field>     each raw field as text (NULL when absent)
+  r_<field>     each raw field as text (NULL when absent); rules see s_<field>: trimmed, '' as NULL
 """
 
 from __future__ import annotations
@@ -93,33 +93,33 @@ RULES: tuple[Rule, ...] = (
         "'channel=' || channel",
         "channel is online or store",
     ),
-    Rule("non_positive_quantity", "quantity <= 0", "'quantity=' || r_quantity", "quantity > 0"),
-    Rule("non_positive_unit_price", "unit_price <= 0", "'unit_price=' || r_unit_price", "unit_price > 0"),
+    Rule("non_positive_quantity", "quantity <= 0", "'quantity=' || s_quantity", "quantity > 0"),
+    Rule("non_positive_unit_price", "unit_price <= 0", "'unit_price=' || s_unit_price", "unit_price > 0"),
     Rule(
         "invalid_discount",
         "discount IS NOT NULL AND (discount < 0 OR discount >= 1)",
-        "'discount=' || r_discount",
+        "'discount=' || s_discount",
         "0 <= discount < 1",
     ),
     Rule(
         "inconsistent_total_amount",
         f"abs(total_amount - round(quantity * unit_price * (1 - coalesce(discount, 0)), 2)) > {TOTAL_TOLERANCE}",
-        "'total_amount=' || r_total_amount || ' expected ' || "
+        "'total_amount=' || s_total_amount || ' expected ' || "
         "CAST(round(quantity * unit_price * (1 - coalesce(discount, 0)), 2) AS VARCHAR)",
         "total_amount = round(quantity * unit_price * (1 - discount), 2) within a cent",
     ),
     Rule(
         "future_date",
         "CAST(sale_timestamp AS DATE) > CAST(_run_date AS DATE)",
-        "'sale_timestamp=' || r_sale_timestamp",
+        "'sale_timestamp=' || s_sale_timestamp",
         "the sale is not dated after the run",
     ),
-    Rule("unknown_customer_id", "_customer_key IS NULL", "'customer_id=' || r_customer_id", "customer exists"),
-    Rule("unknown_product_id", "_product_key IS NULL", "'product_id=' || r_product_id", "product exists"),
+    Rule("unknown_customer_id", "_customer_key IS NULL", "'customer_id=' || s_customer_id", "customer exists"),
+    Rule("unknown_product_id", "_product_key IS NULL", "'product_id=' || s_product_id", "product exists"),
     Rule(
         "unknown_store_id",
         "channel = 'store' AND _store_key IS NULL",
-        "'store_id=' || coalesce(r_store_id, 'NULL')",
+        "'store_id=' || coalesce(s_store_id, 'NULL')",
         "store sales name a known store",
     ),
 )
@@ -207,8 +207,7 @@ SELECT {_RULED_KEEP}, _rule_reason, {detail} AS _rule_detail FROM (
     FROM (
       SELECT *, {_typed_columns()}
       FROM (
-        SELECT _source_file, _raw_record, _parse_error, _run_ts, _run_date, {", ".join(f"r_{f}" for f in CASTS)},
-          {_cleaned_columns()}
+        SELECT _source_file, _raw_record, _parse_error, _run_ts, _run_date, {_cleaned_columns()}
         FROM {records}
       ) AS cleaned
     ) AS t
