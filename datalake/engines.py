@@ -21,6 +21,9 @@ from datalake.sql import translate
 
 LOCAL_ENGINES = ("lake", "warehouse", "raw")
 
+# What `QueryEngine.measure` reports about a run's reads.
+SCAN_STATS = ("bytes_scanned", "files_read", "row_groups_scanned", "row_groups_total", "method")
+
 
 @dataclass
 class QueryResult:
@@ -42,11 +45,28 @@ class QueryEngine(ABC):
     dialect: str
     description: str
 
+    @property
+    def role(self) -> str:
+        """What the engine stands for in comparisons: raw (files as landed), lake (Parquet) or warehouse."""
+        return self.name
+
     def translate(self, sql: str) -> str:
         return translate(sql, self.dialect)
 
     @abstractmethod
     def execute(self, sql: str) -> QueryResult: ...
+
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Run once and report what the run read, in `stats` (keys of SCAN_STATS; None when unknown).
+
+        Call it on a freshly opened engine: a warm cache hides reads. With `pruning=False` the engine
+        reads as if no filter could skip partitions or row groups, to measure what pruning saves;
+        engines that cannot do that report None figures.
+        """
+        result = self.execute(sql)
+        result.stats = {key: None for key in SCAN_STATS}
+        result.stats["method"] = "not measured by this engine"
+        return result
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -80,8 +100,108 @@ class DuckDBEngine(QueryEngine):
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return QueryResult(self.name, translated, columns, rows, seconds)
 
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Bytes come from DuckDB's profiler (bytes its file system read, footers and all), files and
+        row groups from its scan operators; without the profiler's I/O figures (DuckDB < 2), from the
+        process's read bytes (/proc/self/io rchar). The in-memory file cache is off for the run so
+        every byte the query needs is counted, as Athena would bill it.
+        """
+        import json
+        import os
+        import tempfile
+
+        fd, profile_path = tempfile.mkstemp(prefix="datalake-profile-", suffix=".json")
+        os.close(fd)
+        settings: list[tuple[str, str | None]] = [("enable_external_file_cache", "false")]
+        if not pruning:
+            settings.append(("disabled_optimizers", "filter_pushdown"))
+        saved = self._set(settings)
+        before = _process_read_bytes()
+        try:
+            self.con.execute("SET enable_profiling = 'json'")
+            self.con.execute(f"SET profiling_output = '{profile_path}'")
+            try:
+                result = self.execute(sql)
+            finally:
+                self.con.execute("PRAGMA disable_profiling")
+                self._set(saved)
+            after = _process_read_bytes()
+            try:
+                with open(profile_path, encoding="utf-8") as fh:
+                    profile = json.load(fh)
+            except (OSError, ValueError):
+                profile = {}
+        finally:
+            os.unlink(profile_path)
+        result.stats = scan_stats_from_profile(profile)
+        if result.stats["bytes_scanned"] is None and before is not None and after is not None:
+            result.stats["bytes_scanned"] = after - before
+            result.stats["method"] = "process read bytes (/proc/self/io rchar)"
+        return result
+
+    def _set(self, settings: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """Apply settings, skipping those this DuckDB does not know; return the previous values."""
+        previous: list[tuple[str, str | None]] = []
+        for name, value in settings:
+            try:
+                row = self.con.execute("SELECT value FROM duckdb_settings() WHERE name = ?", [name]).fetchone()
+                if row is None:
+                    continue
+                previous.append((name, row[0]))
+                if value is None:
+                    self.con.execute(f"RESET {name}")
+                else:
+                    self.con.execute(f"SET {name} = '{value}'")
+            except Exception as exc:
+                if not exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+                    raise
+        return previous
+
     def close(self) -> None:
         self.con.close()
+
+
+def _process_read_bytes() -> int | None:
+    try:
+        with open("/proc/self/io", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """Bytes read, files read and row groups scanned, from a DuckDB JSON query profile."""
+    files = row_groups = row_groups_total = 0
+    table_scans = 0
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal files, row_groups, row_groups_total, table_scans
+        if node.get("type") == "TABLE_SCAN" or node.get("operator_type") == "TABLE_SCAN":
+            info = node.get("extra_info") or {}
+            if isinstance(info, dict) and "Total Files Read" in info:
+                files += int(info["Total Files Read"])
+            elif isinstance(info, dict) and "Function" not in info:
+                table_scans += 1  # a table of the database file itself
+            row_groups += int(node.get("row_groups_scanned") or 0)
+            row_groups_total += int(node.get("total_row_groups_to_scan") or 0)
+        for child in node.get("children", []):
+            walk(child)
+
+    operators = profile.get("operator", profile.get("children", []))
+    for op in operators if isinstance(operators, list) else []:
+        walk(op)
+    io = profile.get("io") or {}
+    bytes_read = io.get("total_bytes_read") if isinstance(io, dict) else None
+    return {
+        "bytes_scanned": int(bytes_read) if bytes_read is not None else None,
+        "files_read": files + (1 if table_scans else 0),
+        "row_groups_scanned": row_groups if row_groups_total else None,
+        "row_groups_total": row_groups_total or None,
+        "method": "DuckDB profiler: io.total_bytes_read" if bytes_read is not None else None,
+    }
 
 
 def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
