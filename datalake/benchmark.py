@@ -115,6 +115,7 @@ class EngineRun:
     times: list[float] = field(default_factory=list)
     bytes_scanned: int | None = None
     bytes_scanned_unpruned: int | None = None
+    io_bytes_read: int | None = None
     files_read: int | None = None
     files_unpruned: int | None = None
     row_groups_scanned: int | None = None
@@ -139,6 +140,7 @@ class EngineRun:
             "times_s": [_round(t) for t in self.times],
             "bytes_scanned": self.bytes_scanned,
             "bytes_scanned_unpruned": self.bytes_scanned_unpruned,
+            "io_bytes_read": self.io_bytes_read,
             "files_read": self.files_read,
             "files_unpruned": self.files_unpruned,
             "row_groups_scanned": self.row_groups_scanned,

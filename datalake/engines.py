@@ -22,7 +22,7 @@ from datalake.sql import translate
 LOCAL_ENGINES = ("lake", "warehouse", "raw")
 
 # What `QueryEngine.measure` reports about a run's reads.
-SCAN_STATS = ("bytes_scanned", "files_read", "row_groups_scanned", "row_groups_total", "method")
+SCAN_STATS = ("bytes_scanned", "io_bytes_read", "files_read", "row_groups_scanned", "row_groups_total", "method")
 
 
 @dataclass
@@ -101,10 +101,9 @@ class DuckDBEngine(QueryEngine):
         return QueryResult(self.name, translated, columns, rows, seconds)
 
     def measure(self, sql: str, pruning: bool = True) -> QueryResult:
-        """Bytes come from DuckDB's profiler (bytes its file system read, footers and all), files and
-        row groups from its scan operators; without the profiler's I/O figures (DuckDB < 2), from the
-        process's read bytes (/proc/self/io rchar). The in-memory file cache is off for the run so
-        every byte the query needs is counted, as Athena would bill it.
+        """Figures from DuckDB's JSON profile (see `scan_stats_from_profile`); with a DuckDB whose
+        profile has no byte counts, the process's read bytes (/proc/self/io rchar) around the run.
+        The in-memory file cache is off for the run so every byte the query needs is counted.
         """
         import json
         import os
@@ -173,9 +172,17 @@ def _process_read_bytes() -> int | None:
 
 
 def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
-    """Bytes read, files read and row groups scanned, from a DuckDB JSON query profile."""
-    files = row_groups = row_groups_total = 0
-    table_scans = 0
+    """Bytes, files and row groups a query read, from a DuckDB JSON query profile.
+
+    bytes_scanned is the sum of the scan operators' own byte counts when every scan reports one:
+    for Parquet that is exactly the column chunks of the referenced columns in the row groups that
+    survived pruning (what Athena bills), for CSV/JSON the whole files. Scans of the database's own
+    tables report none; then it is every byte DuckDB's file system read (io.total_bytes_read: on a
+    fresh connection, the table blocks the query needed). io_bytes_read is always that total, which
+    also counts Parquet footers read while binding (all files of a view, pruned or not).
+    """
+    files = row_groups = row_groups_total = table_scans = 0
+    scan_bytes: list[int | None] = []
 
     def walk(node: dict[str, Any]) -> None:
         nonlocal files, row_groups, row_groups_total, table_scans
@@ -187,6 +194,8 @@ def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
                 table_scans += 1  # a table of the database file itself
             row_groups += int(node.get("row_groups_scanned") or 0)
             row_groups_total += int(node.get("total_row_groups_to_scan") or 0)
+            scanned = node.get("bytes_scanned")
+            scan_bytes.append(int(scanned) if scanned is not None else None)
         for child in node.get("children", []):
             walk(child)
 
@@ -194,13 +203,21 @@ def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
     for op in operators if isinstance(operators, list) else []:
         walk(op)
     io = profile.get("io") or {}
-    bytes_read = io.get("total_bytes_read") if isinstance(io, dict) else None
+    io_bytes = io.get("total_bytes_read") if isinstance(io, dict) else None
+    io_bytes = int(io_bytes) if io_bytes is not None else None
+    if scan_bytes and all(b is not None for b in scan_bytes):
+        bytes_scanned: int | None = sum(b for b in scan_bytes if b is not None)
+        method: str | None = "DuckDB profiler: bytes_scanned of the scan operators"
+    else:
+        bytes_scanned = io_bytes
+        method = "DuckDB profiler: io.total_bytes_read (fresh connection)" if io_bytes is not None else None
     return {
-        "bytes_scanned": int(bytes_read) if bytes_read is not None else None,
+        "bytes_scanned": bytes_scanned,
+        "io_bytes_read": io_bytes,
         "files_read": files + (1 if table_scans else 0),
         "row_groups_scanned": row_groups if row_groups_total else None,
         "row_groups_total": row_groups_total or None,
-        "method": "DuckDB profiler: io.total_bytes_read" if bytes_read is not None else None,
+        "method": method,
     }
 
 
