@@ -570,11 +570,13 @@ def render_benchmark(report: Any) -> None:
 def benchmark(
     engines: Annotated[
         str | None,
-        typer.Option("--engines", help="Comma-separated engines [default: all of the target: raw, lake, warehouse]."),
+        typer.Option(
+            "--engines", help="Comma-separated engines (default: all of the target's, e.g. raw,lake,warehouse)."
+        ),
     ] = None,
     queries: Annotated[
         str | None,
-        typer.Option("--queries", help="Comma-separated query names (datalake/queries/*.sql) [default: all]."),
+        typer.Option("--queries", help="Comma-separated query names, the files of datalake/queries (default: all)."),
     ] = None,
     repeat: Annotated[
         int, typer.Option("--repeat", "-r", help="Timed runs per query and engine, after one warm-up.")
@@ -583,7 +585,7 @@ def benchmark(
         str | None,
         typer.Option(
             "--as-of",
-            help="Date that CURRENT_DATE means in the queries, YYYY-MM-DD or 'today' [default: the lake's last sale date].",
+            help="Date that CURRENT_DATE means in the queries, YYYY-MM-DD or 'today' (default: the lake's last sale date).",
             show_default=False,
         ),
     ] = None,
