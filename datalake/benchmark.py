@@ -325,11 +325,8 @@ def _run_one(target: Target, engine: str, query: BenchmarkQuery, sql: str, repea
             first = eng.measure(sql)
             run.columns, run.rows, run.rows_returned = first.columns, first.rows, len(first.rows)
             stats = first.stats
-            run.bytes_scanned, run.files_read, run.method = (
-                stats.get("bytes_scanned"),
-                stats.get("files_read"),
-                stats.get("method"),
-            )
+            run.bytes_scanned, run.io_bytes_read = stats.get("bytes_scanned"), stats.get("io_bytes_read")
+            run.files_read, run.method = stats.get("files_read"), stats.get("method")
             run.row_groups_scanned, run.row_groups_total = (
                 stats.get("row_groups_scanned"),
                 stats.get("row_groups_total"),

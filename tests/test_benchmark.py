@@ -294,3 +294,13 @@ def test_repeat_must_be_positive(shared_processed_lake: LakeLayout) -> None:
     result = CliRunner().invoke(app, ["benchmark", "--lake", str(shared_processed_lake.root), "--repeat", "0"])
     assert result.exit_code == 2
     assert "--repeat must be 1 or more" in result.output
+
+
+def test_bytes_scanned_is_what_the_scan_read_and_io_counts_everything(shared_report: Any) -> None:
+    """Parquet: the column chunks the scan read; the file system total also counts footers read at bind time."""
+    for q in shared_report.queries:
+        lake, warehouse = q.results["lake"], q.results["warehouse"]
+        assert lake.io_bytes_read is not None and lake.bytes_scanned is not None
+        assert lake.io_bytes_read >= lake.bytes_scanned
+        assert lake.method is not None and "scan operators" in lake.method
+        assert warehouse.method is not None and "io.total_bytes_read" in warehouse.method
