@@ -64,8 +64,14 @@ class QueryEngine(ABC):
         engines that cannot do that report None figures.
         """
         result = self.execute(sql)
-        result.stats = {key: None for key in SCAN_STATS}
-        result.stats["method"] = "not measured by this engine"
+        stats: dict[str, Any] = {key: None for key in SCAN_STATS}
+        scanned = result.stats.get("data_scanned_bytes")  # engines that bill by scan report it (Athena)
+        if scanned is not None:
+            stats["bytes_scanned"] = int(scanned)
+            stats["method"] = f"{self.name}'s own statistics (data_scanned_bytes)"
+        else:
+            stats["method"] = "not measured by this engine"
+        result.stats = {**result.stats, **stats}
         return result
 
     def close(self) -> None:  # noqa: B027 - optional hook

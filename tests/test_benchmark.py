@@ -304,3 +304,18 @@ def test_bytes_scanned_is_what_the_scan_read_and_io_counts_everything(shared_rep
         assert lake.io_bytes_read >= lake.bytes_scanned
         assert lake.method is not None and "scan operators" in lake.method
         assert warehouse.method is not None and "io.total_bytes_read" in warehouse.method
+
+
+class ReportingEngine(QueryEngine):
+    """An engine outside DuckDB that reports its own scan statistics, as Athena does."""
+
+    name, dialect, description = "remote", "trino", "reports data_scanned_bytes"
+
+    def execute(self, sql: str) -> QueryResult:
+        return QueryResult(self.name, sql, ["n"], [(1,)], 0.01, {"data_scanned_bytes": 12345})
+
+
+def test_engines_without_a_profiler_report_their_own_scan_bytes() -> None:
+    stats = ReportingEngine().measure("SELECT 1").stats
+    assert stats["bytes_scanned"] == 12345 and "data_scanned_bytes" in stats["method"]
+    assert stats["files_read"] is None
