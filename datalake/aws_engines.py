@@ -79,6 +79,11 @@ class AthenaEngine(QueryEngine):
             "raw crawler's JSON/CSV tables" if self.table_map else "partitioned Parquet tables"
         )
 
+    @property
+    def role(self) -> str:
+        """Athena over the raw tables plays the raw files' part in comparisons; over Parquet, the lake's."""
+        return "raw" if self.table_map else "lake"
+
     def translate(self, sql: str) -> str:
         translated = super().translate(sql)
         return rename_tables(translated, self.table_map) if self.table_map else translated
@@ -243,6 +248,7 @@ class RedshiftData:
 
 
 class RedshiftEngine(QueryEngine):
+    role = "warehouse"
     dialect = "redshift"
     name = "redshift"
 

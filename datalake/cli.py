@@ -204,6 +204,16 @@ def seed(
 # ----------------------------------------------------------------------------------- run-etl
 
 
+def _claim_figure(claim: dict[str, Any]) -> str:
+    """A claim's measured value as the claim states it: a share as a percentage, a ratio as N.Nx."""
+    value, threshold = claim.get("measured"), claim.get("threshold")
+    if value is None:
+        return "-"
+    if threshold is not None and threshold <= 1:
+        return f"{value:.0%}"
+    return f"{value:.1f}x"
+
+
 def render_run(summary: Any) -> None:
     from datalake import ui
 
@@ -532,6 +542,22 @@ def demo(
         for q in result["queries"]:
             title = f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)"
             ui.out.print(ui.table(title, q["columns"], q["rows"], thousands=False))
+        claims = result["benchmark"]["claims"]
+        ui.out.print(
+            ui.table(
+                "The original demo's claims, measured on this lake (datalake benchmark)",
+                ["claim", "measured", "verdict"],
+                [
+                    [
+                        x["claim"],
+                        _claim_figure(x),
+                        "[green]holds[/]" if x["holds"] else "[red]does not hold[/]",
+                    ]
+                    for x in claims
+                ],
+                numeric=False,
+            )
+        )
         c = result["cost"]
         ui.out.print(
             ui.table(
@@ -549,6 +575,10 @@ def demo(
         from datalake.errors import CheckFailedError
 
         raise CheckFailedError("the demo's validation failed", hint="run `datalake validate` for details")
+    if not result["benchmark"]["ok"]:
+        from datalake.errors import CheckFailedError
+
+        raise CheckFailedError("the engines disagreed in the demo's benchmark", hint="run `datalake benchmark`")
 
 
 # ----------------------------------------------------------------------------------- cost-report
@@ -913,6 +943,154 @@ def report(
     ui.out.print(f"Report: {result.path}", highlight=False, soft_wrap=True)
     if open_page and not opened:
         ui.err.print("[dim]No display to open a browser on: open the file above yourself.[/]")
+
+
+# ----------------------------------------------------------------------------------- benchmark
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def render_benchmark(report: Any) -> None:
+    from datalake import ui
+
+    data = report.to_dict()
+    engines = data["engines"]
+    rows = []
+    for q in data["queries"]:
+        for engine in engines:
+            r = q["results"][engine]
+            if r["error"]:
+                rows.append([q["name"], engine, "[red]error[/]", "-", "-", "-", "-", "-"])
+                continue
+            rows.append(
+                [
+                    q["name"],
+                    engine,
+                    f"{r['median_s']:.3f}",
+                    f"{r['min_s']:.3f}-{r['max_s']:.3f}",
+                    ui.human_bytes(r["bytes_scanned"]),
+                    r["files_read"],
+                    r["rows_returned"],
+                    f"${r['cost_usd']:.6f}" if r["cost_usd"] is not None else "-",
+                ]
+            )
+    ui.out.print(
+        ui.table(
+            f"Benchmark as of {data['as_of']}: {data['fact_rows'] or 0:,} sales, median of {data['repeat']} run(s)",
+            ["query", "engine", "median s", "min-max s", "scanned", "files", "rows", "Athena cost"],
+            rows,
+            numeric=False,
+        )
+    )
+    pairs = list(data["ratios"].items())[:2]  # e.g. lake vs raw, warehouse vs lake; the JSON has every pair
+    if pairs:
+        head = ["query", *(f"{e} s" for e in engines)]
+        head += [f"{v['engine']} vs {v['baseline']}" for _, v in pairs]
+        head += [f"scan {v['engine']} vs {v['baseline']}" for _, v in pairs[:1]]
+        table_rows = []
+        for q in data["queries"]:
+            row: list[Any] = [q["title"]]
+            row += [
+                f"{q['results'][e]['median_s']:.3f}" if q["results"][e]["median_s"] is not None else "-"
+                for e in engines
+            ]
+            for _, v in pairs:
+                x = v["per_query"].get(q["name"], {}).get("speedup")
+                row.append(f"{x:.1f}x" if x else "-")
+            for _, v in pairs[:1]:
+                x = v["per_query"].get(q["name"], {}).get("scan_reduction")
+                row.append(f"{-x:+.1%}" if x is not None else "-")
+            table_rows.append(row)
+        ui.out.print(ui.table("Speedup (median time ratio) and scan reduction", head, table_rows, numeric=False))
+    if data["claims"]:
+        colour = {True: "[green]holds[/]", False: "[red]does not hold[/]"}
+        claim_rows = [
+            [
+                c["claim"],
+                f"{c['measured']:.1%}" if c["threshold"] < 1 else f"{c['measured']:.1f}x",
+                f"{c['threshold']:.0%}" if c["threshold"] < 1 else f"{c['threshold']:.0f}x",
+                colour[c["holds"]],
+            ]
+            for c in data["claims"]
+        ]
+        ui.out.print(ui.table("The demo's claims, measured", ["claim", "measured", "threshold", "verdict"], claim_rows))
+    st = data["storage"]
+    ui.out.print(
+        f"Storage: raw sales {ui.human_bytes(st['raw_bytes'])}, Parquet sales_fact {ui.human_bytes(st['parquet_bytes'])}"
+        + (f" ({st['compression_ratio']:.1f}x smaller)." if st["compression_ratio"] else ".")
+    )
+    for q in data["queries"]:
+        for problem in q["mismatches"]:
+            ui.err.print(f"[bold red]Mismatch[/] {q['name']}: {problem}", highlight=False, soft_wrap=True)
+    for what, path in data["saved"].items():
+        ui.err.print(f"[dim]Saved {what}: {path}[/]", highlight=False)
+
+
+@app.command()
+@handle_errors
+def benchmark(
+    engines: Annotated[
+        str | None,
+        typer.Option(
+            "--engines", help="Comma-separated engines (default: all of the target's, e.g. raw,lake,warehouse)."
+        ),
+    ] = None,
+    queries: Annotated[
+        str | None,
+        typer.Option("--queries", help="Comma-separated query names, the files of datalake/queries (default: all)."),
+    ] = None,
+    repeat: Annotated[
+        int, typer.Option("--repeat", "-r", help="Timed runs per query and engine, after one warm-up.")
+    ] = 3,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Date that CURRENT_DATE means in the queries, YYYY-MM-DD or 'today' (default: the lake's last sale date).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the JSON report to this file.", show_default=False)
+    ] = None,
+    no_chart: Annotated[bool, typer.Option("--no-chart", help="Do not draw the PNG timing chart.")] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the same queries on raw files, the Parquet lake and the warehouse: time, bytes scanned, cross-checks, verdicts."""
+    from datalake import ui
+    from datalake.benchmark import BenchmarkOptions, run_benchmark
+    from datalake.errors import CheckFailedError, UsageError
+
+    anchor: date | None = None
+    if as_of == "today":
+        anchor = date.today()
+    elif as_of:
+        try:
+            anchor = date.fromisoformat(as_of)
+        except ValueError:
+            raise UsageError(f"--as-of must be YYYY-MM-DD or 'today', got {as_of!r}") from None
+    opts = BenchmarkOptions(
+        engines=_split(engines),
+        queries=_split(queries),
+        repeat=repeat,
+        as_of=anchor,
+        chart=not no_chart,
+        output=output,
+    )
+    report = run_benchmark(_target(lake, target), opts, _progress(as_json))
+    if as_json:
+        ui.print_json(report.to_dict())
+    else:
+        render_benchmark(report)
+    if not report.ok:
+        failed = [q.query.name for q in report.queries if not q.match]
+        raise CheckFailedError(
+            f"engines disagree on {', '.join(failed)}", hint="the mismatches are listed above and in the saved JSON"
+        )
 
 
 def main() -> None:

@@ -213,8 +213,11 @@ def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[
                 "bytes_scanned": {},
                 "files_read": {},
             }
+            # engines are looked up by role (athena plays "lake" on aws), falling back to the name
+            roles = usage.benchmark.get("roles") or {}
+            by_role = {roles.get(name, name): r for name, r in results.items()}
             for engine in ("raw", "lake", "warehouse"):
-                r = results.get(engine) or {}
+                r = by_role.get(engine) or {}
                 if r.get("bytes_scanned") is not None:
                     row["bytes_scanned"][engine] = float(r["bytes_scanned"]) * proj.factor
                 if r.get("files_read") is not None:

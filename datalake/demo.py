@@ -50,12 +50,28 @@ def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PRO
             }
         )
     result["queries"] = queries
+    from datalake.benchmark import BenchmarkOptions, run_benchmark
+
+    # one timed run after the warm-up keeps the demo short; `datalake benchmark --repeat N` for more
+    bench = run_benchmark(target, BenchmarkOptions(repeat=1), progress).to_dict()
+    result["benchmark"] = {
+        "ok": bench.get("ok", True),
+        "claims": bench.get("claims", []),
+        "storage": bench.get("storage", {}),
+        "saved": str(results_file(target, "benchmark-latest.json")),
+    }
     result["cost"] = _cost(target)
     from datalake.report import write_report
 
     result["report"] = str(write_report(target).path)
     result["seconds"] = round(time.perf_counter() - began, 3)
     return result
+
+
+def results_file(target: Target, name: str) -> Any:
+    from datalake.report import results_dir
+
+    return results_dir(target) / name
 
 
 def _cost(target: Target) -> dict[str, Any]:

@@ -21,6 +21,9 @@ from datalake.sql import translate
 
 LOCAL_ENGINES = ("lake", "warehouse", "raw")
 
+# What `QueryEngine.measure` reports about a run's reads.
+SCAN_STATS = ("bytes_scanned", "io_bytes_read", "files_read", "row_groups_scanned", "row_groups_total", "method")
+
 
 @dataclass
 class QueryResult:
@@ -42,11 +45,34 @@ class QueryEngine(ABC):
     dialect: str
     description: str
 
+    @property
+    def role(self) -> str:
+        """What the engine stands for in comparisons: raw (files as landed), lake (Parquet) or warehouse."""
+        return self.name
+
     def translate(self, sql: str) -> str:
         return translate(sql, self.dialect)
 
     @abstractmethod
     def execute(self, sql: str) -> QueryResult: ...
+
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Run once and report what the run read, in `stats` (keys of SCAN_STATS; None when unknown).
+
+        Call it on a freshly opened engine: a warm cache hides reads. With `pruning=False` the engine
+        reads as if no filter could skip partitions or row groups, to measure what pruning saves;
+        engines that cannot do that report None figures.
+        """
+        result = self.execute(sql)
+        stats: dict[str, Any] = {key: None for key in SCAN_STATS}
+        scanned = result.stats.get("data_scanned_bytes")  # engines that bill by scan report it (Athena)
+        if scanned is not None:
+            stats["bytes_scanned"] = int(scanned)
+            stats["method"] = f"{self.name}'s own statistics (data_scanned_bytes)"
+        else:
+            stats["method"] = "not measured by this engine"
+        result.stats = {**result.stats, **stats}
+        return result
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
@@ -80,8 +106,125 @@ class DuckDBEngine(QueryEngine):
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return QueryResult(self.name, translated, columns, rows, seconds)
 
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Figures from DuckDB's JSON profile (see `scan_stats_from_profile`); with a DuckDB whose
+        profile has no byte counts, the process's read bytes (/proc/self/io rchar) around the run.
+        The in-memory file cache is off for the run so every byte the query needs is counted.
+        """
+        import json
+        import os
+        import tempfile
+
+        fd, profile_path = tempfile.mkstemp(prefix="datalake-profile-", suffix=".json")
+        os.close(fd)
+        settings: list[tuple[str, str | None]] = [("enable_external_file_cache", "false")]
+        if not pruning:
+            settings.append(("disabled_optimizers", "filter_pushdown"))
+        saved = self._set(settings)
+        before = _process_read_bytes()
+        try:
+            self.con.execute("SET enable_profiling = 'json'")
+            self.con.execute(f"SET profiling_output = '{profile_path}'")
+            try:
+                result = self.execute(sql)
+            finally:
+                self.con.execute("PRAGMA disable_profiling")
+                self._set(saved)
+            after = _process_read_bytes()
+            try:
+                with open(profile_path, encoding="utf-8") as fh:
+                    profile = json.load(fh)
+            except (OSError, ValueError):
+                profile = {}
+        finally:
+            os.unlink(profile_path)
+        result.stats = scan_stats_from_profile(profile)
+        if result.stats["bytes_scanned"] is None and before is not None and after is not None:
+            result.stats["bytes_scanned"] = after - before
+            result.stats["method"] = "process read bytes (/proc/self/io rchar)"
+        return result
+
+    def _set(self, settings: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """Apply settings, skipping those this DuckDB does not know; return the previous values."""
+        previous: list[tuple[str, str | None]] = []
+        for name, value in settings:
+            try:
+                row = self.con.execute("SELECT value FROM duckdb_settings() WHERE name = ?", [name]).fetchone()
+                if row is None:
+                    continue
+                previous.append((name, row[0]))
+                if value is None:
+                    self.con.execute(f"RESET {name}")
+                else:
+                    self.con.execute(f"SET {name} = '{value}'")
+            except Exception as exc:
+                if not exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+                    raise
+        return previous
+
     def close(self) -> None:
         self.con.close()
+
+
+def _process_read_bytes() -> int | None:
+    try:
+        with open("/proc/self/io", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """Bytes, files and row groups a query read, from a DuckDB JSON query profile.
+
+    bytes_scanned is the sum of the scan operators' own byte counts when every scan reports one:
+    for Parquet that is exactly the column chunks of the referenced columns in the row groups that
+    survived pruning (what Athena bills), for CSV/JSON the whole files. Scans of the database's own
+    tables report none; then it is every byte DuckDB's file system read (io.total_bytes_read: on a
+    fresh connection, the table blocks the query needed). io_bytes_read is always that total, which
+    also counts Parquet footers read while binding (all files of a view, pruned or not).
+    """
+    files = row_groups = row_groups_total = table_scans = 0
+    scan_bytes: list[int | None] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal files, row_groups, row_groups_total, table_scans
+        if node.get("type") == "TABLE_SCAN" or node.get("operator_type") == "TABLE_SCAN":
+            info = node.get("extra_info") or {}
+            if isinstance(info, dict) and "Total Files Read" in info:
+                files += int(info["Total Files Read"])
+            elif isinstance(info, dict) and "Function" not in info:
+                table_scans += 1  # a table of the database file itself
+            row_groups += int(node.get("row_groups_scanned") or 0)
+            row_groups_total += int(node.get("total_row_groups_to_scan") or 0)
+            scanned = node.get("bytes_scanned")
+            scan_bytes.append(int(scanned) if scanned is not None else None)
+        for child in node.get("children", []):
+            walk(child)
+
+    operators = profile.get("operator", profile.get("children", []))
+    for op in operators if isinstance(operators, list) else []:
+        walk(op)
+    io = profile.get("io") or {}
+    io_bytes = io.get("total_bytes_read") if isinstance(io, dict) else None
+    io_bytes = int(io_bytes) if io_bytes is not None else None
+    if scan_bytes and all(b is not None for b in scan_bytes):
+        bytes_scanned: int | None = sum(b for b in scan_bytes if b is not None)
+        method: str | None = "DuckDB profiler: bytes_scanned of the scan operators"
+    else:
+        bytes_scanned = io_bytes
+        method = "DuckDB profiler: io.total_bytes_read (fresh connection)" if io_bytes is not None else None
+    return {
+        "bytes_scanned": bytes_scanned,
+        "io_bytes_read": io_bytes,
+        "files_read": files + (1 if table_scans else 0),
+        "row_groups_scanned": row_groups if row_groups_total else None,
+        "row_groups_total": row_groups_total or None,
+        "method": method,
+    }
 
 
 def _lake_engine(layout: LakeLayout) -> DuckDBEngine:

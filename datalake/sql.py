@@ -59,3 +59,46 @@ def translate(sql: str, dialect: str) -> str:
     if dialect in ("trino", "athena"):
         return tree.sql(dialect="trino")
     return tree.sql(dialect=dialect)
+
+
+@lru_cache(maxsize=256)
+def anchor_dates(sql: str, as_of: str) -> str:
+    """Replace CURRENT_DATE with the date `as_of` (YYYY-MM-DD), so relative queries are reproducible.
+
+    The result is still Athena SQL; `translate` then keeps its date arithmetic on dates.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.CurrentDate):
+            return exp.Cast(this=exp.Literal.string(as_of), to=exp.DataType.build("DATE"))
+        return node
+
+    return sqlglot.parse_one(sql, read=SOURCE_DIALECT).transform(swap).sql(dialect="trino")
+
+
+def order_keys(sql: str) -> list[int | str] | None:
+    """The outer ORDER BY as output column positions (0-based) or names; None when there is no ORDER BY.
+
+    A key that is neither an output column's name nor an ordinal comes back as its SQL text, so
+    callers know they cannot group ties by it.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+    order = tree.args.get("order")
+    if order is None:
+        return None
+    names = [s.alias_or_name for s in tree.selects] if isinstance(tree, exp.Query) else []
+    keys: list[int | str] = []
+    for ordered in order.expressions:
+        key = ordered.this
+        if isinstance(key, exp.Literal) and not key.is_string:
+            keys.append(int(key.name) - 1)
+        elif isinstance(key, exp.Column) and key.name in names:
+            keys.append(names.index(key.name))
+        else:
+            keys.append(key.sql(dialect=SOURCE_DIALECT))
+    return keys
