@@ -38,7 +38,7 @@ def connect(scratch: Path, threads: int | None = None) -> Any:
     return con
 
 
-def batches(files: list[Path], max_bytes: int = BATCH_BYTES) -> Iterator[list[Path]]:
+def batches(files: list[Path], max_bytes: int = BATCH_BYTES, by_month: bool = True) -> Iterator[list[Path]]:
     """Files in path order, grouped by raw month folder, a group split when it exceeds max_bytes."""
     batch: list[Path] = []
     size = 0
@@ -47,7 +47,7 @@ def batches(files: list[Path], max_bytes: int = BATCH_BYTES) -> Iterator[list[Pa
         match = _MONTH.search(str(path))
         key = match.group(0) if match else ""
         file_size = path.stat().st_size
-        if batch and (key != month or size + file_size > max_bytes):
+        if batch and ((by_month and key != month) or size + file_size > max_bytes):
             yield batch
             batch, size = [], 0
         batch.append(path)
