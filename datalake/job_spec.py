@@ -62,7 +62,7 @@ def build() -> dict[str, Any]:
         "relations": r,
         "partition_keys": list(SALES_PARTITION_KEYS),
         "fact_columns": [{"name": c.name, "spark_type": spark_type(c.type)} for c in SALES_FACT_COLUMNS],
-        "fact_sort": ["sale_date", "sale_timestamp", "sale_id"],
+        "fact_sort": ["sale_timestamp", "sale_id"],  # the date follows from the timestamp
         "quarantine_columns": [c.name for c in QUARANTINE_COLUMNS],
         "quarantine_sort": ["source_file", "reason"],
         "dimensions": {name: _ddl(cols) for name, cols in DIMENSIONS.items()},

@@ -190,7 +190,10 @@ def transform(
         existing_ids.select("sale_id").createOrReplaceTempView(rel["existing_ids"])
         candidates = candidates.unionByName(existing_ids.select("sale_id"))
         flag_sql = sql["flagged_with_existing"]
-    candidates = F.broadcast(candidates.distinct()) if existing_ids is None else candidates.distinct()
+    # computed once (an eager local checkpoint), not again by each of the outputs that use it
+    candidates = candidates.distinct().localCheckpoint()
+    if existing_ids is None:
+        candidates = F.broadcast(candidates)
     ruled.join(candidates, "sale_id", "left_semi").createOrReplaceTempView(rel["ruled"])
     others = ruled.join(candidates, "sale_id", "left_anti").withColumn("_duplicate", F.lit(False))
     spark.sql(flag_sql).unionByName(others).createOrReplaceTempView(rel["flagged"])
