@@ -127,6 +127,21 @@ def list_data_files(zone_root: Path, zone: str, table: str | None = None) -> lis
     return found
 
 
+def group_partitions(files: list[DataFile], root: Path) -> dict[tuple[str, ...], Partition]:
+    """Partitions (by their key values) of partitioned data files, with file counts, bytes and formats."""
+    partitions: dict[tuple[str, ...], Partition] = {}
+    for f in files:
+        if not f.partition:
+            continue
+        values = tuple(v for _, v in f.partition)
+        part = partitions.setdefault(values, Partition(list(values), str(f.path.parent.relative_to(root))))
+        part.files += 1
+        part.bytes += f.size
+        if f.format not in part.formats:
+            part.formats.append(f.format)
+    return partitions
+
+
 def _infer_columns(con: Any, files: list[DataFile]) -> tuple[list[CatalogColumn], list[dict[str, str]]]:
     by_format: dict[str, list[DataFile]] = defaultdict(list)
     for f in files:
@@ -178,19 +193,7 @@ def crawl(layout: LakeLayout, catalog: Catalog) -> CrawlResult:
                 columns = previous.columns
             result.unreadable += unreadable
             keys = [k for k, _ in table_files[0].partition]
-            partitions: dict[tuple[str, ...], Partition] = {}
-            for f in table_files:
-                values = tuple(v for _, v in f.partition)
-                if not keys:
-                    continue
-                part = partitions.get(values)
-                if part is None:
-                    location = str(f.path.parent.relative_to(layout.root))
-                    part = partitions[values] = Partition(list(values), location)
-                part.files += 1
-                part.bytes += f.size
-                if f.format not in part.formats:
-                    part.formats.append(f.format)
+            partitions = group_partitions(table_files, layout.root) if keys else {}
             formats = sorted({f.format for f in table_files})
             table = Table(
                 database=RAW_DATABASE,

@@ -23,7 +23,7 @@ from typing import Any
 from datalake import warehouse
 from datalake.bookmark import Bookmark
 from datalake.catalog import Catalog, CatalogColumn, Partition, Table
-from datalake.crawler import PROCESSED_DATABASE, crawl, list_data_files
+from datalake.crawler import PROCESSED_DATABASE, crawl, group_partitions, list_data_files
 from datalake.errors import LakeNotFoundError
 from datalake.etl_engine import TransformJob, create_engine
 from datalake.fsutil import atomic_write_json, read_json, tree_stats
@@ -181,13 +181,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
     """Describe the processed zone in the catalog: sales_fact with its partitions, dimensions, quarantine."""
     catalog.create_database(PROCESSED_DATABASE)
     facts = list_data_files(layout.processed, "processed", "sales_fact")
-    partitions: dict[tuple[str, ...], Partition] = {}
-    for f in facts:
-        values = tuple(v for _, v in f.partition)
-        part = partitions.setdefault(values, Partition(list(values), str(f.path.parent.relative_to(layout.root))))
-        part.files += 1
-        part.bytes += f.size
-        part.formats = ["parquet"]
+    partitions = group_partitions(facts, layout.root)
     keys = set(SALES_PARTITION_KEYS)
     catalog.put(
         Table(

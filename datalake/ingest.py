@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.catalog import Catalog, CatalogColumn, Partition, Table
-from datalake.crawler import PROCESSED_DATABASE, RAW_DATABASE, glue_type, list_data_files
+from datalake.crawler import PROCESSED_DATABASE, RAW_DATABASE, glue_type, group_partitions, list_data_files
 from datalake.duckdb_sql import sql_list, sql_string
 from datalake.errors import InputError, UsageError
 from datalake.fsutil import atomic_write_json, read_json
@@ -370,13 +370,7 @@ def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
         )
     )
     files = list_data_files(layout.processed, "processed", name)
-    parts: dict[tuple[str, ...], Partition] = {}
-    for f in files:
-        values = tuple(v for _, v in f.partition)
-        part = parts.setdefault(values, Partition(list(values), str(f.path.parent.relative_to(layout.root))))
-        part.files += 1
-        part.bytes += f.size
-        part.formats = ["parquet"]
+    parts = group_partitions(files, layout.root)
     keys = spec.keys if spec else []
     processed_rows = sum(pq.read_metadata(f.path).num_rows for f in files)
     catalog.put(
