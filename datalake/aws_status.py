@@ -8,6 +8,8 @@ workgroup's recent queries, and the Glue job runs' durations and DPU-seconds.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from datalake.aws_clients import aws_errors
@@ -160,3 +162,75 @@ def usage(lake: AwsLake) -> dict[str, Any]:
         "athena": athena_usage(lake),
         "jobs": job_runs(lake, limit=25),
     }
+
+
+_DAY = re.compile(r"(?:^|/)year=(\d{4})/month=(\d{1,2})/day=(\d{1,2})/")
+
+
+def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
+    """cost-report's inputs measured on AWS: zone sizes and day partitions from S3, ETL runs from Glue.
+
+    A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
+    run that carried that `--run_id`. The latest benchmark is the one saved under `results_dir`.
+    """
+    from datalake.aws_pipeline import load_bookmark
+    from datalake.cost_report import BENCHMARK_FILE, MeasuredUsage, read_benchmark
+
+    s3 = lake.client("s3")
+    zones: dict[str, dict[str, int]] = {
+        z: {"files": 0, "bytes": 0} for z in ("raw", "processed", "archive", "quarantine")
+    }
+    days: dict[str, dict[str, tuple[int, int]]] = {"raw": {}, "archive": {}}
+    sales_fact_bytes = 0
+    for role in ("raw", "processed", "archive"):
+        bucket = lake.optional(f"{role}_bucket")
+        if not bucket:
+            continue
+        with aws_errors(f"listing s3://{bucket}"):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for item in page.get("Contents", []):
+                    key, size = item["Key"], int(item["Size"])
+                    if key.startswith("_") or "/_" in key:
+                        continue  # staging and manifests are not data
+                    zone = "quarantine" if role == "processed" and key.startswith("quarantine/") else role
+                    zones[zone]["files"] += 1
+                    zones[zone]["bytes"] += size
+                    if role == "processed" and key.startswith("sales_fact/"):
+                        sales_fact_bytes += size
+                    match = _DAY.search(key) if role in days and key.startswith("sales/") else None
+                    if match:
+                        y, m, d = (int(g) for g in match.groups())
+                        day = f"{y:04d}-{m:02d}-{d:02d}"
+                        b, n = days[role].get(day, (0, 0))
+                        days[role][day] = (b + size, n + 1)
+    with aws_errors("reading the job bookmark"):
+        bookmark = load_bookmark(lake)
+    bytes_by_run: dict[str, int] = {}
+    for entry in bookmark.values():
+        bytes_by_run[str(entry.get("run_id"))] = bytes_by_run.get(str(entry.get("run_id")), 0) + int(entry["size"])
+    runs = []
+    if name := lake.optional("glue_job_name"):
+        with aws_errors(f"reading the runs of the Glue job {name}"):
+            page = lake.client("glue").get_job_runs(JobName=name, MaxResults=RECENT_RUNS)
+        for run in page.get("JobRuns", []):
+            run_id = (run.get("Arguments") or {}).get("--run_id")
+            if run.get("JobRunState") == "SUCCEEDED" and run_id in bytes_by_run:
+                runs.append(
+                    {
+                        "run_id": run_id,
+                        "seconds": float(run.get("ExecutionTime") or 0),
+                        "bytes_in": bytes_by_run[run_id],
+                    }
+                )
+    bench_path = results_dir / BENCHMARK_FILE
+    return MeasuredUsage(
+        lake=f"s3://{lake.require('raw_bucket')}",
+        target="aws",
+        zones=zones,
+        day_partitions=days,
+        runs=runs,
+        benchmark=read_benchmark(bench_path),
+        benchmark_path=str(bench_path) if bench_path.is_file() else None,
+        sales_fact_bytes=sales_fact_bytes,
+        results_dir=results_dir,
+    )

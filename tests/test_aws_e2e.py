@@ -166,6 +166,11 @@ def test_seed_run_etl_query_status_on_aws(deployed: dict[str, Any]) -> None:
     assert table.returncode == 0, table.stderr
     assert "Storage classes" in table.stdout
 
+    priced = datalake(deployed, "cost-report", "--json")
+    assert priced.returncode == 0, priced.stderr
+    cost = json.loads(priced.stdout)
+    assert cost["target"] == "aws" and cost["by_zone"]["raw"]["bytes"] > 0
+
 
 def test_commands_fail_with_one_line_messages(deployed: dict[str, Any], tmp_path: Path) -> None:
     # no deployment outputs

@@ -333,6 +333,14 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert again.status == "nothing_to_do"
     assert len(glue.get_job_runs(JobName=lake.require("glue_job_name"))["JobRuns"]) == 1
 
+    # cost-report's measurements on aws: zones and day partitions from S3, the run from Glue + bookmark
+    usage = target.measured_usage()
+    raw_bytes = sum(o["Size"] for o in s3.list_objects_v2(Bucket=lake.require("raw_bucket"))["Contents"])
+    assert usage.target == "aws" and usage.zones["raw"]["bytes"] == raw_bytes
+    assert sorted(usage.day_partitions["raw"]) == ["2026-06-29", "2026-06-30"]
+    assert sum(b for b, _ in usage.day_partitions["raw"].values()) == summary.bytes_in
+    assert [r["bytes_in"] for r in usage.runs] == [summary.bytes_in]
+
 
 def test_run_etl_on_aws_reports_the_rows_the_job_counted(
     target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

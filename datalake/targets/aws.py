@@ -157,6 +157,12 @@ class AwsTarget(Target):
 
         return aws_status.usage(self.lake())
 
+    def measured_usage(self) -> Any:
+        """cost-report's inputs, measured in S3 and Glue (results such as the benchmark live under --lake)."""
+        from datalake import aws_status
+
+        return aws_status.measured_usage(self.lake(), self.settings.lake / "results")
+
     def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
         self._not_yet("validate")
 
