@@ -353,7 +353,8 @@ def run_benchmark(target: Target, options: BenchmarkOptions, progress: Progress 
     began = time.perf_counter()
     queries = load_queries(options.queries)
     available = list(target.capabilities.query_engines)
-    engines = options.engines or sorted(available, key=_role_order)
+    default = target.capabilities.benchmark_engines or available
+    engines = options.engines or sorted(default, key=_role_order)
     unknown = [e for e in engines if e not in available]
     if unknown:
         raise UsageError(f"unknown --engines {', '.join(unknown)}", hint=f"choose from: {', '.join(available)}")

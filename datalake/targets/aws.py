@@ -31,6 +31,8 @@ class AwsTarget(Target):
         default_query_engine="athena",
         default_etl_engine="glue",
         embedded=False,
+        # athena-raw sees the crawler's raw tables, not a sales_fact view: benchmark Parquet vs Redshift
+        benchmark_engines=("athena", "redshift"),
     )
 
     @property

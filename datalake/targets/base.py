@@ -30,6 +30,8 @@ class Capabilities:
     archive: bool = True
     embedded: bool = True  # runs in this process, offline
     ingest: bool = False  # `datalake ingest`: bring your own files into the lake
+    # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
+    benchmark_engines: tuple[str, ...] | None = None
 
 
 # Shown what is about to happen (a plan summary, what will be deleted); returns whether to go ahead.
