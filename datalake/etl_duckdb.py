@@ -4,6 +4,7 @@ Files are processed in path order, one raw month folder per batch (split further
 large), so every batch fits in memory and its sort is cheap, whatever the size of the run. Because
 path order is also DEDUP_ORDER's first key, "the first clean record of a sale_id wins" means the
 same as in one big batch: later batches check the ids kept by earlier ones (and by earlier runs).
+Duplicates are flagged by `transform.flagged_sql`, the definition the Spark job runs too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
 from datalake.schema import QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
-from datalake.transform import DEDUP_ORDER, output_sql, quarantine_sql, ruled_sql
+from datalake.transform import flagged_sql, output_sql, quarantine_sql, ruled_sql
 
 MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
@@ -156,17 +157,16 @@ class DuckDBTransformEngine:
         )
         con.execute("CREATE OR REPLACE TEMP TABLE ruled AS " + ruled_sql(records, "customers", "products", "stores"))
         rejects = fetch_rejects(con)  # lines the reader itself could not split, kept by store_rejects
-        # Only ids that repeat need ranking: find them with a cheap aggregate, rank just those rows.
+        # transform.flagged_sql decides what a duplicate is; it only needs to see the rows whose sale_id
+        # repeats in this batch or was kept before, found with a cheap aggregate, so few rows are ranked.
+        candidates = (
+            "(SELECT rowid AS _rid, * FROM ruled WHERE sale_id IN (SELECT sale_id FROM seen_ids) OR sale_id IN "
+            "(SELECT sale_id FROM ruled WHERE _rule_reason IS NULL GROUP BY sale_id HAVING count(*) > 1))"
+        )
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE duplicate_rows AS
-            SELECT rid FROM (
-              SELECT rowid AS rid,
-                row_number() OVER (PARTITION BY sale_id ORDER BY {", ".join(DEDUP_ORDER)}, rowid) AS rn
-              FROM ruled WHERE _rule_reason IS NULL AND sale_id IN (
-                SELECT sale_id FROM ruled WHERE _rule_reason IS NULL GROUP BY sale_id HAVING count(*) > 1)
-            ) WHERE rn > 1
-            UNION ALL SELECT rowid FROM ruled
-            WHERE _rule_reason IS NULL AND sale_id IN (SELECT sale_id FROM seen_ids)"""
+            "CREATE OR REPLACE TEMP TABLE duplicate_rows AS SELECT _rid AS rid FROM ("
+            + flagged_sql(candidates, "seen_ids")
+            + ") WHERE _duplicate"
         )
         flagged = "(SELECT *, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate FROM ruled)"
         con.execute("INSERT INTO rejected_all " + quarantine_sql(flagged))
