@@ -42,16 +42,16 @@ def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_re
     rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
     return f"""
     SELECT _source_file, _raw_record,
-      CASE WHEN NOT _valid THEN 'invalid JSON' WHEN NOT _ok THEN 'not a JSON object' END AS _parse_error,
+      CASE WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN _values IS NULL THEN 'invalid JSON'
+        WHEN NOT _ok THEN 'not a JSON object' END AS _parse_error,
       {fields}
     FROM (
-      -- the input is replaced (not just guarded by CASE): DuckDB may evaluate both branches
-      SELECT *, json_extract_string(CASE WHEN _ok THEN _raw_record ELSE '{{}}' END, [{paths}]) AS _values
+      -- valid JSON that starts with a brace is an object: no second parse to ask its type
+      SELECT *, _values IS NOT NULL AND ltrim(_raw_record, ' \t\r') LIKE '{{%' AS _ok
       FROM (
-        -- json_type() throws on invalid JSON and DuckDB may evaluate guarded branches: feed it valid text
+        -- each line is parsed once: try() turns the error of an invalid line into NULL
         SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
-          json_valid(line) AS _valid,
-          coalesce(json_type(CASE WHEN json_valid(line) THEN line ELSE 'null' END) = 'OBJECT', false) AS _ok
+          try(json_extract_string(line, [{paths}])) AS _values
         FROM read_csv({sql_list(files)}, columns = {{'line': 'VARCHAR'}}, delim = {sql_string(LINE_DELIMITER)},
           quote = '', escape = '', header = false, auto_detect = false, filename = true{rejects})
       )
