@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.catalog import Catalog, CatalogColumn, Partition, Table
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.layout import LakeLayout
 
 RAW_DATABASE = "raw"
@@ -173,15 +174,13 @@ def _infer_columns(con: Any, files: list[DataFile]) -> tuple[list[CatalogColumn]
 
 def crawl(layout: LakeLayout, catalog: Catalog) -> CrawlResult:
     """Crawl raw (and archived raw) files into the `raw` database of the catalog."""
-    import duckdb
-
     result = CrawlResult()
     catalog.create_database(RAW_DATABASE)
     files = list_data_files(layout.raw, "raw") + list_data_files(layout.archive, "archive")
     by_table: dict[str, list[DataFile]] = defaultdict(list)
     for f in files:
         by_table[f.table].append(f)
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         for name, table_files in sorted(by_table.items()):
             previous = catalog.get(RAW_DATABASE, name)

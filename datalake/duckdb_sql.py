@@ -18,6 +18,19 @@ from datalake.schema import DIMENSIONS, RAW_SALES_FIELDS
 LINE_DELIMITER = "\x1e"
 
 
+def connect(database: str | Path = ":memory:", read_only: bool = False, **config: Any) -> Any:
+    """A DuckDB connection as every module here opens one: DuckDB's own progress bar off.
+
+    Progress is ours to show (rich, on stderr); DuckDB prints its bar on stdout for statements over
+    two seconds, in the middle of `--json` output.
+    """
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=read_only, config=config)
+    con.execute("SET enable_progress_bar = false")  # a session setting: cannot be passed in config
+    return con
+
+
 def sql_string(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
 from datalake.sql import translate
@@ -228,8 +229,6 @@ def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
-    import duckdb
-
     from datalake.crawler import list_data_files
     from datalake.duckdb_sql import sql_list, sql_string
     from datalake.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
@@ -239,7 +238,7 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
     ingested = _ingested(layout)
     if not facts and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no processed data yet", hint="run `datalake run-etl`")
-    con = duckdb.connect()
+    con = duckdb_connect()
     if facts:
         con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
         con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
@@ -291,8 +290,6 @@ def raw_sales_view_sql(layout: LakeLayout, run_date: str | None = None) -> str:
 
 
 def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
-    import duckdb
-
     from datalake.crawler import list_data_files
     from datalake.duckdb_sql import dimension_reader_sql
     from datalake.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
@@ -301,7 +298,7 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
     ingested = _ingested(layout)
     if not has_sales and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no raw sales", hint="run `datalake seed`")
-    con = duckdb.connect()
+    con = duckdb_connect()
     if has_sales:
         for dim in DIMENSIONS:
             files = [f.path for f in list_data_files(layout.raw, "raw", dim)]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.duckdb_sql import dimension_reader_sql, fetch_rejects, records_sql, sql_list, sql_string
 from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
@@ -30,10 +31,8 @@ _MONTH = re.compile(r"year=(\d+)/month=(\d+)/")
 
 
 def connect(scratch: Path, threads: int | None = None) -> Any:
-    import duckdb
-
     scratch.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(scratch)})
+    con = duckdb_connect(memory_limit=MEMORY_LIMIT, temp_directory=str(scratch))
     if threads:
         con.execute(f"SET threads = {threads}")
     return con

@@ -35,6 +35,7 @@ from typing import Any
 
 from datalake.catalog import Catalog, CatalogColumn, Partition, Table
 from datalake.crawler import PROCESSED_DATABASE, RAW_DATABASE, glue_type, group_partitions, list_data_files
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.duckdb_sql import sql_list, sql_string
 from datalake.errors import InputError, UsageError
 from datalake.fsutil import atomic_write_json, read_json
@@ -503,12 +504,9 @@ def _raw_name(layout: LakeLayout, staging: Path, folder: str, source: Path, sha:
 
 
 def _connect(layout: LakeLayout, scratch: Path) -> Any:
-    import duckdb
-
     scratch.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(scratch)})
+    con = duckdb_connect(memory_limit=MEMORY_LIMIT, temp_directory=str(scratch))
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.errors import UsageError
 from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
@@ -360,12 +361,10 @@ class _ChunkWriter:
     """
 
     def __init__(self, online: bool, target: Path, batch: int) -> None:
-        import duckdb
-
         self.online, self.target, self.batch = online, target, batch
         self.prefix = "online" if online else "store"
         self.options = "FORMAT JSON" if online else "FORMAT CSV, HEADER true"
-        self.con = duckdb.connect()
+        self.con = duckdb_connect()
         self.con.execute("SET threads = 1")
         self.con.execute("SET preserve_insertion_order = true")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from datalake.bookmark import Bookmark
 from datalake.crawler import list_data_files
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.duckdb_sql import fetch_rejects, records_sql, sql_list
 from datalake.etl import JOB_NAME, require_lake
 from datalake.layout import LakeLayout
@@ -66,14 +67,12 @@ def _count_raw_records(con: Any, layout: LakeLayout, relatives: set[str]) -> int
 
 
 def validate(layout: LakeLayout, freshness_days: int | None = None, today: date | None = None) -> ValidationReport:
-    import duckdb
-
     from datalake import warehouse
 
     require_lake(layout)
     today = today or datetime.now(UTC).date()
     checks: list[Check] = []
-    con: Any = duckdb.connect()
+    con: Any = duckdb_connect()
     facts = [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")]
     quarantined = [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")]
     bookmark = Bookmark.load(layout, JOB_NAME)

@@ -1,7 +1,8 @@
 """The local warehouse (Redshift's role): a DuckDB database file with the loaded, sorted tables.
 
 `sales_fact_redshift` is appended to once per ETL run, each load sorted by the sort key
-(sale_date, region), inside one transaction that also records the run in `_loads`: a load is
+(sale_date, region) one processed partition (month) at a time, in partition order: the same order
+as one big sort, without spilling the whole run to disk. All of it happens inside one transaction that also records the run in `_loads`: a load is
 all-or-nothing and never applied twice, so a crash between publishing and loading is repaired
 by simply loading again. Dimensions are replaced whole on every load.
 """
@@ -9,9 +10,11 @@ by simply loading again. Dimensions are replaced whole on every load.
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 from typing import Any
 
+from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.duckdb_sql import sql_list, sql_string
 from datalake.layout import LakeLayout
 from datalake.schema import (
@@ -35,14 +38,12 @@ def fact_reader_sql(files: list[Path]) -> str:
 
 
 def connect(layout: LakeLayout, read_only: bool = False) -> Any:
-    import duckdb
-
     layout.warehouse_dir.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {"memory_limit": "1200MB"}  # loads sort millions of rows: spill instead of growing
     if not read_only:
         layout.scratch.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(layout.scratch)
-    return duckdb.connect(str(layout.warehouse_db), read_only=read_only, config=config)
+    return duckdb_connect(layout.warehouse_db, read_only=read_only, **config)
 
 
 def _ensure_schema(con: Any) -> None:
@@ -75,10 +76,11 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
         rows = 0
         if fact_files:
             before = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0]
-            con.execute(
-                f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(fact_files)} "
-                f"ORDER BY {', '.join(WAREHOUSE_SORT_KEY)}, sale_id"
-            )
+            for files in by_partition(fact_files):
+                con.execute(
+                    f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(files)} "
+                    f"ORDER BY {', '.join(WAREHOUSE_SORT_KEY)}, sale_id"
+                )
             rows = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0] - before
         _refresh_dimensions(con, layout)
         con.execute("INSERT INTO _loads VALUES (?, now(), ?)", [run_id, rows])
@@ -90,6 +92,18 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
         raise
     finally:
         con.close()
+
+
+_PARTITION_VALUE = re.compile(r"(?:^|/)(" + "|".join(SALES_PARTITION_KEYS) + r")=(\d+)(?=/)")
+
+
+def by_partition(files: list[Path]) -> list[list[Path]]:
+    """Fact files grouped by their (year, month) partition, partitions in time order (not path order)."""
+    groups: dict[tuple[int, ...], list[Path]] = {}
+    for path in files:
+        key = tuple(int(value) for _, value in _PARTITION_VALUE.findall(path.as_posix()))
+        groups.setdefault(key, []).append(path)
+    return [groups[key] for key in sorted(groups)]
 
 
 def _refresh_dimensions(con: Any, layout: LakeLayout) -> None:

@@ -1,0 +1,50 @@
+"""The shared DuckDB helpers: connections and the raw JSON lines reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datalake.duckdb_sql import connect, json_records_sql
+from datalake.etl_duckdb import connect as etl_connect
+from datalake.layout import LakeLayout
+from datalake.warehouse import connect as warehouse_connect
+
+
+def test_connections_never_print_duckdbs_own_progress_bar(tmp_path: Path) -> None:
+    # DuckDB draws its bar on stdout, which would corrupt `--json` output of a long command
+    for con in (connect(), etl_connect(tmp_path / "scratch"), warehouse_connect(LakeLayout(tmp_path / "lake"))):
+        try:
+            assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+        finally:
+            con.close()
+
+
+def test_each_json_line_is_a_record_or_a_parse_error(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    path = raw / "a.json"
+    lines = [
+        b'{"sale_id": 1}',
+        b'\t {"sale_id": 2}',
+        b"[1,2]",
+        b"123",
+        b'{"sale_id": ',
+        b"null",
+        b"",
+        b'{"sale_id": 4}',
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    con = connect()
+    rows = con.execute(
+        f"SELECT _source_file, _raw_record, _parse_error, r_sale_id FROM ({json_records_sql([path], [raw], True)})"
+    ).fetchall()
+    assert rows == [
+        ("a.json", '{"sale_id": 1}', None, "1"),
+        ("a.json", '\t {"sale_id": 2}', None, "2"),  # blanks before the object are still an object
+        ("a.json", "[1,2]", "not a JSON object", None),
+        ("a.json", "123", "not a JSON object", None),
+        ("a.json", '{"sale_id": ', "invalid JSON", None),
+        ("a.json", "null", "not a JSON object", None),
+        ("a.json", None, "not a JSON object", None),  # an empty line: the Spark job says the same
+        ("a.json", '{"sale_id": 4}', None, "4"),
+    ]
