@@ -9,6 +9,8 @@ numbers are not polluted by the parent. Compared on the same raw files:
   bare COPY        DuckDB `COPY (SELECT ...) TO ... (FORMAT parquet, PARTITION_BY ...)` on the same raw
                    files: no quality rules, no quarantine, no warehouse (the floor for the transform)
   format sizes     Parquet bytes vs the CSV-only and JSON-only raw inputs of the same rows
+With --repeat N, the bare COPY and run-etl (on a fresh copy of the seeded lake) alternate N times
+and each pair's ratio is printed: on a shared machine, compare within a pair, never across runs.
 Results are printed as a Markdown table and written to <workdir>/bench_pipeline.json.
 """
 
@@ -21,14 +23,16 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     began = time.perf_counter()
     {body}
-    print(json.dumps({{"seconds": time.perf_counter() - began,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({{"seconds": time.perf_counter() - began, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "peak_rss_mb": usage.ru_maxrss / 1024, **extra}}))
     """
 )
 
@@ -45,6 +49,7 @@ def seed_lake(root: Path, rows: int, fmt: str) -> dict[str, float]:
     return child(
         f"""
 from pathlib import Path
+from typing import Any
 from datetime import date
 from datalake.config import Settings
 from datalake.targets.local import LocalTarget
@@ -61,6 +66,7 @@ def run_etl(root: Path) -> dict[str, float]:
     return child(
         f"""
 from pathlib import Path
+from typing import Any
 from datalake.config import Settings
 from datalake.targets.local import LocalTarget
 from datalake.etl import EtlOptions
@@ -93,15 +99,25 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/datalake-bench"))
     parser.add_argument("--skip-formats", action="store_true", help="skip the CSV-only / JSON-only size runs")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate bare COPY and run-etl this many times")
     args = parser.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, Any] = {}
 
     mixed = args.workdir / "mixed"
     results["seed"] = seed_lake(mixed, args.rows, "mixed")
-    results["bare_copy"] = bare_copy(mixed, args.workdir / "bare_copy")
-    results["run_etl"] = run_etl(mixed)
+    pairs = []
+    for _ in range(args.repeat):
+        shutil.rmtree(args.workdir / "bare_copy", ignore_errors=True)
+        bare = bare_copy(mixed, args.workdir / "bare_copy")
+        run = args.workdir / "etl_run"
+        shutil.rmtree(run, ignore_errors=True)
+        shutil.copytree(mixed, run)
+        pairs.append((bare, run_etl(run)))
+        shutil.rmtree(run)
+    results["bare_copy"], results["run_etl"] = pairs[-1]
+    results["pairs"] = [{"bare_copy": b, "run_etl": e} for b, e in pairs]
     if not args.skip_formats:
         for fmt in ("csv", "json"):
             lake = args.workdir / fmt
@@ -109,18 +125,24 @@ def main() -> None:
             results[f"etl_{fmt}"] = run_etl(lake)
             shutil.rmtree(lake)
 
-    seed, etl, bare = results["seed"], results["run_etl"], results["bare_copy"]
+    seed = results["seed"]
     lines = [
         f"rows: {args.rows:,}",
         "",
-        "| step | seconds | peak RSS (MB) | note |",
-        "|---|---:|---:|---|",
-        f"| seed | {seed['seconds']:.1f} | {seed['peak_rss_mb']:.0f} | {args.rows / seed['seconds']:,.0f} rows/s |",
-        f"| bare DuckDB COPY | {bare['seconds']:.1f} | {bare['peak_rss_mb']:.0f} | no rules, no quarantine, no warehouse |",
-        f"| run-etl (total) | {etl['seconds']:.1f} | {etl['peak_rss_mb']:.0f} | "
-        f"{etl['seconds'] / bare['seconds']:.2f}x bare COPY |",
-        f"| run-etl transform stage | {etl['transform_s']:.1f} | | {etl['transform_s'] / bare['seconds']:.2f}x bare COPY |",
+        "| step | seconds | CPU seconds | peak RSS (MB) | note |",
+        "|---|---:|---:|---:|---|",
+        f"| seed | {seed['seconds']:.1f} | {seed['cpu_seconds']:.1f} | {seed['peak_rss_mb']:.0f} | "
+        f"{args.rows / seed['seconds']:,.0f} rows/s |",
     ]
+    for number, (bare, etl) in enumerate(pairs, 1):
+        lines += [
+            f"| {number}: bare DuckDB COPY | {bare['seconds']:.1f} | {bare['cpu_seconds']:.1f} | "
+            f"{bare['peak_rss_mb']:.0f} | no rules, no quarantine, no warehouse |",
+            f"| {number}: run-etl (total) | {etl['seconds']:.1f} | {etl['cpu_seconds']:.1f} | {etl['peak_rss_mb']:.0f} | "
+            f"{etl['seconds'] / bare['seconds']:.2f}x bare COPY ({etl['cpu_seconds'] / bare['cpu_seconds']:.2f}x its CPU) |",
+            f"| {number}: run-etl transform stage | {etl['transform_s']:.1f} | | | "
+            f"{etl['transform_s'] / bare['seconds']:.2f}x bare COPY |",
+        ]
     if not args.skip_formats:
         csv_ratio = results["seed_csv"]["bytes"] / results["etl_csv"]["bytes_out"]
         json_ratio = results["seed_json"]["bytes"] / results["etl_json"]["bytes_out"]

@@ -183,13 +183,29 @@ class DuckDBTransformEngine:
                 ],
             )
         fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
-        con.execute(
-            f"COPY (SELECT {fact_cols} FROM ({output_sql(flagged)}) WHERE _reason IS NULL "
-            f"ORDER BY sale_timestamp, sale_id) TO {sql_string(fact_dir)} "
-            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(SALES_PARTITION_KEYS)}), "
-            f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, FILE_SIZE_BYTES '{MAX_FILE_SIZE}', "
-            f"FILENAME_PATTERN 'part-{job.run_id}-b{number:03d}-{{i}}', OVERWRITE_OR_IGNORE true)"
+        facts = (
+            f"SELECT {fact_cols} FROM ({output_sql(flagged)}) WHERE _reason IS NULL ORDER BY sale_timestamp, sale_id"
         )
+        options = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
+        name = f"part-{job.run_id}-b{number:03d}"
+        partitions = con.execute(
+            "SELECT DISTINCT year(sale_timestamp), month(sale_timestamp) FROM ruled WHERE _rule_reason IS NULL"
+        ).fetchall()
+        if len(partitions) == 1:
+            # A batch is one raw month folder, so its rows nearly always share one partition: write it
+            # as one file, which skips the partitioned writer's bookkeeping. A batch is bounded by
+            # BATCH_BYTES, so its file stays far below MAX_FILE_SIZE.
+            ((year, month),) = partitions
+            target = fact_dir / f"year={year}" / f"month={month}" / f"{name}-0.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            keys = ", ".join(SALES_PARTITION_KEYS)  # kept in the folder names only, as the partitioned writer does
+            con.execute(f"COPY (SELECT * EXCLUDE ({keys}) FROM ({facts})) TO {sql_string(target)} ({options})")
+        elif partitions:
+            con.execute(
+                f"COPY ({facts}) TO {sql_string(fact_dir)} ({options}, "
+                f"PARTITION_BY ({', '.join(SALES_PARTITION_KEYS)}), FILE_SIZE_BYTES '{MAX_FILE_SIZE}', "
+                f"FILENAME_PATTERN '{name}-{{i}}', OVERWRITE_OR_IGNORE true)"
+            )
         con.execute(
             "INSERT INTO seen_ids SELECT sale_id FROM ruled "
             "WHERE _rule_reason IS NULL AND rowid NOT IN (SELECT rid FROM duplicate_rows)"

@@ -319,3 +319,18 @@ def test_fact_files_are_grouped_by_partition_in_time_order() -> None:
     files = [base / "year=2026/month=10/a.parquet", base / "year=2026/month=2/b.parquet"]
     files += [base / "year=2025/month=12/c.parquet", base / "year=2026/month=2/d.parquet"]
     assert by_partition(files) == [[files[2]], [files[1], files[3]], [files[0]]]
+
+
+def test_a_batch_spanning_two_partitions_writes_each_row_under_its_own_month(lake: LakeLayout) -> None:
+    seeded = seed(lake, SeedOptions(rows=3_000, days=40, end_date=END_DATE))
+    # a June file filed under May: its batch (one raw month folder) now holds rows of two months
+    june = sorted((lake.raw / "sales" / "year=2026" / "month=06").rglob("*.json"))[0]
+    may_day = next((lake.raw / "sales" / "year=2026" / "month=05").iterdir())
+    shutil.move(june, may_day / f"moved-{june.name}")
+    summary = run_etl(lake, OPTS)
+    assert summary.rows_in == seeded.rows == summary.rows_processed + summary.rows_quarantined
+    folders = {(p.parent.parent.name, p.parent.name) for p in _facts(lake)}
+    assert folders == {("year=2026", "month=5"), ("year=2026", "month=6")}
+    misplaced = _scalar(f"SELECT count(*) FROM ({fact_reader_sql(_facts(lake))}) WHERE month(sale_timestamp) <> month")
+    assert misplaced == 0
+    assert _count_facts(lake) == summary.rows_processed
