@@ -291,7 +291,7 @@ def raw_sales_view_sql(layout: LakeLayout, run_date: str | None = None) -> str:
 
 def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.crawler import list_data_files
-    from datalake.duckdb_sql import dimension_reader_sql
+    from datalake.duckdb_sql import KEEP_JOIN_SIDES, dimension_reader_sql
     from datalake.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
 
     has_sales = bool(list_data_files(layout.raw, "raw", "sales") or list_data_files(layout.archive, "archive", "sales"))
@@ -299,6 +299,7 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
     if not has_sales and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no raw sales", hint="run `datalake seed`")
     con = duckdb_connect()
+    con.execute(KEEP_JOIN_SIDES)  # every query here reads raw text joined to the dimensions
     if has_sales:
         for dim in DIMENSIONS:
             files = [f.path for f in list_data_files(layout.raw, "raw", dim)]

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from datalake.duckdb_sql import KEEP_JOIN_SIDES, dimension_reader_sql, fetch_rejects, records_sql, sql_list, sql_string
 from datalake.duckdb_sql import connect as duckdb_connect
-from datalake.duckdb_sql import dimension_reader_sql, fetch_rejects, records_sql, sql_list, sql_string
 from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
@@ -154,10 +154,7 @@ class DuckDBTransformEngine:
         records = (
             f"(SELECT *, {sql_string(job.run_ts)} AS _run_ts, {sql_string(job.run_date)} AS _run_date FROM ({records}))"
         )
-        # DuckDB cannot estimate how many rows a text read yields (it guessed ~3,500 for 880k), so it
-        # built the customers hash table on the raw side, payload and all: half the rule stage's time
-        # and all of the memory limit. The dimensions are the small side of these joins, always.
-        con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        con.execute(KEEP_JOIN_SIDES)  # only here: the duplicate checks below want DuckDB's own choice
         con.execute("CREATE OR REPLACE TEMP TABLE ruled AS " + ruled_sql(records, "customers", "products", "stores"))
         con.execute("RESET disabled_optimizers")
         rejects = fetch_rejects(con)  # lines the reader itself could not split, kept by store_rejects
