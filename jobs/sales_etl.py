@@ -168,9 +168,10 @@ class Kept:
         self._jsc = spark.sparkContext._jsc
         self._rdd_ids: list[int] = []
 
-    def checkpoint(self, frame: Any) -> Any:
+    def checkpoint(self, frame: Any, eager: bool = True) -> Any:
+        """frame, computed once: now (eager), or by the first action that reads it."""
         before = set(self._jsc.getPersistentRDDs().keySet())
-        kept = frame.localCheckpoint()  # eager: computed once, here
+        kept = frame.localCheckpoint(eager)
         self._rdd_ids += [i for i in self._jsc.getPersistentRDDs().keySet() if i not in before]
         return kept
 
@@ -209,7 +210,10 @@ def transform(
     for name, frame in dimensions.items():
         frame.createOrReplaceTempView(rel[name])
     kept = Kept(spark)
-    ruled = kept.checkpoint(spark.sql(sql["ruled"]))
+    # Kept without the constant run time (re-added as a literal: no per-row cast), and filled by the
+    # first action below (the candidate ids) rather than by a count of its own.
+    ruled = kept.checkpoint(spark.sql(sql["ruled"]).drop("_run_ts"), eager=False)
+    ruled = ruled.withColumn("_run_ts", F.lit(run_ts))
     clean_ids = ruled.where("_rule_reason IS NULL").select("sale_id")
     candidates = clean_ids.groupBy("sale_id").count().where("count > 1").select("sale_id")
     flag_sql = sql["flagged"]
