@@ -226,8 +226,10 @@ def transform(
     if existing_ids is None:
         candidates = F.broadcast(candidates)
     ruled.join(candidates, "sale_id", "left_semi").createOrReplaceTempView(rel["ruled"])
+    # the few candidate rows, ranked once: each output then reads the kept rows once, not twice
+    ranked = kept.checkpoint(spark.sql(flag_sql))
     others = ruled.join(candidates, "sale_id", "left_anti").withColumn("_duplicate", F.lit(False))
-    spark.sql(flag_sql).unionByName(others).createOrReplaceTempView(rel["flagged"])
+    ranked.unionByName(others).createOrReplaceTempView(rel["flagged"])
     return spark.sql(sql["output"]), ruled, kept
 
 
