@@ -162,6 +162,8 @@ class Kept:
 
     A local checkpoint stores the rows as they are; `cache()` would first convert them to Spark's
     columnar cache format, which cost more than the whole rule stage (measured in docs/benchmarks.md).
+    The price: a kept partition lost with its executor is not recomputed, the job fails (and is retried
+    whole) instead.
     """
 
     def __init__(self, spark: Any) -> None:
