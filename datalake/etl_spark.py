@@ -49,7 +49,7 @@ class SparkTransformEngine:
         work = job.scratch / "spark"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        cached: Any = None
+        kept: Any = None
         dimensions: dict[str, Any] = {}
         try:
             with progress.task("Transform (spark)", total=5) as task:
@@ -74,7 +74,7 @@ class SparkTransformEngine:
                     spark, spec, [str(p) for p in job.json_files], [str(p) for p in job.csv_files], roots
                 )
                 existing = spark.read.parquet(*map(str, job.existing_facts)) if job.existing_facts else None
-                checked, cached = etl.transform(spark, spec, records, dimensions, existing, job.run_ts)
+                checked, ruled, kept = etl.transform(spark, spec, records, dimensions, existing, job.run_ts)
                 task.advance()
 
                 fact_tmp = work / "sales_fact"
@@ -93,7 +93,7 @@ class SparkTransformEngine:
                 task.advance()
 
                 q_file = job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet"
-                total, _ = etl.summarise(spark, cached, str(q_file))
+                total = ruled.count()  # the kept rule stage: one row per record read
                 rejected = spark.read.parquet(str(q_file)).groupBy("reason", "source_file").count().collect()
                 for reason, source_file, count in rejected:
                     out.by_reason[reason] = out.by_reason.get(reason, 0) + count
@@ -104,8 +104,8 @@ class SparkTransformEngine:
                 out.rows_in = out.rows_processed + out.rows_quarantined
                 task.advance()
         finally:
-            if cached is not None:
-                cached.unpersist()
+            if kept is not None:
+                kept.release()
             for frame in dimensions.values():
                 frame.unpersist()
             shutil.rmtree(work, ignore_errors=True)

@@ -157,6 +157,35 @@ def read_dimension(spark: Any, spec: dict[str, Any], name: str, paths: list[str]
 # ----------------------------------------------------------------------------- transform
 
 
+class Kept:
+    """Frames this run keeps by local checkpoints (rows in executor memory, spilling to disk), freed by release().
+
+    A local checkpoint stores the rows as they are; `cache()` would first convert them to Spark's
+    columnar cache format, which cost more than the whole rule stage (measured in docs/benchmarks.md).
+    The price: a kept partition lost with its executor is not recomputed, the job fails (and is retried
+    whole) instead.
+    """
+
+    def __init__(self, spark: Any) -> None:
+        self._jsc = spark.sparkContext._jsc
+        self._rdd_ids: list[int] = []
+
+    def checkpoint(self, frame: Any, eager: bool = True) -> Any:
+        """frame, computed once: now (eager), or by the first action that reads it."""
+        before = set(self._jsc.getPersistentRDDs().keySet())
+        kept = frame.localCheckpoint(eager)
+        self._rdd_ids += [i for i in self._jsc.getPersistentRDDs().keySet() if i not in before]
+        return kept
+
+    def release(self) -> None:
+        persistent = self._jsc.getPersistentRDDs()
+        for rdd_id in self._rdd_ids:
+            rdd = persistent.get(rdd_id)
+            if rdd is not None:
+                rdd.unpersist(False)
+        self._rdd_ids = []
+
+
 def transform(
     spark: Any,
     spec: dict[str, Any],
@@ -164,16 +193,16 @@ def transform(
     dimensions: dict[str, Any],
     existing_ids: Any | None,
     run_ts: str,
-) -> tuple[Any, Any]:
+) -> tuple[Any, Any, Kept]:
     """Every record with `_reason` (NULL when clean), `_detail` and the fact columns: the spec's SQL, run by Spark.
 
-    Returns (checked, cached): `cached` is the persisted rule stage, to unpersist when done.
+    Returns (checked, ruled, kept): `ruled` is the rule stage, computed once (one pass over the raw
+    files) and kept for the outputs and the counts; call `kept.release()` when they are written.
     Deduplication runs the spec's `flagged` SQL only over the records whose sale_id repeats in this
     batch or was published before (found with a cheap aggregate over the ids); every other record
     cannot be a duplicate, so the result is the spec's definition without ranking all rows.
     """
     from pyspark.sql import functions as F
-    from pyspark.storagelevel import StorageLevel
 
     rel = spec["relations"]
     sql = spec["spark_sql"]
@@ -182,7 +211,11 @@ def transform(
     ).createOrReplaceTempView(rel["records"])
     for name, frame in dimensions.items():
         frame.createOrReplaceTempView(rel[name])
-    ruled = spark.sql(sql["ruled"]).persist(StorageLevel.MEMORY_AND_DISK)
+    kept = Kept(spark)
+    # Kept without the constant run time (re-added as a literal: no per-row cast), and filled by the
+    # first action below (the candidate ids) rather than by a count of its own.
+    ruled = kept.checkpoint(spark.sql(sql["ruled"]).drop("_run_ts"), eager=False)
+    ruled = ruled.withColumn("_run_ts", F.lit(run_ts))
     clean_ids = ruled.where("_rule_reason IS NULL").select("sale_id")
     candidates = clean_ids.groupBy("sale_id").count().where("count > 1").select("sale_id")
     flag_sql = sql["flagged"]
@@ -190,14 +223,16 @@ def transform(
         existing_ids.select("sale_id").createOrReplaceTempView(rel["existing_ids"])
         candidates = candidates.unionByName(existing_ids.select("sale_id"))
         flag_sql = sql["flagged_with_existing"]
-    # computed once (an eager local checkpoint), not again by each of the outputs that use it
-    candidates = candidates.distinct().localCheckpoint()
+    # computed once, not again by each of the outputs that use it
+    candidates = kept.checkpoint(candidates.distinct())
     if existing_ids is None:
         candidates = F.broadcast(candidates)
     ruled.join(candidates, "sale_id", "left_semi").createOrReplaceTempView(rel["ruled"])
+    # the few candidate rows, ranked once: each output then reads the kept rows once, not twice
+    ranked = kept.checkpoint(spark.sql(flag_sql))
     others = ruled.join(candidates, "sale_id", "left_anti").withColumn("_duplicate", F.lit(False))
-    spark.sql(flag_sql).unionByName(others).createOrReplaceTempView(rel["flagged"])
-    return spark.sql(sql["output"]), ruled
+    ranked.unionByName(others).createOrReplaceTempView(rel["flagged"])
+    return spark.sql(sql["output"]), ruled, kept
 
 
 def fact_frame(spec: dict[str, Any], checked: Any) -> Any:
@@ -275,16 +310,16 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
         existing = spark.read.option("recursiveFileLookup", "true").parquet(f"{processed}/sales_fact")
     except Exception:  # no published facts yet: nothing to deduplicate against
         existing = None
-    checked, cached = transform(spark, spec, records, dimensions, existing, run_ts)
+    checked, ruled, kept = transform(spark, spec, records, dimensions, existing, run_ts)
     try:
         keys = spec["partition_keys"]
         fact_frame(spec, checked).write.mode("append").partitionBy(*keys).parquet(f"{processed}/sales_fact")
         quarantine_frame(spec, checked, run_id).write.mode("overwrite").parquet(f"{quarantine}/sales/run_id={run_id}")
         for name, frame in dimensions.items():
             frame.coalesce(1).write.mode("overwrite").parquet(f"{processed}/{name}")
-        rows_in, counts = summarise(spark, cached, f"{quarantine}/sales/run_id={run_id}")
+        rows_in, counts = summarise(spark, ruled, f"{quarantine}/sales/run_id={run_id}")
     finally:
-        cached.unpersist()
+        kept.release()
     quarantined = sum(counts.values())
     return {
         "run_id": run_id,
@@ -296,7 +331,7 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
 
 
 def summarise(spark: Any, ruled: Any, quarantine_path: str) -> tuple[int, dict[str, int]]:
-    """Rows read (the cached rule stage's count) and rejected rows by reason (the small quarantine output).
+    """Rows read (the kept rule stage's count) and rejected rows by reason (the small quarantine output).
 
     Counting from these two instead of grouping the checked relation saves a third pass over every row.
     """
