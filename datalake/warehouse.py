@@ -1,8 +1,8 @@
 """The local warehouse (Redshift's role): a DuckDB database file with the loaded, sorted tables.
 
 `sales_fact_redshift` is appended to once per ETL run, each load sorted by the sort key
-(sale_date, region) one processed partition (month) at a time, in partition order: the same order
-as one big sort, without spilling the whole run to disk. All of it happens inside one transaction that also records the run in `_loads`: a load is
+(sale_date, region) a few processed partitions (months) at a time, in partition order: the same
+order as one big sort, without spilling the whole run to disk. All of it happens inside one transaction that also records the run in `_loads`: a load is
 all-or-nothing and never applied twice, so a crash between publishing and loading is repaired
 by simply loading again. Dimensions are replaced whole on every load.
 """
@@ -25,6 +25,9 @@ from datalake.schema import (
     WAREHOUSE_SORT_KEY,
 )
 
+# Published Parquet loaded (and sorted) per statement, at least: about 2M rows, sorted in memory, and
+# enough row groups for every thread (a statement over one small month runs on one).
+LOAD_GROUP_BYTES = 32 * 1024**2
 HIVE_TYPES = "{" + ", ".join(f"'{k}': INTEGER" for k in SALES_PARTITION_KEYS) + "}"
 
 
@@ -76,7 +79,7 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
         rows = 0
         if fact_files:
             before = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0]
-            for files in by_partition(fact_files):
+            for files in by_partition(fact_files, LOAD_GROUP_BYTES):
                 con.execute(
                     f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(files)} "
                     f"ORDER BY {', '.join(WAREHOUSE_SORT_KEY)}, sale_id"
@@ -97,13 +100,25 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
 _PARTITION_VALUE = re.compile(r"(?:^|/)(" + "|".join(SALES_PARTITION_KEYS) + r")=(\d+)(?=/)")
 
 
-def by_partition(files: list[Path]) -> list[list[Path]]:
-    """Fact files grouped by their (year, month) partition, partitions in time order (not path order)."""
-    groups: dict[tuple[int, ...], list[Path]] = {}
+def by_partition(files: list[Path], min_bytes: int = 0) -> list[list[Path]]:
+    """Fact files grouped by their (year, month) partition, partitions in time order (not path order).
+
+    Consecutive partitions are joined until a group holds min_bytes: sorting a group of whole
+    partitions in turn still gives the order of one big sort.
+    """
+    partitions: dict[tuple[int, ...], list[Path]] = {}
     for path in files:
         key = tuple(int(value) for _, value in _PARTITION_VALUE.findall(path.as_posix()))
-        groups.setdefault(key, []).append(path)
-    return [groups[key] for key in sorted(groups)]
+        partitions.setdefault(key, []).append(path)
+    groups: list[list[Path]] = []
+    size = min_bytes
+    for key in sorted(partitions):
+        if size >= min_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].extend(partitions[key])
+        size += sum(path.stat().st_size for path in partitions[key]) if min_bytes else 0
+    return groups
 
 
 def _refresh_dimensions(con: Any, layout: LakeLayout) -> None:

@@ -308,7 +308,7 @@ def test_warehouse_load_is_in_sort_key_order_across_partitions(shared_processed_
         ).fetchone()
     finally:
         con.close()
-    assert months >= 2  # the load spans several partitions, each inserted on its own
+    assert months >= 2  # the load spans several partitions
     assert unsorted == 0
 
 
@@ -334,3 +334,37 @@ def test_a_batch_spanning_two_partitions_writes_each_row_under_its_own_month(lak
     misplaced = _scalar(f"SELECT count(*) FROM ({fact_reader_sql(_facts(lake))}) WHERE month(sale_timestamp) <> month")
     assert misplaced == 0
     assert _count_facts(lake) == summary.rows_processed
+
+
+def test_batches_join_small_months_and_keep_large_months_alone(tmp_path: Path) -> None:
+    from datalake.etl_duckdb import batches
+
+    def raw_file(month: int, day: int, size: int) -> Path:
+        folder = tmp_path / "sales" / "year=2026" / f"month={month:02d}" / f"day={day:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "part.csv"
+        path.write_bytes(b"x" * size)
+        return path
+
+    small = [raw_file(1, 1, 30), raw_file(2, 1, 30), raw_file(3, 1, 30), raw_file(4, 1, 30)]
+    large = [raw_file(5, 1, 100), raw_file(5, 2, 100), raw_file(6, 1, 100)]
+    groups = list(batches(small + large, max_bytes=150, min_bytes=60))
+    # small months join until a batch holds 60 bytes; a batch never takes a file past 150 bytes
+    assert groups == [small[:2], small[2:], [large[0]], [large[1]], [large[2]]]
+    # with room for them, months are kept whole and never mixed once a batch holds min_bytes
+    assert list(batches(small + large, max_bytes=1_000, min_bytes=60)) == [small[:2], small[2:], large[:2], [large[2]]]
+
+
+def test_small_partitions_are_loaded_together_in_time_order(tmp_path: Path) -> None:
+    from datalake.warehouse import by_partition
+
+    def fact_file(year: int, month: int, size: int) -> Path:
+        folder = tmp_path / "sales_fact" / f"year={year}" / f"month={month}"
+        folder.mkdir(parents=True)
+        path = folder / "part-0.parquet"
+        path.write_bytes(b"x" * size)
+        return path
+
+    files = [fact_file(2026, 10, 50), fact_file(2026, 2, 20), fact_file(2025, 12, 20), fact_file(2026, 3, 10)]
+    # December and February reach 40 bytes together; March and October start the next group
+    assert by_partition(files, min_bytes=40) == [[files[2], files[1]], [files[3], files[0]]]
