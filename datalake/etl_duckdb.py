@@ -201,10 +201,12 @@ class DuckDBTransformEngine:
         partitions = con.execute(
             "SELECT DISTINCT year(sale_timestamp), month(sale_timestamp) FROM ruled WHERE _rule_reason IS NULL"
         ).fetchall()
-        if len(partitions) == 1:
+        raw_bytes = sum(path.stat().st_size for path in [*json_files, *csv_files])
+        if len(partitions) == 1 and raw_bytes <= BATCH_BYTES:
             # A large month is a batch of its own, and its rows nearly always share one partition: write
             # them as one file, which skips the partitioned writer's bookkeeping (a third of the write's
-            # CPU). A batch is bounded by BATCH_BYTES, so its file stays far below MAX_FILE_SIZE.
+            # CPU). Within BATCH_BYTES of raw text the file stays far below MAX_FILE_SIZE; only a single
+            # raw file larger than that needs the writer to split its output.
             ((year, month),) = partitions
             target = fact_dir / f"year={year}" / f"month={month}" / f"{name}-0.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
