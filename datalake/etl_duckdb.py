@@ -162,7 +162,13 @@ class DuckDBTransformEngine:
             f"(SELECT *, {sql_string(job.run_ts)} AS _run_ts, {sql_string(job.run_date)} AS _run_date FROM ({records}))"
         )
         con.execute(KEEP_JOIN_SIDES)  # only here: the duplicate checks below want DuckDB's own choice
-        con.execute("CREATE OR REPLACE TEMP TABLE ruled AS " + ruled_sql(records, "customers", "products", "stores"))
+        # _run_ts is the same on every row: kept out of the table and added back as a literal below, so
+        # processing_timestamp is cast once, not once a row
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ruled AS SELECT * EXCLUDE (_run_ts) FROM ("
+            + ruled_sql(records, "customers", "products", "stores")
+            + ")"
+        )
         con.execute("RESET disabled_optimizers")
         rejects = fetch_rejects(con)  # lines the reader itself could not split, kept by store_rejects
         # transform.flagged_sql decides what a duplicate is; it only needs to see the rows whose sale_id
@@ -182,7 +188,10 @@ class DuckDBTransformEngine:
             + flagged_sql(candidates, "batch_seen")
             + ") WHERE _duplicate"
         )
-        flagged = "(SELECT *, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate FROM ruled)"
+        flagged = (
+            f"(SELECT *, {sql_string(job.run_ts)} AS _run_ts, rowid IN (SELECT rid FROM duplicate_rows) AS _duplicate "
+            "FROM ruled)"
+        )
         con.execute("INSERT INTO rejected_all " + quarantine_sql(flagged))
         if rejects:
             con.executemany(

@@ -104,6 +104,9 @@ def test_fact_columns_cover_the_demo_table_and_partitions_follow_dates(processed
         "OR month_name <> monthname(sale_date) OR day_of_week <> dayname(sale_date) OR quarter <> quarter(sale_date)"
     ).fetchone()[0]
     assert bad == 0
+    # the run's time, the same on every row (UTC, stored without a zone)
+    stamps = con.execute("SELECT DISTINCT processing_timestamp FROM f").fetchall()
+    assert stamps == [(RUN_TS.replace(tzinfo=None),)]
     for path in _facts(processed_lake):
         parts = dict(p.split("=") for p in path.relative_to(processed_lake.processed / "sales_fact").parts[:-1])
         lo, hi = con.execute(f"SELECT min(sale_date), max(sale_date) FROM read_parquet('{path}')").fetchone()
