@@ -11,7 +11,6 @@ kill -9 without losing or duplicating a row.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import time
@@ -26,7 +25,7 @@ from datalake.catalog import Catalog, CatalogColumn, Partition, Table
 from datalake.crawler import PROCESSED_DATABASE, crawl, group_partitions, list_data_files
 from datalake.errors import LakeNotFoundError
 from datalake.etl_engine import TransformJob, create_engine
-from datalake.fsutil import atomic_write_json, read_json, tree_stats
+from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files, tree_stats
 from datalake.layout import LakeLayout
 from datalake.lock import lake_lock
 from datalake.progress import NULL_PROGRESS, Progress
@@ -90,35 +89,11 @@ def _new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _staged_files(staging: Path) -> list[str]:
-    out = []
-    for dirpath, _dirs, files in os.walk(staging):
-        for name in files:
-            out.append(str((Path(dirpath) / name).relative_to(staging)))
-    return sorted(out)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
     """Roll a committed run forward: rename staged files into place, bookmark, catalog. Repeatable."""
     run_id = journal["run_id"]
     staging = layout.staging / run_id
-    for rel in journal["moves"]:
-        src, dst = staging / rel, layout.root / rel
-        if src.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
-            _fsync_dir(dst.parent)
+    move_staged(staging, layout.root, journal["moves"])
     bookmark = Bookmark.load(layout, JOB_NAME)
     bookmark.record(journal["files"], run_id)
     bookmark.save(layout)
@@ -300,7 +275,7 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
         summary.stages["transform"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        journal.update(status="committing", moves=_staged_files(staging), transform=out.to_dict())
+        journal.update(status="committing", moves=staged_files(staging), transform=out.to_dict())
         _write_journal(layout, journal)  # the commit point
         with progress.task("Publish to processed and quarantine", total=1) as task:
             _publish(layout, journal)

@@ -1,4 +1,4 @@
-"""Small filesystem helpers: atomic writes and directory sizes."""
+"""Small filesystem helpers: atomic writes, staged moves and directory sizes."""
 
 from __future__ import annotations
 
@@ -49,3 +49,36 @@ def tree_stats(root: Path, suffixes: tuple[str, ...] | None = None) -> tuple[int
             files += 1
             total += (Path(dirpath) / name).stat().st_size
     return files, total
+
+
+def staged_files(staging: Path) -> list[str]:
+    """Every file below a staging folder, relative to it, sorted: the moves a commit will make."""
+    return sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+
+
+def move_staged(staging: Path, root: Path, moves: list[str]) -> None:
+    """Rename staged files to the same relative paths below root, durably; files already moved are skipped.
+
+    Repeatable, so a publish interrupted half-way is finished by running it again. Each destination
+    folder is fsynced once, after its renames, so a crash cannot undo a move that was reported done.
+    """
+    folders: set[Path] = set()
+    for rel in moves:
+        src, dst = staging / rel, root / rel
+        if src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            folders.add(dst.parent)
+    for folder in sorted(folders):
+        _fsync_dir(folder)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -23,7 +23,6 @@ query engine reads the raw copies exactly as the conversion did.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
@@ -38,7 +37,7 @@ from datalake.crawler import PROCESSED_DATABASE, RAW_DATABASE, glue_type, group_
 from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.duckdb_sql import sql_list, sql_string
 from datalake.errors import InputError, UsageError
-from datalake.fsutil import atomic_write_json, read_json
+from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files
 from datalake.inference import FileScan, FileSchema, detect_format, infer_file, quote_ident, scan_file, select_sql
 from datalake.layout import LakeLayout
 from datalake.lock import lake_lock
@@ -399,11 +398,7 @@ def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
 def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
     """Roll a committed ingest forward: files into place, manifest, catalog. Repeatable."""
     staging = _staging(layout, journal["ingest_id"])
-    for rel in journal["moves"]:
-        src, dst = staging / rel, layout.root / rel
-        if src.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
+    move_staged(staging, layout.root, journal["moves"])
     atomic_write_json(manifest_path(layout, journal["table"]), journal["manifest"])
     _register(layout, journal["manifest"])
     journal["status"] = "published"
@@ -632,13 +627,12 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
             shutil.rmtree(scratch, ignore_errors=True)
 
         # 3. commit, publish, load
-        moves = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
-        journal.update(status="committing", moves=moves, manifest=manifest)
+        journal.update(status="committing", moves=staged_files(staging), manifest=manifest)
         _write_journal(layout, journal)  # the commit point
         _publish(layout, journal)
         result.warehouse_rows_loaded = _load_warehouse(layout, journal)
 
-    parquet = [layout.root / m for m in moves if m.startswith("processed/")]
+    parquet = [layout.root / m for m in journal["moves"] if m.startswith("processed/")]
     result.rows = sum(e["rows"] for e in entries.values())
     result.bytes_in = sum(e["size"] for e in entries.values())
     result.bytes_out = sum(p.stat().st_size for p in parquet)

@@ -371,3 +371,18 @@ def test_small_partitions_are_loaded_together_in_time_order(tmp_path: Path) -> N
     files = [fact_file(2026, 10, 50), fact_file(2026, 2, 20), fact_file(2025, 12, 20), fact_file(2026, 3, 10)]
     # December and February reach 40 bytes together; March and October start the next group
     assert by_partition(files, min_bytes=40) == [[files[2], files[1]], [files[3], files[0]]]
+
+
+def test_staged_files_move_into_place_and_a_repeat_finishes_the_rest(tmp_path: Path) -> None:
+    from datalake.fsutil import move_staged, staged_files
+
+    staging, root = tmp_path / "staging", tmp_path / "lake"
+    for rel in ("processed/t/year=2026/a.parquet", "processed/t/year=2026/b.parquet", "processed/d/d.parquet"):
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staging / rel).write_text(rel)
+    moves = staged_files(staging)
+    assert moves == ["processed/d/d.parquet", "processed/t/year=2026/a.parquet", "processed/t/year=2026/b.parquet"]
+    move_staged(staging, root, moves[:1])  # a publish interrupted after its first rename
+    move_staged(staging, root, moves)
+    assert [(root / rel).read_text() for rel in moves] == moves
+    assert staged_files(staging) == []
