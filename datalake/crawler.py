@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,11 @@ class CrawlResult:
         return dict(self.__dict__)
 
 
+def hive_partition(folders: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The (key, value) pairs of the `key=value` folders among path parts, in path order."""
+    return tuple(m.groups() for m in (_PARTITION.match(f) for f in folders) if m)  # type: ignore[misc]
+
+
 def list_data_files(zone_root: Path, zone: str, table: str | None = None) -> list[DataFile]:
     """Every data file below a zone (optionally one table), sorted, with its partition values."""
     found: list[DataFile] = []
@@ -108,7 +114,7 @@ def list_data_files(zone_root: Path, zone: str, table: str | None = None) -> lis
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
             rel_dir = Path(dirpath).relative_to(base)
-            parts = tuple(m.groups() for m in (_PARTITION.match(p) for p in rel_dir.parts) if m)
+            parts = hive_partition(rel_dir.parts)
             for filename in sorted(filenames):
                 suffix = Path(filename).suffix.lower()
                 if filename.startswith((".", "_")) or suffix not in FORMATS:

@@ -10,10 +10,10 @@ by simply loading again. Dimensions are replaced whole on every load.
 from __future__ import annotations
 
 import contextlib
-import re
 from pathlib import Path
 from typing import Any
 
+from datalake.crawler import hive_partition
 from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.duckdb_sql import sql_list, sql_string
 from datalake.layout import LakeLayout
@@ -97,9 +97,6 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
         con.close()
 
 
-_PARTITION_VALUE = re.compile(r"(?:^|/)(" + "|".join(SALES_PARTITION_KEYS) + r")=(\d+)(?=/)")
-
-
 def by_partition(files: list[Path], min_bytes: int = 0) -> list[list[Path]]:
     """Fact files grouped by their (year, month) partition, partitions in time order (not path order).
 
@@ -108,7 +105,7 @@ def by_partition(files: list[Path], min_bytes: int = 0) -> list[list[Path]]:
     """
     partitions: dict[tuple[int, ...], list[Path]] = {}
     for path in files:
-        key = tuple(int(value) for _, value in _PARTITION_VALUE.findall(path.as_posix()))
+        key = tuple(int(value) for name, value in hive_partition(path.parent.parts) if name in SALES_PARTITION_KEYS)
         partitions.setdefault(key, []).append(path)
     groups: list[list[Path]] = []
     size = min_bytes
