@@ -126,7 +126,7 @@ def list_data_files(zone_root: Path, zone: str, table: str | None = None) -> lis
                         zone=zone,
                         relative=str(path.relative_to(zone_root)),
                         table=name,
-                        partition=parts,  # type: ignore[arg-type]
+                        partition=parts,
                         format=FORMATS[suffix],
                         size=path.stat().st_size,
                     )
