@@ -22,7 +22,7 @@ from datalake.duckdb_sql import connect as duckdb_connect
 from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
-from datalake.schema import QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
+from datalake.schema import FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
 from datalake.transform import flagged_sql, output_sql, quarantine_sql, ruled_sql
 
 MEMORY_LIMIT = "1200MB"
@@ -203,7 +203,7 @@ class DuckDBTransformEngine:
             )
         fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
         facts = (
-            f"SELECT {fact_cols} FROM ({output_sql(flagged)}) WHERE _reason IS NULL ORDER BY sale_timestamp, sale_id"
+            f"SELECT {fact_cols} FROM ({output_sql(flagged)}) WHERE _reason IS NULL ORDER BY {', '.join(FACT_SORT_KEY)}"
         )
         options = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
         name = f"part-{job.run_id}-b{number:03d}"

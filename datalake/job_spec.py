@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake import transform
-from datalake.schema import DIMENSIONS, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
+from datalake.schema import DIMENSIONS, FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
 
 JOBS_DIR = Path(__file__).resolve().parent.parent / "jobs"
 SPEC_PATH = JOBS_DIR / "transform_spec.json"
@@ -62,7 +62,7 @@ def build() -> dict[str, Any]:
         "relations": r,
         "partition_keys": list(SALES_PARTITION_KEYS),
         "fact_columns": [{"name": c.name, "spark_type": spark_type(c.type)} for c in SALES_FACT_COLUMNS],
-        "fact_sort": ["sale_timestamp", "sale_id"],  # the date follows from the timestamp
+        "fact_sort": list(FACT_SORT_KEY),
         "quarantine_columns": [c.name for c in QUARANTINE_COLUMNS],
         "quarantine_sort": ["source_file", "reason"],
         "dimensions": {name: _ddl(cols) for name, cols in DIMENSIONS.items()},

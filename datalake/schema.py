@@ -108,6 +108,10 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
 FACT_TABLE = "sales_fact"
 WAREHOUSE_FACT_TABLE = "sales_fact_redshift"
 WAREHOUSE_SORT_KEY = ("sale_date", "region")
+# Row order inside every processed fact file, in every engine: the warehouse's sort key (the date first,
+# as lake readers want it), sale_id to make it total. Files in this order are appended to the warehouse
+# as they are, with no sort of their own (`warehouse.load_run`).
+FACT_SORT_KEY = (*WAREHOUSE_SORT_KEY, "sale_id")
 
 
 def column_names(columns: tuple[Column, ...]) -> list[str]:

@@ -8,9 +8,12 @@ import os
 import shutil
 import signal
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from datalake.errors import LakeNotFoundError, LockedError
@@ -111,9 +114,10 @@ def test_fact_columns_cover_the_demo_table_and_partitions_follow_dates(processed
         parts = dict(p.split("=") for p in path.relative_to(processed_lake.processed / "sales_fact").parts[:-1])
         lo, hi = con.execute(f"SELECT min(sale_date), max(sale_date) FROM read_parquet('{path}')").fetchone()
         assert (lo.year, lo.month) == (hi.year, hi.month) == (int(parts["year"]), int(parts["month"]))
-        # sorted by date inside the file, so row-group statistics can prune days
-        dates = [r[0] for r in con.execute(f"SELECT sale_date FROM read_parquet('{path}')").fetchall()]
-        assert dates == sorted(dates)
+        # sorted by the warehouse's sort key inside the file (the date first, so row-group statistics
+        # can prune days), which lets the warehouse append the file as it is
+        keys = con.execute(f"SELECT sale_date, region, sale_id FROM read_parquet('{path}')").fetchall()
+        assert keys == sorted(keys)
 
 
 def test_second_run_without_new_data_changes_nothing(processed_lake: LakeLayout) -> None:
@@ -299,10 +303,11 @@ def test_raw_files_stay_in_raw(processed_lake: LakeLayout) -> None:
     assert table_counts(processed_lake)["sales_fact_redshift"] == _count_facts(processed_lake)
 
 
-def test_warehouse_load_is_in_sort_key_order_across_partitions(shared_processed_lake: LakeLayout) -> None:
+def _warehouse_order(layout: LakeLayout) -> tuple[int, int]:
+    """(partitions loaded, rows stored before a row with a smaller sort key) of the warehouse fact table."""
     from datalake.warehouse import connect
 
-    con = connect(shared_processed_lake, read_only=True)
+    con = connect(layout, read_only=True)
     try:
         months, unsorted = con.execute(
             "SELECT count(DISTINCT (year, month)), count(*) FILTER (WHERE key < previous) FROM ("
@@ -311,8 +316,33 @@ def test_warehouse_load_is_in_sort_key_order_across_partitions(shared_processed_
         ).fetchone()
     finally:
         con.close()
+    return months, unsorted
+
+
+def test_warehouse_load_is_in_sort_key_order_across_partitions(shared_processed_lake: LakeLayout) -> None:
+    months, unsorted = _warehouse_order(shared_processed_lake)
     assert months >= 2  # the load spans several partitions
     assert unsorted == 0
+
+
+def test_fact_files_are_appended_unsorted_only_when_their_dates_are_apart(tmp_path: Path) -> None:
+    from datalake.warehouse import in_sort_order
+
+    def fact_file(name: str, days: list[str]) -> Path:
+        path = tmp_path / f"{name}.parquet"
+        table = pa.table({"sale_date": [date.fromisoformat(d) for d in days], "region": ["West"] * len(days)})
+        pq.write_table(table, path, row_group_size=1)  # one row group per row: the check reads their statistics
+        return path
+
+    con = duckdb.connect()
+    june, may = fact_file("june", ["2026-06-01", "2026-06-30"]), fact_file("may", ["2026-05-02", "2026-05-31"])
+    assert in_sort_order(con, [june, may]) == [may, june]  # read by first date, whatever the listed order
+    overlapping = fact_file("overlap", ["2026-05-20", "2026-06-02"])
+    assert in_sort_order(con, [june, overlapping]) is None
+    touching = fact_file("touch", ["2026-05-31"])  # same date: the region and sale_id order is unknown
+    assert in_sort_order(con, [may, touching]) is None
+    unsorted = fact_file("unsorted", ["2026-07-09", "2026-07-01"])
+    assert in_sort_order(con, [unsorted]) is None
 
 
 def test_fact_files_are_grouped_by_partition_in_time_order() -> None:
@@ -324,7 +354,13 @@ def test_fact_files_are_grouped_by_partition_in_time_order() -> None:
     assert by_partition(files) == [[files[2]], [files[1], files[3]], [files[0]]]
 
 
-def test_a_batch_spanning_two_partitions_writes_each_row_under_its_own_month(lake: LakeLayout) -> None:
+def test_a_batch_spanning_two_partitions_writes_each_row_under_its_own_month(
+    lake: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datalake import etl_duckdb
+
+    every_month_alone = etl_duckdb.batches
+    monkeypatch.setattr(etl_duckdb, "batches", lambda files, max_bytes: every_month_alone(files, max_bytes, 0))
     seeded = seed(lake, SeedOptions(rows=3_000, days=40, end_date=END_DATE))
     # a June file filed under May: its batch (one raw month folder) now holds rows of two months
     june = sorted((lake.raw / "sales" / "year=2026" / "month=06").rglob("*.json"))[0]
@@ -337,6 +373,10 @@ def test_a_batch_spanning_two_partitions_writes_each_row_under_its_own_month(lak
     misplaced = _scalar(f"SELECT count(*) FROM ({fact_reader_sql(_facts(lake))}) WHERE month(sale_timestamp) <> month")
     assert misplaced == 0
     assert _count_facts(lake) == summary.rows_processed
+    # June now has two files (from the May and June batches) whose dates overlap: the warehouse sorts
+    # them instead of appending them
+    assert len([p for p in _facts(lake) if p.parent.name == "month=6"]) == 2
+    assert _warehouse_order(lake) == (2, 0)
 
 
 def test_batches_join_small_months_and_keep_large_months_alone(tmp_path: Path) -> None:
