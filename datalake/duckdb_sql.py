@@ -1,9 +1,9 @@
 """DuckDB readers for raw files, shared by the ETL engine and the `raw` query engine.
 
-Raw files are read as text and every line is accounted for: JSON lines are read one line per
-row (so a truncated or invalid line becomes a record with a parse error instead of vanishing),
-CSV rows as text fields, and lines the reader itself must reject (wrong column count, invalid
-UTF-8) are kept by DuckDB's `store_rejects` tables so they can be quarantined with their reason.
+Raw files are read as text, one line per row, and every line is accounted for: a truncated or
+invalid JSON line, or a CSV line with the wrong field count, becomes a record with a parse error
+instead of vanishing, and lines the reader itself must reject (invalid UTF-8) are kept by DuckDB's
+`store_rejects` tables so they can be quarantined with their reason.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from datalake import transform
 from datalake.schema import DIMENSIONS, RAW_SALES_FIELDS
 
 # DuckDB cannot estimate how many rows a text read yields (it guessed ~3,500 for 880,000), so it built
@@ -52,12 +53,23 @@ def relative_file_expr(column: str, zone_roots: Sequence[Path]) -> str:
     return expr
 
 
+def lines_sql(files: Sequence[Path], store_rejects: bool, header: bool = False) -> str:
+    """Each line of the files as one text column `line`, with `filename`: nothing is parsed but the lines.
+
+    A line the reader cannot take (invalid UTF-8) is kept by `store_rejects` or skipped by `ignore_errors`.
+    """
+    rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
+    return (
+        f"read_csv({sql_list(files)}, columns = {{'line': 'VARCHAR'}}, delim = {sql_string(LINE_DELIMITER)}, "
+        f"quote = '', escape = '', header = {str(header).lower()}, auto_detect = false, filename = true{rejects})"
+    )
+
+
 def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
     paths = ", ".join(f"'$.{f}'" for f in RAW_SALES_FIELDS)
     fields = ",\n      ".join(
         f"CASE WHEN _ok THEN _values[{i + 1}] END AS r_{f}" for i, f in enumerate(RAW_SALES_FIELDS)
     )
-    rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
     return f"""
     SELECT _source_file, _raw_record,
       CASE WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN _values IS NULL THEN 'invalid JSON'
@@ -70,22 +82,18 @@ def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_re
         -- each line is parsed once: try() turns the error of an invalid line into NULL
         SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
           try(json_extract_string(line, [{paths}])) AS _values
-        FROM read_csv({sql_list(files)}, columns = {{'line': 'VARCHAR'}}, delim = {sql_string(LINE_DELIMITER)},
-          quote = '', escape = '', header = false, auto_detect = false, filename = true{rejects})
+        FROM {lines_sql(files, store_rejects)}
       )
     )"""
 
 
 def csv_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
-    columns = "{" + ", ".join(f"'{f}': 'VARCHAR'" for f in RAW_SALES_FIELDS) + "}"
-    record = "to_json({" + ", ".join(f"'{f}': {f}" for f in RAW_SALES_FIELDS) + "})"
-    fields = ", ".join(f"{f} AS r_{f}" for f in RAW_SALES_FIELDS)
-    rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
-    return f"""
-    SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, CAST({record} AS VARCHAR) AS _raw_record,
-      CAST(NULL AS VARCHAR) AS _parse_error, {fields}
-    FROM read_csv({sql_list(files)}, columns = {columns}, header = true, auto_detect = false,
-      quote = '"', escape = '"', filename = true{rejects})"""
+    """CSV files read as lines (the header line of each skipped) and split by `transform.csv_records_sql`."""
+    lines = (
+        f"(SELECT {relative_file_expr('filename', zone_roots)} AS _source_file, line AS _raw_record "
+        f"FROM {lines_sql(files, store_rejects, header=True)})"
+    )
+    return transform.csv_records_sql(lines)
 
 
 def records_sql(

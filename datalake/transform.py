@@ -18,6 +18,46 @@ from typing import Any
 
 from datalake.schema import RAW_SALES_FIELDS, SALES_FACT_COLUMNS
 
+# One CSV field (RFC 4180): quoted, a doubled quote standing for a quote inside, or bare (no comma, no quote).
+CSV_FIELD = '"(?:[^"]|"")*"|[^,"]*'
+
+
+def csv_records_sql(lines: str) -> str:
+    """CSV lines split into the record relation: `lines` has `_source_file` and `_raw_record` (one line, header skipped).
+
+    The original line is the raw record, so a quarantined CSV row shows exactly what arrived. A line
+    without quotes (every line the seed writes) is split at its commas, which costs a fraction of a
+    CSV parser's work; a line with quotes is checked against CSV_FIELD and split by it, or is
+    malformed when its quotes do not balance. A line with the wrong field count is malformed; blank
+    lines are no records. Lines are the unit, as in Spark's CSV reader without multiLine: a quoted
+    field that spans lines makes malformed lines, quarantined, not a record.
+    """
+    n = len(RAW_SALES_FIELDS)
+    unquote = (
+        """lambda f: CASE WHEN starts_with(f, '"') THEN replace(substring(f, 2, length(f) - 2), '""', '"') ELSE f END"""
+    )
+    fields = ", ".join(f"CASE WHEN _fit THEN _fields[{i + 1}] END AS r_{f}" for i, f in enumerate(RAW_SALES_FIELDS))
+    return f"""
+SELECT _source_file, _raw_record,
+  CASE WHEN _fields IS NULL THEN 'malformed CSV row: unbalanced quotes'
+    WHEN NOT _fit THEN 'malformed CSV row: expected {n} fields, found ' || CAST(array_length(_fields) AS VARCHAR)
+  END AS _parse_error,
+  {fields}
+FROM (
+  SELECT *, array_length(_fields) = {n} AS _fit FROM (
+    SELECT _source_file, _raw_record,
+      CASE WHEN NOT contains(_raw_record, '"') THEN string_split(_raw_record, ',')
+        WHEN regexp_matches(_raw_record, '^(?:{CSV_FIELD})(?:,(?:{CSV_FIELD}))*$')
+        -- a comma before each field, the first included: no match is empty (Java's regex engine steps over
+        -- the character after an empty match, and would lose a field RE2 keeps)
+        THEN list_transform(regexp_extract_all(',' || _raw_record, ',({CSV_FIELD})', 1), {unquote})
+      END AS _fields
+    FROM {lines}
+    WHERE trim(_raw_record, ' \t') <> ''
+  )
+)"""
+
+
 # Raw field -> the type it must cast to. A value that is present but does not cast is "unparseable".
 CASTS: dict[str, str] = {
     "sale_id": "BIGINT",

@@ -103,24 +103,23 @@ def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_r
 
 
 def read_csv_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_roots: list[str]) -> Any:
-    """CSV rows as text fields; a row the parser rejects keeps its line and becomes a malformed record."""
-    fields = spec["transform"]["raw_fields"]
-    schema = ", ".join(f"{f} STRING" for f in fields) + f", {CORRUPT} STRING"
-    rows = (
-        spark.read.schema(schema)
+    """CSV files read as lines, each file's header line skipped, and split by the spec's `csv_records` SQL.
+
+    Spark's CSV reader with no quote character and a separator that never occurs is only a line
+    reader that knows to skip each file's first line; the split itself is the spec's SQL, the text
+    the DuckDB engine runs, so both engines see the same fields, raw records and parse errors.
+    """
+    lines = (
+        spark.read.schema("line STRING")
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.csv")
-        .options(header="true", mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT, quote='"', escape='"')
+        .options(header="true", sep="\x1e", quote="", mode="PERMISSIVE")
         .csv(paths)
     )
-    record = "to_json(named_struct(" + ", ".join(f"{_sql_string(f)}, {f}" for f in fields) + ")"
-    record += ", map('ignoreNullFields', 'false'))"
-    return rows.selectExpr(
-        f"{source_file_sql(zone_roots)} AS _source_file",
-        f"CASE WHEN {CORRUPT} IS NULL THEN {record} ELSE {CORRUPT} END AS _raw_record",
-        f"CASE WHEN {CORRUPT} IS NOT NULL THEN 'malformed CSV row: expected {len(fields)} fields' END AS _parse_error",
-        *(f"CASE WHEN {CORRUPT} IS NULL THEN {f} END AS r_{f}" for f in fields),
+    lines.selectExpr(f"{source_file_sql(zone_roots)} AS _source_file", "line AS _raw_record").createOrReplaceTempView(
+        spec["relations"]["csv_lines"]
     )
+    return spark.sql(spec["spark_sql"]["csv_records"])
 
 
 def read_records(

@@ -1,10 +1,10 @@
-"""The shared DuckDB helpers: connections and the raw JSON lines reader."""
+"""The shared DuckDB helpers: connections and the raw JSON and CSV line readers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from datalake.duckdb_sql import connect, json_records_sql
+from datalake.duckdb_sql import connect, csv_records_sql, json_records_sql
 from datalake.etl_duckdb import connect as etl_connect
 from datalake.layout import LakeLayout
 from datalake.warehouse import connect as warehouse_connect
@@ -47,4 +47,37 @@ def test_each_json_line_is_a_record_or_a_parse_error(tmp_path: Path) -> None:
         ("a.json", "null", "not a JSON object", None),
         ("a.json", None, "not a JSON object", None),  # an empty line: the Spark job says the same
         ("a.json", '{"sale_id": 4}', None, "4"),
+    ]
+
+
+def test_each_csv_line_is_its_own_raw_record_split_into_fields_or_a_parse_error(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    ten = ",".join(str(i) for i in range(2, 11))  # fields 2..10
+    lines = [
+        "sale_id,channel,...",  # the header: skipped in every file
+        f"1,{ten},2026-06-29T11:00:00",
+        "",  # blank lines are no records
+        f'"1,5",{ten},"say ""hi"""',  # quoted: commas and doubled quotes inside
+        f',{ten},"2"',  # an empty first field before a quoted one
+        f"3,{ten},",  # an empty last field
+        "4,store,5",
+        f'5,{ten},"unterminated',
+        "   ",
+    ]
+    (raw / "a.csv").write_bytes("\r\n".join(lines).encode() + b"\r\n")  # Windows line ends
+    (raw / "b.csv").write_text(f"header\n6,{ten},x\n")
+    con = connect()
+    sql = csv_records_sql([raw / "a.csv", raw / "b.csv"], [raw], True)
+    rows = con.execute(
+        f"SELECT _source_file, _raw_record, _parse_error, r_sale_id, r_store_id, r_sale_timestamp FROM ({sql})"
+    )
+    assert rows.fetchall() == [
+        ("a.csv", f"1,{ten},2026-06-29T11:00:00", None, "1", "5", "2026-06-29T11:00:00"),
+        ("a.csv", f'"1,5",{ten},"say ""hi"""', None, "1,5", "5", 'say "hi"'),
+        ("a.csv", f',{ten},"2"', None, "", "5", "2"),
+        ("a.csv", f"3,{ten},", None, "3", "5", ""),
+        ("a.csv", "4,store,5", "malformed CSV row: expected 11 fields, found 3", None, None, None),
+        ("a.csv", f'5,{ten},"unterminated', "malformed CSV row: unbalanced quotes", None, None, None),
+        ("b.csv", f"6,{ten},x", None, "6", "5", "x"),
     ]

@@ -2,9 +2,9 @@
 
 Two lakes are built from the same seed plus the same hand-made defects (malformed JSON and CSV
 lines, every quality rule, a re-delivered file), then each is processed by one engine, twice
-(the second run deduplicates against published rows). Malformed records are compared by file,
-reason and raw text but not by `detail`: that is the reader's own error message, which differs
-between DuckDB and Spark.
+(the second run deduplicates against published rows). Quarantined records are compared whole:
+file, raw text, reason and detail (CSV lines are split by the same SQL in both engines, so even
+a malformed line's message is the same).
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ BAD_CSV = "\n".join(
         "900000105,store,2,3,1,2,5.00,0.000,12.34,cash,2026-06-29T11:00:00",
         '900000106,store,2,3,1,0,5.00,0.000,0.00,"cash, please",2026-06-29T11:00:00',
         "900000107,store,2,3,1,2,5.00,0.000,10.00,cash,not-a-time",
+        '900000108,store,2,3,1,2,5.00,0.000,10.00,"cash ""exact""",2026-06-29T11:00:00',
+        '900000109,store,2,3,1,2,5.00,0.000,10.00,"cash,2026-06-29T11:00:00',
+        ',store,2,3,1,2,5.00,0.000,10.00,"cash",2026-06-29T11:00:00',
+        "   ",
+        "\t",
         "",
     ]
 )
@@ -147,15 +152,25 @@ def test_quarantine_is_identical(lakes: dict[str, Any]) -> None:
         schema, rows = _rows(files, ["source_file", "reason", "raw_record"])
         for row in rows:
             row.pop("run_id")
-            if row["reason"] == "malformed_record":
-                row.pop("detail")  # the reader's own message: engine-specific
         return schema, rows
 
     duck_schema, duck_rows = quarantine(lakes["duckdb"]["layout"])
     spark_schema, spark_rows = quarantine(lakes["spark"]["layout"])
     assert spark_schema == duck_schema
     assert spark_rows == duck_rows
-    assert any(r["source_file"] == f"{DAY}/store-bad.csv" and r["reason"] == "malformed_record" for r in spark_rows)
+    bad_csv = {
+        r["raw_record"]: (r["reason"], r["detail"]) for r in spark_rows if r["source_file"] == f"{DAY}/store-bad.csv"
+    }
+    assert bad_csv["900000103,store,2,3"] == ("malformed_record", "malformed CSV row: expected 11 fields, found 4")
+    assert bad_csv[BAD_CSV.splitlines()[9]] == ("malformed_record", "malformed CSV row: unbalanced quotes")
+    assert bad_csv[BAD_CSV.splitlines()[10]][0] == "missing_required_field"  # the empty first field is kept
+    assert not {"", "   ", "\t"} & set(bad_csv)  # blank lines are no records
+
+
+def test_quoted_csv_fields_are_unquoted_alike(lakes: dict[str, Any]) -> None:
+    for engine in ("duckdb", "spark"):
+        _, rows = _facts(lakes[engine]["layout"])
+        assert [r["payment_method"] for r in rows if r["sale_id"] == 900000108] == ['cash "exact"']
 
 
 def test_dimensions_and_catalog_schemas_are_identical(lakes: dict[str, Any]) -> None:
