@@ -39,3 +39,11 @@ def test_changing_a_rule_makes_the_spec_stale(monkeypatch) -> None:  # type: ign
         assert not job_spec.is_current()
     finally:
         job_spec.to_spark.cache_clear()
+
+
+def test_splits_on_a_plain_character_reach_spark_without_a_regular_expression() -> None:
+    # Spark's split takes a regex: a plain comma stays a plain comma (Java's fast path, no per-row
+    # Pattern.compile), a metacharacter stays quoted so it keeps its literal meaning
+    assert "SPLIT(x, ',')" in job_spec.to_spark("SELECT string_split(x, ',')")
+    assert "\\Q" in job_spec.to_spark("SELECT string_split(x, '|')")
+    assert "SPLIT(_raw_record, ',')" in job_spec.build()["spark_sql"]["csv_records"]
