@@ -4,8 +4,8 @@ Plain PySpark 3.5 (Python 3.11). The transform is not written here: the casts, q
 derived columns and deduplication come from transform_spec.json, generated from the datalake
 package's transform.py with every statement already translated to Spark SQL, so this job and the
 DuckDB engine cannot drift. This file only reads raw files the way the DuckDB engine does (every
-line accounted for: JSON lines as text, CSV rows in PERMISSIVE mode with the corrupt record kept),
-runs the spec's SQL and writes the outputs.
+line accounted for: JSON and CSV lines read as text, CSV lines split by the spec's own SQL), runs
+the spec's SQL and writes the outputs.
 
 On Glue the arguments come from `getResolvedOptions`; elsewhere from argparse:
 
