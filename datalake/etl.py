@@ -29,7 +29,7 @@ from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_fi
 from datalake.layout import LakeLayout
 from datalake.lock import lake_lock
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.schema import DIMENSIONS, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
+from datalake.schema import DIMENSIONS, FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
 
 JOB_NAME = "sales_etl"
 
@@ -108,7 +108,8 @@ def _fact_files_of(layout: LakeLayout, journal: dict[str, Any]) -> list[Path]:
 
 
 def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
-    rows = warehouse.load_run(layout, journal["run_id"], _fact_files_of(layout, journal))
+    presorted = journal.get("fact_sort") == list(FACT_SORT_KEY)
+    rows = warehouse.load_run(layout, journal["run_id"], _fact_files_of(layout, journal), presorted)
     journal["status"] = "loaded"
     journal["warehouse_rows_loaded"] = rows
     _write_journal(layout, journal)
@@ -250,6 +251,9 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
             "status": "staging",
             "started": now.isoformat(),
             "files": [{"relative": f.relative, "size": f.size} for f in pending],
+            # the row order the engines write fact files in: the warehouse appends them unsorted only
+            # when the run that wrote them says so (lakes written before this key existed are sorted)
+            "fact_sort": list(FACT_SORT_KEY),
         }
         _write_journal(layout, journal)
 

@@ -71,8 +71,12 @@ def loaded_runs(layout: LakeLayout) -> set[str]:
         con.close()
 
 
-def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
-    """Append one run's published fact files and refresh the dimensions; idempotent per run."""
+def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path], presorted: bool = False) -> int:
+    """Append one run's published fact files and refresh the dimensions; idempotent per run.
+
+    presorted: the files were written sorted by FACT_SORT_KEY (the run's journal says so), so groups
+    whose date ranges are apart are appended without a sort; otherwise every group is sorted.
+    """
     con = connect(layout)
     try:
         _ensure_schema(con)
@@ -84,7 +88,7 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path]) -> int:
         if fact_files:
             before = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0]
             for files in by_partition(fact_files, LOAD_GROUP_BYTES):
-                ordered = in_sort_order(con, files)
+                ordered = in_sort_order(con, files) if presorted else None
                 if ordered is not None:  # read in order, inserted in order: DuckDB preserves insertion order
                     con.execute(f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(ordered)}")
                 else:

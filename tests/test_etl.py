@@ -325,6 +325,26 @@ def test_warehouse_load_is_in_sort_key_order_across_partitions(shared_processed_
     assert unsorted == 0
 
 
+def test_a_lake_written_before_the_fact_sort_key_is_sorted_by_the_warehouse(processed_lake: LakeLayout) -> None:
+    from datalake import etl
+
+    # as the engines wrote fact files before: by time, so a date's regions are interleaved
+    con = duckdb.connect()
+    for path in _facts(processed_lake):
+        tmp = path.with_suffix(".tmp")
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{path}') ORDER BY sale_timestamp, sale_id) TO '{tmp}' (FORMAT parquet)"
+        )
+        tmp.replace(path)
+    for journal in journals(processed_lake):  # and their runs' journals did not say how files are sorted
+        journal.pop("fact_sort")
+        etl._write_journal(processed_lake, journal)
+    shutil.rmtree(processed_lake.warehouse_dir)
+    run_etl(processed_lake, OPTS)  # reloads the lost warehouse from the journals
+    months, unsorted = _warehouse_order(processed_lake)
+    assert months >= 2 and unsorted == 0  # appended as they are, these files would leave regions interleaved
+
+
 def test_fact_files_are_appended_unsorted_only_when_their_dates_are_apart(tmp_path: Path) -> None:
     from datalake.warehouse import in_sort_order
 
