@@ -78,8 +78,8 @@ def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_re
     FROM (
       -- valid JSON that starts with a brace is an object: no second parse to ask its type (and only
       -- the rare line that starts blank pays for ltrim)
-      SELECT *, _values IS NOT NULL
-        AND (starts_with(_raw_record, '{{') OR ltrim(_raw_record, ' \t\r') LIKE '{{%') AS _ok
+      SELECT *, _values IS NOT NULL AND CASE WHEN starts_with(_raw_record, '{{') THEN true
+        ELSE ltrim(_raw_record, ' \t\r') LIKE '{{%' END AS _ok
       FROM (
         -- each line is parsed once: try() turns the error of an invalid line into NULL
         SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
