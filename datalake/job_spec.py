@@ -94,7 +94,7 @@ def build() -> dict[str, Any]:
             "ruled": to_spark(transform.ruled_sql(r["records"], r["customers"], r["products"], r["stores"])),
             "flagged": to_spark(transform.flagged_sql(r["ruled"], None)),
             "flagged_with_existing": to_spark(transform.flagged_sql(r["ruled"], r["existing_ids"])),
-            "output": to_spark(transform.output_sql(r["flagged"], r["customers"], r["products"], r["stores"])),
+            "output": to_spark(transform.output_sql(r["flagged"], (r["customers"], r["products"], r["stores"]))),
             "customer_aggregates": to_spark(CUSTOMER_AGGREGATES_SQL, read="trino"),
         },
     }

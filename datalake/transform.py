@@ -223,23 +223,46 @@ def _fact_columns() -> str:
 # Which of several clean records sharing a sale_id is kept: the first in this order.
 DEDUP_ORDER = ("_source_file", "_raw_record")
 # Columns the rule stage keeps for later stages: not the raw text fields, and of the dimensions only
-# what the rules asked (do the keys exist); their attributes are joined again by the output stage.
+# what the rules asked (do the keys exist); their attributes are joined by the output stage.
 _RULED_KEEP = "_source_file, _raw_record, _run_ts, " + ", ".join(CASTS)
+# The dimensions' attributes the fact columns use, as (alias, dimension, column).
+_ATTRIBUTES = (
+    ("_customer_segment", "c", "customer_segment"),
+    ("_customer_region", "c", "region"),
+    ("_product_name", "p", "product_name"),
+    ("_category", "p", "category"),
+    ("_unit_cost", "p", "unit_cost"),
+    ("_store_region", "s", "region"),
+)
+_ATTRIBUTE_COLUMNS = ", ".join(f"{dim}.{column} AS {alias}" for alias, dim, column in _ATTRIBUTES)
 
 
-def ruled_sql(records: str, customers: str, products: str, stores: str) -> str:
+def _dimension_joins(fact: str, customers: str, products: str, stores: str) -> str:
+    return (
+        f"LEFT JOIN {customers} c ON c.customer_id = {fact}.customer_id "
+        f"LEFT JOIN {products} p ON p.product_id = {fact}.product_id "
+        f"LEFT JOIN {stores} s ON s.store_id = {fact}.store_id"
+    )
+
+
+def ruled_sql(records: str, customers: str, products: str, stores: str, attributes: bool = False) -> str:
     """Stage 1: cast, look the ids up in the dimensions, apply the row rules -> `_rule_reason`, `_rule_detail`.
 
     `records` must carry `_run_ts` and `_run_date` columns (constants per run), so the SQL text
     itself is the same from run to run. Nested subqueries, not CTEs: DuckDB materialises CTEs,
-    which copied every text column three times (3x slower).
+    which copied every text column three times (3x slower). With `attributes`, the dimensions'
+    attributes are kept too, for an output stage that does not join them again (`checked_sql`).
     """
     reason = "CASE " + " ".join(f"WHEN {r.fails} THEN '{r.reason}'" for r in RULES) + " END"
     detail = "CASE _rule_reason " + " ".join(f"WHEN '{r.reason}' THEN {r.detail}" for r in RULES) + " END"
+    keep = _RULED_KEEP + (", " + ", ".join(alias for alias, _, _ in _ATTRIBUTES) if attributes else "")
+    looked_up = "c.customer_id AS _customer_key, p.product_id AS _product_key, s.store_id AS _store_key"
+    if attributes:
+        looked_up += ", " + _ATTRIBUTE_COLUMNS
     return f"""
-SELECT {_RULED_KEEP}, _rule_reason, {detail} AS _rule_detail FROM (
+SELECT {keep}, _rule_reason, {detail} AS _rule_detail FROM (
   SELECT *, {reason} AS _rule_reason FROM (
-    SELECT t.*, c.customer_id AS _customer_key, p.product_id AS _product_key, s.store_id AS _store_key
+    SELECT t.*, {looked_up}
     FROM (
       SELECT *, {_typed_columns()}
       FROM (
@@ -247,9 +270,7 @@ SELECT {_RULED_KEEP}, _rule_reason, {detail} AS _rule_detail FROM (
         FROM {records}
       ) AS cleaned
     ) AS t
-    LEFT JOIN {customers} c ON c.customer_id = t.customer_id
-    LEFT JOIN {products} p ON p.product_id = t.product_id
-    LEFT JOIN {stores} s ON s.store_id = t.store_id
+    {_dimension_joins("t", customers, products, stores)}
   ) AS joined
 ) AS reasoned"""
 
@@ -278,26 +299,21 @@ _REASON = f"CASE WHEN _duplicate THEN '{DUPLICATE_REASON}' ELSE _rule_reason END
 _DETAIL = "CASE WHEN _duplicate THEN 'sale_id=' || CAST(sale_id AS VARCHAR) ELSE _rule_detail END"
 
 
-def output_sql(flagged: str, customers: str, products: str, stores: str) -> str:
+def output_sql(flagged: str, dimensions: tuple[str, str, str] | None) -> str:
     """Stage 3: every record with `_reason` (NULL when clean), `_detail` and the fact columns.
 
     `flagged` is the ruled relation plus a boolean `_duplicate` column. The dimensions' attributes
-    are joined here, not carried from stage 1: an engine that materialises the ruled relation (both
-    do) then stores four fewer strings a row, which cost more than the second lookup (-9% CPU on the
-    DuckDB engine's rule stage and fact write together).
+    are joined here from `dimensions` (customers, products, stores), not carried from stage 1: an
+    engine that materialises the ruled relation (both do) then stores four fewer strings a row,
+    which cost more than the second lookup (-9% CPU on the DuckDB engine's rule stage and fact
+    write together). None: `flagged` carries them already (`ruled_sql(attributes=True)`).
     """
+    joins = _dimension_joins("f", *dimensions) if dimensions else ""
+    attributes = f", {_ATTRIBUTE_COLUMNS}" if dimensions else ""
     return f"""
 SELECT _source_file, _raw_record, _reason, {_DETAIL} AS _detail,
   {_fact_columns()}
-FROM (
-  SELECT f.*, {_REASON} AS _reason,
-    c.customer_segment AS _customer_segment, c.region AS _customer_region,
-    p.product_name AS _product_name, p.category AS _category, p.unit_cost AS _unit_cost, s.region AS _store_region
-  FROM {flagged} f
-  LEFT JOIN {customers} c ON c.customer_id = f.customer_id
-  LEFT JOIN {products} p ON p.product_id = f.product_id
-  LEFT JOIN {stores} s ON s.store_id = f.store_id
-)"""
+FROM (SELECT f.*, {_REASON} AS _reason{attributes} FROM {flagged} f {joins})"""
 
 
 def quarantine_sql(flagged: str) -> str:
@@ -308,9 +324,9 @@ FROM {flagged} WHERE _rule_reason IS NOT NULL OR _duplicate"""
 
 
 def checked_sql(records: str, customers: str, products: str, stores: str, existing_ids: str | None) -> str:
-    """All three stages as one SELECT (used for views, where nothing can be materialised)."""
-    ruled = ruled_sql(records, customers, products, stores)
-    output = output_sql("flagged", customers, products, stores)
+    """All three stages as one SELECT (used for views, where nothing is materialised: one lookup per dimension)."""
+    ruled = ruled_sql(records, customers, products, stores, attributes=True)
+    output = output_sql("flagged", None)
     return f"WITH ruled AS ({ruled}\n), flagged AS ({flagged_sql('ruled', existing_ids)})\n{output}"
 
 
