@@ -63,6 +63,8 @@ def test_each_csv_line_is_its_own_raw_record_split_into_fields_or_a_parse_error(
         f"3,{ten},",  # an empty last field
         "4,store,5",
         f'5,{ten},"unterminated',
+        f'7,{ten},"a field over',  # a quoted field spanning two lines: two malformed lines, no record
+        'two lines"',
         "   ",
     ]
     (raw / "a.csv").write_bytes("\r\n".join(lines).encode() + b"\r\n")  # Windows line ends
@@ -79,5 +81,7 @@ def test_each_csv_line_is_its_own_raw_record_split_into_fields_or_a_parse_error(
         ("a.csv", f"3,{ten},", None, "3", "5", ""),
         ("a.csv", "4,store,5", "malformed CSV row: expected 11 fields, found 3", None, None, None),
         ("a.csv", f'5,{ten},"unterminated', "malformed CSV row: unbalanced quotes", None, None, None),
+        ("a.csv", f'7,{ten},"a field over', "malformed CSV row: unbalanced quotes", None, None, None),
+        ("a.csv", 'two lines"', "malformed CSV row: unbalanced quotes", None, None, None),
         ("b.csv", f"6,{ten},x", None, "6", "5", "x"),
     ]
