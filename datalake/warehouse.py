@@ -3,11 +3,12 @@
 `sales_fact_redshift` is appended to once per ETL run, in the sort key's order (sale_date, region),
 a few processed partitions (months) at a time, in partition order: the same order as one big sort,
 without spilling the whole run to disk. Every engine writes its fact files in that order already
-(`FACT_SORT_KEY`), so a group whose files cover separate date ranges (nearly always: one file per
-month) is appended as it is read; only files whose dates overlap are sorted again (a sort is 40% of
-a load's CPU). All of it happens inside one transaction that also records the run in `_loads`: a load is
-all-or-nothing and never applied twice, so a crash between publishing and loading is repaired
-by simply loading again. Dimensions are replaced whole on every load.
+(`FACT_SORT_KEY`, recorded in the run's journal), so a group whose files cover separate date ranges
+(nearly always: one file per month) is appended as it is read; only files whose dates overlap, or
+files of runs that do not say how they are sorted, are sorted again (a sort is 40% of a load's CPU).
+All of it happens inside one transaction that also records the run in `_loads`: a load is
+all-or-nothing and never applied twice, so a crash between publishing and loading is repaired by
+simply loading again. Dimensions are replaced whole on every load.
 """
 
 from __future__ import annotations
