@@ -202,7 +202,8 @@ class DuckDBTransformEngine:
                 ],
             )
         fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
-        facts = f"SELECT {fact_cols} FROM ({output_sql(flagged, ('customers', 'products', 'stores'))}) WHERE _reason IS NULL ORDER BY {', '.join(FACT_SORT_KEY)}"
+        output = output_sql(flagged, ("customers", "products", "stores"))
+        facts = f"SELECT {fact_cols} FROM ({output}) WHERE _reason IS NULL ORDER BY {', '.join(FACT_SORT_KEY)}"
         options = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
         name = f"part-{job.run_id}-b{number:03d}"
         partitions = con.execute(

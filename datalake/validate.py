@@ -59,7 +59,8 @@ def _count_raw_records(con: Any, layout: LakeLayout, relatives: set[str]) -> int
         [layout.raw, layout.archive],
         store_rejects=True,
     )
-    # count(_raw_record) makes the reader parse every field, so malformed lines are found and rejected
+    # count(_raw_record) makes the reader decode every line, so lines it cannot take (invalid UTF-8) are
+    # found and rejected, and counted below with the records
     rows = con.execute(
         f"SELECT count(_raw_record) + count(*) FILTER (WHERE _raw_record IS NULL) FROM ({sql})"
     ).fetchone()[0]
