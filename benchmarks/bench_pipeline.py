@@ -51,7 +51,6 @@ def seed_lake(root: Path, rows: int, fmt: str) -> dict[str, float]:
     return child(
         f"""
 from pathlib import Path
-from typing import Any
 from datetime import date
 from datalake.config import Settings
 from datalake.targets.local import LocalTarget
@@ -68,7 +67,6 @@ def run_etl(root: Path) -> dict[str, float]:
     return child(
         f"""
 from pathlib import Path
-from typing import Any
 from datalake.config import Settings
 from datalake.targets.local import LocalTarget
 from datalake.etl import EtlOptions
@@ -91,7 +89,7 @@ PLAIN_SELECT = (
 )
 
 
-def bare_copy(root: Path, out: Path, select: str = BARE_SELECT) -> dict[str, float]:
+def copy_floor(root: Path, out: Path, select: str = BARE_SELECT) -> dict[str, float]:
     return child(
         f"""
 import duckdb, glob
@@ -113,7 +111,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/datalake-bench"))
     parser.add_argument("--skip-formats", action="store_true", help="skip the CSV-only / JSON-only size runs")
-    parser.add_argument("--repeat", type=int, default=1, help="alternate bare COPY and run-etl this many times")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the two COPYs and run-etl this many times")
     args = parser.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
@@ -126,7 +124,7 @@ def main() -> None:
         floors = {}
         for name, select in (("bare_copy", BARE_SELECT), ("plain_copy", PLAIN_SELECT)):
             shutil.rmtree(args.workdir / name, ignore_errors=True)
-            floors[name] = bare_copy(mixed, args.workdir / name, select)
+            floors[name] = copy_floor(mixed, args.workdir / name, select)
         run = args.workdir / "etl_run"
         shutil.rmtree(run, ignore_errors=True)
         shutil.copytree(mixed, run)
