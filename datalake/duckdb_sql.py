@@ -2,12 +2,15 @@
 
 Raw files are read as text, one line per row, and every line is accounted for: a truncated or
 invalid JSON line, or a CSV line with the wrong field count, becomes a record with a parse error
-instead of vanishing, and lines the reader itself must reject (invalid UTF-8) are kept by DuckDB's
-`store_rejects` tables so they can be quarantined with their reason.
+instead of vanishing; lines the reader itself must reject (invalid UTF-8, the separator byte 0x1E)
+are kept by DuckDB's `store_rejects` tables so they can be quarantined with their reason; and a
+file whose lines end in more than one way, which DuckDB's reader cannot read at all, is split into
+lines in Python instead.
 """
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -65,48 +68,105 @@ def lines_sql(files: Sequence[Path], store_rejects: bool, header: bool = False) 
     )
 
 
-def json_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
+def has_mixed_line_ends(path: Path) -> bool:
+    """True when a file ends its lines in more than one way (\\n, \\r\\n, \\r): DuckDB's reader stops at such a file.
+
+    Most files hold no carriage return at all, which one memchr over the mapped file tells.
+    """
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        if mapped.find(b"\r") < 0:
+            return False
+        data = mapped[:]
+    returns, feeds = data.count(b"\r"), data.count(b"\n")
+    return not (feeds == 0 or returns == feeds == data.count(b"\r\n"))
+
+
+def python_lines(files: Sequence[Path], header: bool) -> Any:
+    """The lines of files DuckDB's reader cannot take whole, as an Arrow table (`filename`, `line`).
+
+    Lines end at \\n, \\r\\n or \\r, as Spark's line reader ends them; bytes that are not UTF-8 become
+    U+FFFD (quarantined by `transform.checked_lines_sql`), and an empty line is NULL, as DuckDB reads it.
+    """
+    import pyarrow as pa
+
+    names: list[str] = []
+    lines: list[str | None] = []
+    for path in files:
+        rows = path.read_bytes().splitlines()[1 if header else 0 :]
+        names += [str(path)] * len(rows)
+        lines += [row.decode("utf-8", "replace") if row else None for row in rows]
+    return pa.table({"filename": pa.array(names, pa.string()), "line": pa.array(lines, pa.string())})
+
+
+def _raw_lines(
+    con: Any, files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool, header: bool, name: str
+) -> str:
+    """The lines of raw files as the relation the transform's SQL reads: `_source_file`, `_raw_record`.
+
+    Files with mixed line ends are read by `python_lines`, registered in `con` as `name`; the rest by
+    DuckDB's reader.
+    """
+    mixed = [f for f in files if has_mixed_line_ends(f)]
+    direct = [f for f in files if f not in mixed]
+    sources = [lines_sql(direct, store_rejects, header)] if direct else []
+    if mixed:
+        con.complete()  # registering needs the connection idle: a caller's fetchone() leaves a result open
+        con.register(name, python_lines(mixed, header))
+        sources.append(f"(SELECT filename, line FROM {name})")
+    union = " UNION ALL ".join(f"SELECT filename, line FROM {source}" for source in sources)
+    return f"(SELECT {relative_file_expr('filename', zone_roots)} AS _source_file, line AS _raw_record FROM ({union}))"
+
+
+def json_records_sql(con: Any, files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
     paths = ", ".join(f"'$.{f}'" for f in RAW_SALES_FIELDS)
     fields = ",\n      ".join(
         f"CASE WHEN _ok THEN _values[{i + 1}] END AS r_{f}" for i, f in enumerate(RAW_SALES_FIELDS)
     )
+    lines = _raw_lines(con, files, zone_roots, store_rejects, header=False, name="_json_lines_read_by_python")
     return f"""
     SELECT _source_file, _raw_record,
-      CASE WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN _values IS NULL THEN 'invalid JSON'
+      CASE WHEN _line_error IS NOT NULL THEN _line_error
+        WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN _values IS NULL THEN 'invalid JSON'
         WHEN NOT _ok THEN 'not a JSON object' END AS _parse_error,
       {fields}
     FROM (
       -- valid JSON that starts with a brace is an object: no second parse to ask its type (and only
       -- the rare line that starts blank pays for ltrim)
-      SELECT *, _values IS NOT NULL AND CASE WHEN starts_with(_raw_record, '{{') THEN true
+      SELECT *, _values IS NOT NULL AND _line_error IS NULL AND CASE WHEN starts_with(_raw_record, '{{') THEN true
         ELSE ltrim(_raw_record, ' \t\r') LIKE '{{%' END AS _ok
       FROM (
         -- each line is parsed once: try() turns the error of an invalid line into NULL
-        SELECT {relative_file_expr("filename", zone_roots)} AS _source_file, line AS _raw_record,
-          try(json_extract_string(line, [{paths}])) AS _values
-        FROM {lines_sql(files, store_rejects)}
+        SELECT *, try(json_extract_string(_raw_record, [{paths}])) AS _values
+        FROM ({transform.checked_lines_sql(lines)})
       )
     )"""
 
 
-def csv_records_sql(files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
+def csv_records_sql(con: Any, files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool) -> str:
     """CSV files read as lines (the header line of each skipped) and split by `transform.csv_records_sql`."""
-    lines = (
-        f"(SELECT {relative_file_expr('filename', zone_roots)} AS _source_file, line AS _raw_record "
-        f"FROM {lines_sql(files, store_rejects, header=True)})"
-    )
+    lines = _raw_lines(con, files, zone_roots, store_rejects, header=True, name="_csv_lines_read_by_python")
     return transform.csv_records_sql(lines)
 
 
 def records_sql(
-    json_files: Sequence[Path], csv_files: Sequence[Path], zone_roots: Sequence[Path], store_rejects: bool
+    con: Any,
+    json_files: Sequence[Path],
+    csv_files: Sequence[Path],
+    zone_roots: Sequence[Path],
+    store_rejects: bool,
 ) -> str:
-    """All raw sales records of the given files, as the text relation `transform.checked_sql` expects."""
+    """All raw sales records of the given files, as the text relation `transform.checked_sql` expects.
+
+    The SQL may read Arrow tables registered in `con` (files DuckDB's reader cannot take whole): run
+    it on that connection.
+    """
     parts = []
     if json_files:
-        parts.append(json_records_sql(json_files, zone_roots, store_rejects))
+        parts.append(json_records_sql(con, json_files, zone_roots, store_rejects))
     if csv_files:
-        parts.append(csv_records_sql(csv_files, zone_roots, store_rejects))
+        parts.append(csv_records_sql(con, csv_files, zone_roots, store_rejects))
     if not parts:
         cols = ", ".join(f"CAST(NULL AS VARCHAR) AS r_{f}" for f in RAW_SALES_FIELDS)
         return (
@@ -116,10 +176,30 @@ def records_sql(
     return "\nUNION ALL\n".join(parts)
 
 
-def fetch_rejects(con: Any) -> list[tuple[Any, ...]]:
-    """Lines the CSV reader rejected in this connection (file, line, error_type, text, message)."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'").fetchone()[0]
-    return con.execute(REJECTS_SQL).fetchall() if exists else []
+def fetch_rejects(con: Any) -> list[tuple[str, int, str, str, str]]:
+    """Lines the reader rejected since the last call (file, line number, error type, original line, message).
+
+    DuckDB keeps rejected lines in the connection's reject tables for every later read too: they are
+    dropped once fetched, so each batch sees its own. The line is read again from its file, since
+    DuckDB's copy shows undecodable bytes as '?' and may swallow the character after them.
+    """
+    con.complete()  # a read's rejects are all stored only once its result has been run to the end
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'").fetchall()[0][0]
+    if not exists:
+        return []
+    rows = con.execute(REJECTS_SQL).fetchall()
+    con.execute("DROP TABLE reject_errors")
+    con.execute("DROP TABLE reject_scans")
+    files: dict[str, list[bytes]] = {}
+    out = []
+    for file, number, kind, text, message in rows:
+        if file not in files:
+            files[file] = Path(file).read_bytes().splitlines() if Path(file).is_file() else []
+        lines = files[file]
+        if 0 < number <= len(lines):
+            text = lines[number - 1].decode("utf-8", "replace")
+        out.append((file, int(number), kind, text, message))
+    return out
 
 
 # One row per rejected line: DuckDB logs a short row once per missing column ("Found: 4", "Found: 5"...),

@@ -264,8 +264,8 @@ def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:
     return DuckDBEngine("warehouse", con, "loaded, sorted tables in the warehouse (Redshift's role)")
 
 
-def raw_sales_view_sql(layout: LakeLayout, run_date: str | None = None) -> str:
-    """sales_fact computed from the raw files on the fly, by the same transform the ETL runs."""
+def raw_sales_view_sql(con: Any, layout: LakeLayout, run_date: str | None = None) -> str:
+    """sales_fact computed from the raw files on the fly, by the same transform the ETL runs (on `con`)."""
     from datetime import UTC, datetime
 
     from datalake.crawler import list_data_files
@@ -278,6 +278,7 @@ def raw_sales_view_sql(layout: LakeLayout, run_date: str | None = None) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     run_date = run_date or now[:10]
     records = records_sql(
+        con,
         [f.path for f in files if f.format == "json"],
         [f.path for f in files if f.format == "csv"],
         [layout.raw, layout.archive],
@@ -305,7 +306,7 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
             files = [f.path for f in list_data_files(layout.raw, "raw", dim)]
             if files:
                 con.execute(f"CREATE VIEW {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
-        con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(layout)}")
+        con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(con, layout)}")
         con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
     _add_ingested_views(con, layout, ingested, "raw")
     return DuckDBEngine("raw", con, "raw JSON/CSV files, transformed on the fly (no pruning)")

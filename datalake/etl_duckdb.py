@@ -23,7 +23,7 @@ from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
 from datalake.schema import FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
-from datalake.transform import flagged_sql, output_sql, quarantine_sql, ruled_sql
+from datalake.transform import ENCODING_ERROR, SEPARATOR_ERROR, flagged_sql, output_sql, quarantine_sql, ruled_sql
 
 MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
@@ -157,7 +157,7 @@ class DuckDBTransformEngine:
         con: Any, job: TransformJob, number: int, json_files: list[Path], csv_files: list[Path], fact_dir: Path
     ) -> int:
         """Transform one batch: facts to staging, rejected rows to `rejected_all`. Returns rows read."""
-        records = records_sql(json_files, csv_files, job.zone_roots, store_rejects=True)
+        records = records_sql(con, json_files, csv_files, job.zone_roots, store_rejects=True)
         records = (
             f"(SELECT *, {sql_string(job.run_ts)} AS _run_ts, {sql_string(job.run_date)} AS _run_date FROM ({records}))"
         )
@@ -197,7 +197,7 @@ class DuckDBTransformEngine:
             con.executemany(
                 "INSERT INTO rejected_all VALUES (?, ?, 'malformed_record', ?)",
                 [
-                    [_relative(file, job.zone_roots), text, f"{kind.lower()}: {message.splitlines()[0]}"]
+                    [_relative(file, job.zone_roots), text, reader_error(kind, message)]
                     for file, _line, kind, text, message in rejects
                 ],
             )
@@ -231,6 +231,12 @@ class DuckDBTransformEngine:
             "WHERE _rule_reason IS NULL AND rowid NOT IN (SELECT rid FROM duplicate_rows)"
         )
         return int(con.execute("SELECT count(*) FROM ruled").fetchone()[0]) + len(rejects)
+
+
+def reader_error(kind: str, message: str) -> str:
+    """The detail of a line DuckDB's reader rejected, worded as every engine words it where one exists."""
+    shared = {"INVALID ENCODING": ENCODING_ERROR, "TOO MANY COLUMNS": SEPARATOR_ERROR}.get(kind)
+    return shared or f"{kind.lower()}: {message.splitlines()[0]}"
 
 
 def _relative(file: str, roots: list[Path]) -> str:

@@ -94,11 +94,20 @@ class SparkTransformEngine:
 
                 q_file = job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet"
                 total = ruled.count()  # the kept rule stage: one row per record read
-                rejected = spark.read.parquet(str(q_file)).groupBy("reason", "source_file").count().collect()
-                for reason, source_file, count in rejected:
+                # a malformed record's problem is the first part of its detail, as the DuckDB engine counts it
+                problem = "CASE WHEN reason = 'malformed_record' THEN substring_index(detail, ':', 1) END AS problem"
+                rejected = (
+                    spark.read.parquet(str(q_file))
+                    .selectExpr("reason", "source_file", problem)
+                    .groupBy("reason", "source_file", "problem")
+                    .count()
+                    .collect()
+                )
+                for reason, source_file, kind, count in rejected:
                     out.by_reason[reason] = out.by_reason.get(reason, 0) + count
-                    if reason == "malformed_record":
-                        out.bad_files.setdefault(source_file, {})[reason] = count
+                    if kind is not None:
+                        problems = out.bad_files.setdefault(source_file, {})
+                        problems[kind] = problems.get(kind, 0) + count
                 out.rows_processed = total - sum(out.by_reason.values())
                 out.rows_quarantined = sum(out.by_reason.values())
                 out.rows_in = out.rows_processed + out.rows_quarantined

@@ -22,6 +22,7 @@ SPEC_PATH = JOBS_DIR / "transform_spec.json"
 
 # Relation names the Spark job registers as temporary views before running the SQL.
 RELATIONS = {
+    "json_lines": "json_lines",
     "csv_lines": "csv_lines",
     "records": "records",
     "customers": "customers",
@@ -90,6 +91,7 @@ def build() -> dict[str, Any]:
         "quarantine_sort": ["source_file", "reason"],
         "dimensions": {name: _ddl(cols) for name, cols in DIMENSIONS.items()},
         "spark_sql": {
+            "json_lines": to_spark(transform.checked_lines_sql(r["json_lines"])),
             "csv_records": to_spark(transform.csv_records_sql(r["csv_lines"])),
             "ruled": to_spark(transform.ruled_sql(r["records"], r["customers"], r["products"], r["stores"])),
             "flagged": to_spark(transform.flagged_sql(r["ruled"], None)),

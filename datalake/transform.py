@@ -21,6 +21,24 @@ from datalake.schema import RAW_SALES_FIELDS, SALES_FACT_COLUMNS
 # One CSV field (RFC 4180): quoted, a doubled quote standing for a quote inside, or bare (no comma, no quote).
 CSV_FIELD = '"(?:[^"]|"")*"|[^,"]*'
 
+# Lines that are not text the engines can read, with the same message in every engine. Bytes that
+# are not UTF-8 reach SQL as U+FFFD (decoded with replacement: Spark's readers, and the DuckDB
+# engine's for lines its reader rejects); a line that already holds U+FFFD was damaged the same way
+# before it arrived, so it is quarantined too. The line readers cut lines at the control character
+# 0x1E (DuckDB's rejects such a line), so a line holding it is not read as a record either.
+ENCODING_ERROR = "invalid encoding: the line is not valid UTF-8"
+SEPARATOR_ERROR = "unreadable line: it holds the control character 0x1E"
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def checked_lines_sql(lines: str) -> str:
+    """Raw lines (`_source_file`, `_raw_record`) plus `_line_error`: why a line is not readable text, or NULL."""
+    return f"""
+SELECT _source_file, _raw_record,
+  CASE WHEN contains(_raw_record, '{REPLACEMENT_CHARACTER}') THEN '{ENCODING_ERROR}'
+    WHEN contains(_raw_record, chr(30)) THEN '{SEPARATOR_ERROR}' END AS _line_error
+FROM {lines}"""
+
 
 def csv_records_sql(lines: str) -> str:
     """CSV lines split into the record relation: `lines` has `_source_file` and `_raw_record` (one line, header skipped).
@@ -28,8 +46,8 @@ def csv_records_sql(lines: str) -> str:
     The original line is the raw record, so a quarantined CSV row shows exactly what arrived. A line
     without quotes (every line the seed writes) is split at its commas, which costs a fraction of a
     CSV parser's work; a line with quotes is checked against CSV_FIELD and split by it, or is
-    malformed when its quotes do not balance. A line with the wrong field count is malformed; blank
-    lines are no records. Lines are the unit, as in Spark's CSV reader without multiLine: a quoted
+    malformed when its quotes do not balance. A line with the wrong field count is malformed, and so
+    is a line that is not readable text (`checked_lines_sql`); blank lines are no records. Lines are the unit, as in Spark's CSV reader without multiLine: a quoted
     field that spans lines makes malformed lines, quarantined, not a record.
     """
     n = len(RAW_SALES_FIELDS)
@@ -39,20 +57,21 @@ def csv_records_sql(lines: str) -> str:
     fields = ", ".join(f"CASE WHEN _fit THEN _fields[{i + 1}] END AS r_{f}" for i, f in enumerate(RAW_SALES_FIELDS))
     return f"""
 SELECT _source_file, _raw_record,
-  CASE WHEN _fields IS NULL THEN 'malformed CSV row: unbalanced quotes'
+  CASE WHEN _line_error IS NOT NULL THEN _line_error
+    WHEN _fields IS NULL THEN 'malformed CSV row: unbalanced quotes'
     WHEN NOT _fit THEN 'malformed CSV row: expected {n} fields, found ' || CAST(array_length(_fields) AS VARCHAR)
   END AS _parse_error,
   {fields}
 FROM (
-  SELECT *, array_length(_fields) = {n} AS _fit FROM (
-    SELECT _source_file, _raw_record,
+  SELECT *, _line_error IS NULL AND array_length(_fields) = {n} AS _fit FROM (
+    SELECT _source_file, _raw_record, _line_error,
       CASE WHEN NOT contains(_raw_record, '"') THEN string_split(_raw_record, ',')
         WHEN regexp_matches(_raw_record, '^(?:{CSV_FIELD})(?:,(?:{CSV_FIELD}))*$')
         -- a comma before each field, the first included: no match is empty (Java's regex engine steps over
         -- the character after an empty match, and would lose a field RE2 keeps)
         THEN list_transform(regexp_extract_all(',' || _raw_record, ',({CSV_FIELD})', 1), {unquote})
       END AS _fields
-    FROM {lines}
+    FROM ({checked_lines_sql(lines)})
     -- trim() with a character list costs as much as the split: only lines that start blank pay for it
     -- (a CASE, because DuckDB reorders the terms of an OR by its own estimate of their cost)
     WHERE CASE WHEN ascii(_raw_record) IN (32, 9) THEN trim(_raw_record, ' \t') <> '' ELSE _raw_record <> '' END

@@ -54,6 +54,7 @@ def _count_raw_records(con: Any, layout: LakeLayout, relatives: set[str]) -> int
     if not files:
         return 0
     sql = records_sql(
+        con,
         [f.path for f in files if f.format == "json"],
         [f.path for f in files if f.format == "csv"],
         [layout.raw, layout.archive],

@@ -78,24 +78,29 @@ def source_file_sql(zone_roots: list[str]) -> str:
 def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_roots: list[str]) -> Any:
     """JSON lines read as text, one row per line, so an invalid line becomes a record with a parse error.
 
-    Each line is parsed once (from_json, every field as text, numbers keeping their JSON spelling);
-    only the rare line that does not parse is looked at again to tell invalid JSON from valid JSON
-    that is not an object, as the DuckDB engine does.
+    The text reader keeps each line's bytes as they are: they are decoded here (a byte sequence that
+    is not UTF-8 becomes U+FFFD) and checked by the spec's `json_lines` SQL, as the DuckDB engine
+    checks them. Each line is parsed once (from_json, every field as text, numbers keeping
+    their JSON spelling); only the rare line that does not parse is looked at again to tell invalid
+    JSON from valid JSON that is not an object, as the DuckDB engine does.
     """
     fields = spec["transform"]["raw_fields"]
     schema = ", ".join(f"{f} STRING" for f in fields) + f", {CORRUPT} STRING"
     lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").text(paths)
-    parsed = lines.selectExpr(
-        f"{source_file_sql(zone_roots)} AS _source_file", "CASE WHEN value <> '' THEN value END AS _raw_record"
-    ).selectExpr(
+    lines.selectExpr(
+        f"{source_file_sql(zone_roots)} AS _source_file",
+        "CASE WHEN value <> '' THEN decode(CAST(value AS BINARY), 'UTF-8') END AS _raw_record",
+    ).createOrReplaceTempView(spec["relations"]["json_lines"])
+    parsed = spark.sql(spec["spark_sql"]["json_lines"]).selectExpr(
         "*",
         f"from_json(_raw_record, {_sql_string(schema)}, map('columnNameOfCorruptRecord', '{CORRUPT}')) AS _j",
     )
-    ok = f"(_j IS NOT NULL AND _j.{CORRUPT} IS NULL)"
+    ok = f"(_line_error IS NULL AND _j IS NOT NULL AND _j.{CORRUPT} IS NULL)"
     return parsed.selectExpr(
         "_source_file",
         "_raw_record",
-        f"CASE WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT {ok} THEN "
+        "CASE WHEN _line_error IS NOT NULL THEN _line_error "
+        f"WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT {ok} THEN "
         "CASE WHEN get_json_object(_raw_record, '$') IS NULL THEN 'invalid JSON' ELSE 'not a JSON object' END "
         "END AS _parse_error",
         *(f"CASE WHEN {ok} THEN _j.{f} END AS r_{f}" for f in fields),
@@ -105,20 +110,22 @@ def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_r
 def read_csv_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_roots: list[str]) -> Any:
     """CSV files read as lines, each file's header line skipped, and split by the spec's `csv_records` SQL.
 
-    Spark's CSV reader with no quote character and a separator that never occurs is only a line
-    reader that knows to skip each file's first line; the split itself is the spec's SQL, the text
-    the DuckDB engine runs, so both engines see the same fields, raw records and parse errors.
+    Spark's CSV reader with no quote character and a separator that should not occur is only a line
+    reader that knows to skip each file's first line. A line that holds the separator all the same
+    is kept whole (as a corrupt record) for the spec's SQL to reject, not cut short. The split
+    itself is the spec's SQL, the text the DuckDB engine runs, so both engines see the same fields,
+    raw records and parse errors.
     """
     lines = (
-        spark.read.schema("line STRING")
+        spark.read.schema(f"line STRING, {CORRUPT} STRING")
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.csv")
-        .options(header="true", sep="\x1e", quote="", mode="PERMISSIVE")
+        .options(header="true", sep="\x1e", quote="", mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT)
         .csv(paths)
     )
-    lines.selectExpr(f"{source_file_sql(zone_roots)} AS _source_file", "line AS _raw_record").createOrReplaceTempView(
-        spec["relations"]["csv_lines"]
-    )
+    lines.selectExpr(
+        f"{source_file_sql(zone_roots)} AS _source_file", f"coalesce({CORRUPT}, line) AS _raw_record"
+    ).createOrReplaceTempView(spec["relations"]["csv_lines"])
     return spark.sql(spec["spark_sql"]["csv_records"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datalake.duckdb_sql import connect, csv_records_sql, json_records_sql
+from datalake.duckdb_sql import connect, csv_records_sql, fetch_rejects, has_mixed_line_ends, json_records_sql
 from datalake.etl_duckdb import connect as etl_connect
 from datalake.layout import LakeLayout
 from datalake.warehouse import connect as warehouse_connect
@@ -34,11 +34,15 @@ def test_each_json_line_is_a_record_or_a_parse_error(tmp_path: Path) -> None:
         b'{"sale_id": 4}',
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
+    # the same lines ended three ways: DuckDB's reader cannot take the file, Python splits it the same way
+    mixed = raw / "b.json"
+    mixed.write_bytes(b"".join(line + end for line, end in zip(lines, [b"\r\n", b"\n", b"\r"] * 3, strict=False)))
+    assert has_mixed_line_ends(mixed) and not has_mixed_line_ends(path)
     con = connect()
-    rows = con.execute(
-        f"SELECT _source_file, _raw_record, _parse_error, r_sale_id FROM ({json_records_sql([path], [raw], True)})"
-    ).fetchall()
-    assert rows == [
+    query = "SELECT _source_file, _raw_record, _parse_error, r_sale_id FROM ({}) ORDER BY _source_file"
+    rows = con.execute(query.format(json_records_sql(con, [path, mixed], [raw], True))).fetchall()
+    assert rows[len(lines) :] == [("b.json", *row[1:]) for row in rows[: len(lines)]]
+    assert rows[: len(lines)] == [
         ("a.json", '{"sale_id": 1}', None, "1"),
         ("a.json", '\t {"sale_id": 2}', None, "2"),  # blanks before the object are still an object
         ("a.json", "[1,2]", "not a JSON object", None),
@@ -70,7 +74,7 @@ def test_each_csv_line_is_its_own_raw_record_split_into_fields_or_a_parse_error(
     (raw / "a.csv").write_bytes("\r\n".join(lines).encode() + b"\r\n")  # Windows line ends
     (raw / "b.csv").write_text(f"header\n6,{ten},x\n")
     con = connect()
-    sql = csv_records_sql([raw / "a.csv", raw / "b.csv"], [raw], True)
+    sql = csv_records_sql(con, [raw / "a.csv", raw / "b.csv"], [raw], True)
     rows = con.execute(
         f"SELECT _source_file, _raw_record, _parse_error, r_sale_id, r_store_id, r_sale_timestamp FROM ({sql})"
     )
@@ -85,3 +89,23 @@ def test_each_csv_line_is_its_own_raw_record_split_into_fields_or_a_parse_error(
         ("a.csv", 'two lines"', "malformed CSV row: unbalanced quotes", None, None, None),
         ("b.csv", f"6,{ten},x", None, "6", "5", "x"),
     ]
+
+
+def test_lines_the_reader_rejects_are_fetched_once_with_their_original_text(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    first, second = raw / "a.csv", raw / "b.csv"
+    first.write_bytes(b"header\r\n1,caf\xe9,x\r\n2,ok\r\n")
+    second.write_bytes(b"header\n3,one\x1etwo\n")
+    con = connect()
+    for path in (first, second):
+        con.execute(f"SELECT count(_raw_record) FROM ({csv_records_sql(con, [path], [raw], True)})").fetchall()
+        rejects = [(Path(file).name, line, kind, text) for file, line, kind, text, _ in fetch_rejects(con)]
+        # each read's own rejects only (DuckDB keeps them all in the connection), and the line as it is
+        # in the file: undecodable bytes as U+FFFD, and the comma after them kept (DuckDB's copy loses it)
+        assert rejects == (
+            [("a.csv", 2, "INVALID ENCODING", "1,caf\ufffd,x")]
+            if path == first
+            else [("b.csv", 2, "TOO MANY COLUMNS", "3,one\x1etwo")]
+        )
+    assert fetch_rejects(con) == []

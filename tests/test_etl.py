@@ -185,6 +185,39 @@ def test_malformed_files_do_not_stop_the_run(lake: LakeLayout) -> None:
     assert originals == [truncated.splitlines()[1]]
 
 
+def test_unreadable_lines_are_quarantined_once_each_across_batches(
+    lake: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datalake import etl_duckdb
+    from datalake.validate import validate
+
+    every_month_alone = etl_duckdb.batches
+    monkeypatch.setattr(etl_duckdb, "batches", lambda files, max_bytes: every_month_alone(files, max_bytes, 0))
+    seeded = seed(lake, SeedOptions(rows=1_000, days=40, end_date=END_DATE, error_rate=0))
+    sale = "store,1,1,1,1,10.00,0,10.00,{},2026-06-29T11:00:00"
+    # one line the reader rejects in each of two batches (May, June), and a June file whose lines end
+    # three ways, which DuckDB's reader cannot read at all
+    _day_dir(lake, "2026-05-29").joinpath("bytes.csv").write_bytes(
+        (HEADER + "900000001," + sale.format("caf\xe9") + "\n").encode("latin-1")
+    )
+    _day_dir(lake).joinpath("bytes.csv").write_bytes((HEADER + "900000002," + sale.format("a\x1eb") + "\n").encode())
+    lines = [f"90000000{i}," + sale.format("cash") for i in (3, 4, 5)]
+    _day_dir(lake).joinpath("mixed.csv").write_bytes(
+        (HEADER.strip() + "\r\n" + lines[0] + "\n" + lines[1] + "\r" + lines[2]).encode()
+    )
+    summary = run_etl(lake, OPTS)
+    assert summary.rows_in == seeded.rows + 2 + 3 == summary.rows_processed + summary.rows_quarantined
+    unreadable = sorted((q["raw_record"], q["detail"]) for q in _quarantine(lake) if "bytes.csv" in q["source_file"])
+    assert unreadable == [
+        ("900000001," + sale.format("caf\ufffd"), "invalid encoding: the line is not valid UTF-8"),
+        ("900000002," + sale.format("a\x1eb"), "unreadable line: it holds the control character 0x1E"),
+    ]
+    facts = _scalar(f"SELECT list(sale_id ORDER BY sale_id) FROM ({fact_reader_sql(_facts(lake))}) WHERE sale_id > 9e8")
+    assert facts == [900000003, 900000004, 900000005]
+    # the raw count behind validate's reconciliation reads the same lines
+    assert validate(lake, today=END_DATE).ok
+
+
 @pytest.mark.parametrize(
     "line,reason",
     [

@@ -20,6 +20,7 @@ from datalake.catalog import Catalog
 from datalake.etl import EtlOptions, RunSummary
 from datalake.layout import LakeLayout
 from datalake.seed import SeedOptions
+from datalake.transform import ENCODING_ERROR, SEPARATOR_ERROR
 from tests.conftest import END_DATE, RUN_TS, make_target
 
 pytestmark = pytest.mark.slow
@@ -67,6 +68,31 @@ BAD_CSV = "\n".join(
     ]
 )
 
+# Lines that are not readable text: bytes that are not UTF-8, text already holding U+FFFD (a decoder
+# replaced bytes before it arrived), and the line readers' separator byte 0x1E inside a line.
+_SALE = (
+    '"channel":"online","customer_id":1,"product_id":1,"store_id":null,"quantity":1,"unit_price":10.00,'
+    '"discount":0.0,"total_amount":10.00,"sale_timestamp":"2026-06-29T10:00:00"'
+)
+
+
+def _json_sale(sale_id: int, payment_method: bytes) -> bytes:
+    return b'{"sale_id":%d,%s,"payment_method":"%s"}\n' % (sale_id, _SALE.encode(), payment_method)
+
+
+BYTES_JSON = _json_sale(900000011, b"ca\xffsh") + _json_sale(900000012, "ca\ufffdsh".encode())
+BYTES_CSV = CSV_HEADER.encode() + (
+    b"\n900000111,store,2,3,1,2,5.00,0.000,10.00,caf\xe9,2026-06-29T11:00:00"
+    b"\n900000112,store,2,3,1,2,5.00,0.000,10.00,cash,2026-06-29T11:00:00\x1eextra\n"
+)
+
+# Lines ended three ways in one file (DuckDB's reader stops at such a file; Spark's ends a line at each).
+_CSV_SALE = "store,2,3,1,2,5.00,0.000,10.00,cash,2026-06-29T11:00:00"
+MIXED_CSV = (
+    f"{CSV_HEADER}\r\n900000121,{_CSV_SALE}\n900000122,{_CSV_SALE}\r\n900000123,{_CSV_SALE}\r900000124,{_CSV_SALE}"
+)
+MIXED_JSON = (_json_sale(900000021, b"cash")[:-1] + b"\r\n\r\n" + _json_sale(900000022, b"cash")).decode()
+
 
 def _build(root: Path) -> LakeLayout:
     target = make_target(root)
@@ -75,6 +101,10 @@ def _build(root: Path) -> LakeLayout:
     day = target.layout.raw / DAY
     (day / "online-bad.json").write_text(BAD_JSON + "\n")
     (day / "store-bad.csv").write_text(BAD_CSV)
+    (day / "online-bytes.json").write_bytes(BYTES_JSON)
+    (day / "store-bytes.csv").write_bytes(BYTES_CSV)
+    (day / "store-mixed.csv").write_bytes(MIXED_CSV.encode())
+    (day / "online-mixed.json").write_bytes(MIXED_JSON.encode())
     return target.layout
 
 
@@ -123,7 +153,7 @@ def test_runs_report_the_same_counts(lakes: dict[str, Any]) -> None:
         assert (s.rows_in, s.rows_processed, s.rows_quarantined) == (d.rows_in, d.rows_processed, d.rows_quarantined)
         assert s.by_reason == d.by_reason
         assert s.balanced and d.balanced
-        assert [b["file"] for b in s.bad_files] == [b["file"] for b in d.bad_files]
+        assert s.bad_files == d.bad_files
     first, second = lakes["duckdb"]["runs"]
     assert {"malformed_record", "invalid_channel", "unparseable_value", "invalid_discount", "future_date"} <= set(
         first.by_reason
@@ -165,6 +195,26 @@ def test_quarantine_is_identical(lakes: dict[str, Any]) -> None:
     assert bad_csv[BAD_CSV.splitlines()[9]] == ("malformed_record", "malformed CSV row: unbalanced quotes")
     assert bad_csv[BAD_CSV.splitlines()[10]][0] == "missing_required_field"  # the empty first field is kept
     assert not {"", "   ", "\t"} & set(bad_csv)  # blank lines are no records
+    # not readable text: quarantined alike, the original line kept whole (undecodable bytes as U+FFFD)
+    unreadable = [(r["raw_record"], r["detail"]) for r in spark_rows if "-bytes." in r["source_file"]]
+    expected = [
+        ('"payment_method":"ca\ufffdsh"}', ENCODING_ERROR),  # bytes that are not UTF-8
+        ('"payment_method":"ca\ufffdsh"}', ENCODING_ERROR),  # U+FFFD in the file already
+        ("caf\ufffd,2026-06-29T11:00:00", ENCODING_ERROR),  # nothing after the bad byte is lost
+        ("2026-06-29T11:00:00\x1eextra", SEPARATOR_ERROR),  # not cut at 0x1E
+    ]
+    assert [detail for _, detail in unreadable] == [detail for _, detail in expected]
+    assert all(raw.endswith(end) for (raw, _), (end, _) in zip(unreadable, expected, strict=True)), unreadable
+
+
+def test_lines_ended_three_ways_in_one_file_are_read_alike(lakes: dict[str, Any]) -> None:
+    for engine in ("duckdb", "spark"):
+        _, rows = _facts(lakes[engine]["layout"])
+        ids = {r["sale_id"] for r in rows}
+        assert {900000021, 900000022, 900000121, 900000122, 900000123, 900000124} <= ids
+    # the empty line between the two JSON records is a record that is not a JSON object, as in any file
+    first = lakes["spark"]["runs"][0]
+    assert {"file": f"{DAY}/online-mixed.json", "problems": {"not a JSON object": 1}} in first.bad_files
 
 
 def test_quoted_csv_fields_are_unquoted_alike(lakes: dict[str, Any]) -> None:
