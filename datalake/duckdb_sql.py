@@ -25,6 +25,8 @@ KEEP_JOIN_SIDES = "SET disabled_optimizers = 'build_side_probe_side'"
 
 # A byte that never appears unescaped in valid JSON: each JSON line arrives as one text column.
 LINE_DELIMITER = "\x1e"
+# The reader rejects longer lines; shorter ones past transform.MAX_LINE_BYTES are rejected by its rule.
+DUCKDB_MAX_LINE_BYTES = 2 * transform.MAX_LINE_BYTES
 
 
 def connect(database: str | Path = ":memory:", read_only: bool = False, **config: Any) -> Any:
@@ -64,7 +66,8 @@ def lines_sql(files: Sequence[Path], store_rejects: bool, header: bool = False) 
     rejects = ", store_rejects = true" if store_rejects else ", ignore_errors = true"
     return (
         f"read_csv({sql_list(files)}, columns = {{'line': 'VARCHAR'}}, delim = {sql_string(LINE_DELIMITER)}, "
-        f"quote = '', escape = '', header = {str(header).lower()}, auto_detect = false, filename = true{rejects})"
+        f"quote = '', escape = '', header = {str(header).lower()}, auto_detect = false, filename = true, "
+        f"max_line_size = {DUCKDB_MAX_LINE_BYTES}{rejects})"
     )
 
 

@@ -23,7 +23,15 @@ from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
 from datalake.schema import FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
-from datalake.transform import ENCODING_ERROR, SEPARATOR_ERROR, flagged_sql, output_sql, quarantine_sql, ruled_sql
+from datalake.transform import (
+    ENCODING_ERROR,
+    LONG_LINE_ERROR,
+    SEPARATOR_ERROR,
+    flagged_sql,
+    output_sql,
+    quarantine_sql,
+    ruled_sql,
+)
 
 MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
@@ -235,7 +243,11 @@ class DuckDBTransformEngine:
 
 def reader_error(kind: str, message: str) -> str:
     """The detail of a line DuckDB's reader rejected, worded as every engine words it where one exists."""
-    shared = {"INVALID ENCODING": ENCODING_ERROR, "TOO MANY COLUMNS": SEPARATOR_ERROR}.get(kind)
+    shared = {
+        "INVALID ENCODING": ENCODING_ERROR,
+        "TOO MANY COLUMNS": SEPARATOR_ERROR,
+        "LINE SIZE OVER MAXIMUM": LONG_LINE_ERROR,
+    }.get(kind)
     return shared or f"{kind.lower()}: {message.splitlines()[0]}"
 
 

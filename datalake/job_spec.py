@@ -56,12 +56,21 @@ def _split_on_literal_char(node: Any) -> Any:
     return node
 
 
+def _byte_length(node: Any) -> Any:
+    """DuckDB's `strlen` (a string's length in bytes) as Spark's `octet_length`; sqlglot keeps the name."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "strlen":
+        return exp.Anonymous(this="octet_length", expressions=node.expressions)
+    return node
+
+
 @lru_cache(maxsize=64)
 def to_spark(sql: str, read: str = "duckdb") -> str:
     """One statement translated to Spark SQL. DuckDB's TIMESTAMP becomes TIMESTAMP_NTZ (no time zone)."""
     import sqlglot
 
-    tree = sqlglot.parse_one(sql, read=read).transform(_split_on_literal_char)
+    tree = sqlglot.parse_one(sql, read=read).transform(_split_on_literal_char).transform(_byte_length)
     return str(tree.sql(dialect="spark", pretty=True))
 
 

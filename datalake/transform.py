@@ -26,8 +26,13 @@ CSV_FIELD = '"(?:[^"]|"")*"|[^,"]*'
 # engine's for lines its reader rejects); a line that already holds U+FFFD was damaged the same way
 # before it arrived, so it is quarantined too. The line readers cut lines at the control character
 # 0x1E (DuckDB's rejects such a line), so a line holding it is not read as a record either.
+# A line longer than MAX_LINE_BYTES is no record either: DuckDB's reader rejects lines past its own
+# limit (DUCKDB_MAX_LINE_BYTES, above this one), Spark's has none, so the rule below draws the line
+# for both.
 ENCODING_ERROR = "invalid encoding: the line is not valid UTF-8"
 SEPARATOR_ERROR = "unreadable line: it holds the control character 0x1E"
+MAX_LINE_BYTES = 1_000_000
+LONG_LINE_ERROR = f"unreadable line: longer than {MAX_LINE_BYTES:,} bytes"
 REPLACEMENT_CHARACTER = "\ufffd"
 
 
@@ -36,7 +41,8 @@ def checked_lines_sql(lines: str) -> str:
     return f"""
 SELECT _source_file, _raw_record,
   CASE WHEN contains(_raw_record, '{REPLACEMENT_CHARACTER}') THEN '{ENCODING_ERROR}'
-    WHEN contains(_raw_record, chr(30)) THEN '{SEPARATOR_ERROR}' END AS _line_error
+    WHEN contains(_raw_record, chr(30)) THEN '{SEPARATOR_ERROR}'
+    WHEN strlen(_raw_record) > {MAX_LINE_BYTES} THEN '{LONG_LINE_ERROR}' END AS _line_error
 FROM {lines}"""
 
 

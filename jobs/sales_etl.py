@@ -101,7 +101,10 @@ def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_r
         "_raw_record",
         "CASE WHEN _line_error IS NOT NULL THEN _line_error "
         f"WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT {ok} THEN "
-        "CASE WHEN get_json_object(_raw_record, '$') IS NULL THEN 'invalid JSON' ELSE 'not a JSON object' END "
+        # a line that starts as an object and does not parse is invalid JSON (get_json_object alone would
+        # take control characters in strings, which JSON and DuckDB do not); otherwise ask whether it parses
+        "CASE WHEN _raw_record RLIKE '^[ \\t\\r]*[{]' OR get_json_object(_raw_record, '$') IS NULL "
+        "THEN 'invalid JSON' ELSE 'not a JSON object' END "
         "END AS _parse_error",
         *(f"CASE WHEN {ok} THEN _j.{f} END AS r_{f}" for f in fields),
     )

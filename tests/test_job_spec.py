@@ -47,3 +47,9 @@ def test_splits_on_a_plain_character_reach_spark_without_a_regular_expression() 
     assert "SPLIT(x, ',')" in job_spec.to_spark("SELECT string_split(x, ',')")
     assert "\\Q" in job_spec.to_spark("SELECT string_split(x, '|')")
     assert "SPLIT(_raw_record, ',')" in job_spec.build()["spark_sql"]["csv_records"]
+
+
+def test_a_strings_length_in_bytes_reaches_spark_under_its_spark_name() -> None:
+    # DuckDB's strlen counts bytes; sqlglot would keep the name, which Spark does not know
+    assert job_spec.to_spark("SELECT strlen(x) > 3").endswith("OCTET_LENGTH(x) > 3")
+    assert "OCTET_LENGTH(_raw_record) > 1000000" in job_spec.build()["spark_sql"]["json_lines"]

@@ -20,7 +20,7 @@ from datalake.catalog import Catalog
 from datalake.etl import EtlOptions, RunSummary
 from datalake.layout import LakeLayout
 from datalake.seed import SeedOptions
-from datalake.transform import ENCODING_ERROR, SEPARATOR_ERROR
+from datalake.transform import ENCODING_ERROR, LONG_LINE_ERROR, SEPARATOR_ERROR
 from tests.conftest import END_DATE, RUN_TS, make_target
 
 pytestmark = pytest.mark.slow
@@ -81,6 +81,15 @@ def _json_sale(sale_id: int, payment_method: bytes) -> bytes:
 
 
 BYTES_JSON = _json_sale(900000011, b"ca\xffsh") + _json_sale(900000012, "ca\ufffdsh".encode())
+# A byte-order mark before the first record (read as a record), a NUL inside a string (invalid JSON),
+# and lines longer than the shared limit: one DuckDB's reader takes, one it rejects itself.
+ODD_JSON = (
+    b"\xef\xbb\xbf"
+    + _json_sale(900000013, b"cash")
+    + _json_sale(900000014, b"ca\x00sh")
+    + _json_sale(900000015, b"x" * 1_500_000)
+    + _json_sale(900000016, b"x" * 3_000_000)
+)
 BYTES_CSV = CSV_HEADER.encode() + (
     b"\n900000111,store,2,3,1,2,5.00,0.000,10.00,caf\xe9,2026-06-29T11:00:00"
     b"\n900000112,store,2,3,1,2,5.00,0.000,10.00,cash,2026-06-29T11:00:00\x1eextra\n"
@@ -104,6 +113,7 @@ def _build(root: Path) -> LakeLayout:
     (day / "online-bytes.json").write_bytes(BYTES_JSON)
     (day / "store-bytes.csv").write_bytes(BYTES_CSV)
     (day / "store-mixed.csv").write_bytes(MIXED_CSV.encode())
+    (day / "online-odd.json").write_bytes(ODD_JSON)
     (day / "online-mixed.json").write_bytes(MIXED_JSON.encode())
     return target.layout
 
@@ -204,6 +214,12 @@ def test_quarantine_is_identical(lakes: dict[str, Any]) -> None:
         ("2026-06-29T11:00:00\x1eextra", SEPARATOR_ERROR),  # not cut at 0x1E
     ]
     assert [detail for _, detail in unreadable] == [detail for _, detail in expected]
+    odd = [(r["raw_record"][:21], r["detail"]) for r in spark_rows if "-odd." in r["source_file"]]
+    assert sorted(odd) == [
+        ('{"sale_id":900000014,', "invalid JSON"),
+        ('{"sale_id":900000015,', LONG_LINE_ERROR),
+        ('{"sale_id":900000016,', LONG_LINE_ERROR),
+    ]
     assert all(raw.endswith(end) for (raw, _), (end, _) in zip(unreadable, expected, strict=True)), unreadable
 
 
@@ -212,6 +228,7 @@ def test_lines_ended_three_ways_in_one_file_are_read_alike(lakes: dict[str, Any]
         _, rows = _facts(lakes[engine]["layout"])
         ids = {r["sale_id"] for r in rows}
         assert {900000021, 900000022, 900000121, 900000122, 900000123, 900000124} <= ids
+        assert 900000013 in ids  # after a byte-order mark
     # the empty line between the two JSON records is a record that is not a JSON object, as in any file
     first = lakes["spark"]["runs"][0]
     assert {"file": f"{DAY}/online-mixed.json", "problems": {"not a JSON object": 1}} in first.bad_files
