@@ -48,6 +48,7 @@ def read_sales_fact(spark: Any, processed_path: str) -> Any:
 def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
     """Read processed/sales_fact, write the aggregates as one Parquet file under output_path."""
     spark.conf.set("spark.sql.parquet.compression.codec", "zstd")
+    spark.conf.set("spark.sql.parquet.datetimeRebaseModeInRead", "CORRECTED")  # dates as DuckDB wrote them
     spec = _load_spec(spark, args.get("spec_path"))
     result = aggregate(spark, spec, read_sales_fact(spark, args["processed_path"]))
     result.coalesce(1).write.mode("overwrite").parquet(args["output_path"])

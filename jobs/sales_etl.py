@@ -278,6 +278,10 @@ def configure(spark: Any) -> None:
     spark.conf.set("spark.sql.parquet.compression.codec", "zstd")
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    # Dates and timestamps as they are (proleptic Gregorian, as DuckDB writes and reads them): Spark's
+    # default refuses to write a year before 1582 at all, which failed the whole run on one such row
+    for mode in ("datetimeRebaseModeInWrite", "datetimeRebaseModeInRead"):
+        spark.conf.set(f"spark.sql.parquet.{mode}", "CORRECTED")
 
 
 # ----------------------------------------------------------------------------- Glue / EMR entry point

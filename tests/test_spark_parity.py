@@ -65,6 +65,8 @@ BAD_CSV = "\n".join(
         "   ",
         "\t",
         "",
+        # a year before 1582: Spark's default refuses to write it and failed the whole run
+        "900000110,store,2,3,1,2,5.00,0.000,10.00,cash,0026-06-29T11:00:00",
     ]
 )
 
@@ -183,7 +185,7 @@ def test_processed_rows_and_types_are_identical(lakes: dict[str, Any]) -> None:
     for engine in ("duckdb", "spark"):
         layout = lakes[engine]["layout"]
         partitions = sorted(str(p.relative_to(layout.processed)) for p in (layout.processed / "sales_fact").glob("*/*"))
-        assert partitions == ["sales_fact/year=2026/month=6"]
+        assert partitions == ["sales_fact/year=2026/month=6", "sales_fact/year=26/month=6"]
 
 
 def test_quarantine_is_identical(lakes: dict[str, Any]) -> None:
