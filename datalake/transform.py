@@ -222,13 +222,26 @@ def _cleaned_columns() -> str:
     )
 
 
-def _typed_columns() -> str:
-    cols = []
-    for field, sql_type in CASTS.items():
-        cols.append(
-            f"s_{field} AS {field}" if sql_type == "VARCHAR" else f"TRY_CAST(s_{field} AS {sql_type}) AS {field}"
+# What an integer field may hold: digits, a sign, blanks around. DuckDB's cast also takes "1.5" (as 2),
+# "0x10" and "1e3", Spark's does not: an id or a quantity is never rounded into another one.
+INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
+
+
+def _typed_column(field: str, sql_type: str) -> str:
+    if sql_type == "VARCHAR":
+        return f"s_{field} AS {field}"
+    cast = f"TRY_CAST(s_{field} AS {sql_type})"
+    if sql_type in ("BIGINT", "INTEGER"):
+        # the cheap test first: nearly every value prints back as it was written
+        return (
+            f"CASE WHEN CAST({cast} AS VARCHAR) = s_{field} OR regexp_matches(s_{field}, '{INTEGER_TEXT}') "
+            f"THEN {cast} END AS {field}"
         )
-    return ",\n    ".join(cols)
+    return f"{cast} AS {field}"
+
+
+def _typed_columns() -> str:
+    return ",\n    ".join(_typed_column(field, sql_type) for field, sql_type in CASTS.items())
 
 
 def _fact_columns() -> str:

@@ -80,33 +80,38 @@ def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_r
 
     The text reader keeps each line's bytes as they are: they are decoded here (a byte sequence that
     is not UTF-8 becomes U+FFFD) and checked by the spec's `json_lines` SQL, as the DuckDB engine
-    checks them. Each line is parsed once (from_json, every field as text, numbers keeping
-    their JSON spelling); only the rare line that does not parse is looked at again to tell invalid
-    JSON from valid JSON that is not an object, as the DuckDB engine does.
+    checks them. Each line is parsed once (from_json, every field as text), inside brackets: Spark's
+    parser stops after the first value, so a line holding an object and more (a second object, a
+    missing newline) would lose the rest, while `[line]` must be one well-formed array of one object.
+    Only the rare line that does not parse is looked at again to tell invalid JSON from valid JSON
+    that is not an object, as the DuckDB engine does.
     """
     fields = spec["transform"]["raw_fields"]
-    schema = ", ".join(f"{f} STRING" for f in fields) + f", {CORRUPT} STRING"
+    schema = "array<struct<" + ", ".join(f"{f}: STRING" for f in fields) + ">>"
     lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").text(paths)
     lines.selectExpr(
         f"{source_file_sql(zone_roots)} AS _source_file",
         "CASE WHEN value <> '' THEN decode(CAST(value AS BINARY), 'UTF-8') END AS _raw_record",
     ).createOrReplaceTempView(spec["relations"]["json_lines"])
-    parsed = spark.sql(spec["spark_sql"]["json_lines"]).selectExpr(
-        "*",
-        f"from_json(_raw_record, {_sql_string(schema)}, map('columnNameOfCorruptRecord', '{CORRUPT}')) AS _j",
+    parsed = (
+        spark.sql(spec["spark_sql"]["json_lines"])
+        .selectExpr("*", f"from_json('[' || _raw_record || ']', {_sql_string(schema)}) AS _values")
+        .selectExpr(
+            "*", "_values[0] AS _j", "_line_error IS NULL AND size(_values) = 1 AND _values[0] IS NOT NULL AS _ok"
+        )
     )
-    ok = f"(_line_error IS NULL AND _j IS NOT NULL AND _j.{CORRUPT} IS NULL)"
     return parsed.selectExpr(
         "_source_file",
         "_raw_record",
         "CASE WHEN _line_error IS NOT NULL THEN _line_error "
-        f"WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT {ok} THEN "
+        "WHEN _raw_record IS NULL THEN 'not a JSON object' WHEN NOT _ok THEN "
         # a line that starts as an object and does not parse is invalid JSON (get_json_object alone would
         # take control characters in strings, which JSON and DuckDB do not); otherwise ask whether it parses
-        "CASE WHEN _raw_record RLIKE '^[ \\t\\r]*[{]' OR get_json_object(_raw_record, '$') IS NULL "
-        "THEN 'invalid JSON' ELSE 'not a JSON object' END "
+        "CASE WHEN _raw_record RLIKE '^[ \\t\\r]*[{]' THEN 'invalid JSON' "
+        "WHEN trim(_raw_record) = 'null' OR get_json_object(_raw_record, '$') IS NOT NULL THEN 'not a JSON object' "
+        "ELSE 'invalid JSON' END "
         "END AS _parse_error",
-        *(f"CASE WHEN {ok} THEN _j.{f} END AS r_{f}" for f in fields),
+        *(f"CASE WHEN _ok THEN _j.{f} END AS r_{f}" for f in fields),
     )
 
 

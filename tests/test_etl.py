@@ -231,6 +231,9 @@ def test_unreadable_lines_are_quarantined_once_each_across_batches(
         ("8,kiosk,1,1,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "invalid_channel"),
         ("9,store,,1,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "missing_required_field"),
         ("10,store,1,1,1,1,10.00,1.5,10.00,cash,2026-06-29T11:00:00", "invalid_discount"),
+        # integers are digits: DuckDB's own cast would round 1.5 to 2 and read 0x10 as 16
+        ("11,store,1,1,1,1.5,10.00,0,15.00,cash,2026-06-29T11:00:00", "unparseable_value"),
+        ("0x10,store,1,1,1,1,10.00,0,10.00,cash,2026-06-29T11:00:00", "unparseable_value"),
         ("11,store,1,1,1,1,10.00,0,10.00,cash,not-a-date", "unparseable_value"),
     ],
 )
@@ -242,6 +245,18 @@ def test_each_quality_rule_quarantines_with_its_reason(lake: LakeLayout, line: s
     (row,) = [q for q in _quarantine(lake)]
     assert row["reason"] == reason and row["detail"]
     assert row["raw_record"] == line  # the original CSV line, exactly as it arrived
+
+
+def test_integers_with_a_sign_leading_zeros_or_blanks_are_read(lake: LakeLayout) -> None:
+    seed(lake, SeedOptions(rows=10, days=1, end_date=END_DATE, error_rate=0))
+    price = _scalar(f"SELECT list_price FROM read_csv('{lake.raw}/products/products.csv') WHERE product_id = 1")
+    (_day_dir(lake) / "one.csv").write_text(
+        HEADER + f"+12,store,007,1,1, 2 ,{price},0,{2 * price},cash,2026-06-29T11:00:00\n"
+    )
+    summary = run_etl(lake, OPTS)
+    assert summary.by_reason == {}
+    row = _scalar(f"SELECT [sale_id, customer_id, quantity] FROM ({fact_reader_sql(_facts(lake))}) WHERE sale_id = 12")
+    assert row == [12, 7, 2]
 
 
 def _run_and_kill_at(root: str, stage: str) -> None:  # runs in a child process

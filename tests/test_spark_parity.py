@@ -84,13 +84,19 @@ def _json_sale(sale_id: int, payment_method: bytes) -> bytes:
 
 BYTES_JSON = _json_sale(900000011, b"ca\xffsh") + _json_sale(900000012, "ca\ufffdsh".encode())
 # A byte-order mark before the first record (read as a record), a NUL inside a string (invalid JSON),
-# and lines longer than the shared limit: one DuckDB's reader takes, one it rejects itself.
+# lines longer than the shared limit (one DuckDB's reader takes, one it rejects itself), more than
+# one value on a line, and valid JSON that is not an object.
 ODD_JSON = (
     b"\xef\xbb\xbf"
     + _json_sale(900000013, b"cash")
     + _json_sale(900000014, b"ca\x00sh")
     + _json_sale(900000015, b"x" * 1_500_000)
     + _json_sale(900000016, b"x" * 3_000_000)
+    + _json_sale(900000017, b"cash")[:-1]  # two objects on one line: Spark's parser stops after the first
+    + _json_sale(900000018, b"cash")
+    + _json_sale(900000019, b"cash")[:-1]
+    + b" and more\n"
+    + b"null\n"
 )
 BYTES_CSV = CSV_HEADER.encode() + (
     b"\n900000111,store,2,3,1,2,5.00,0.000,10.00,caf\xe9,2026-06-29T11:00:00"
@@ -218,9 +224,12 @@ def test_quarantine_is_identical(lakes: dict[str, Any]) -> None:
     assert [detail for _, detail in unreadable] == [detail for _, detail in expected]
     odd = [(r["raw_record"][:21], r["detail"]) for r in spark_rows if "-odd." in r["source_file"]]
     assert sorted(odd) == [
+        ("null", "not a JSON object"),
         ('{"sale_id":900000014,', "invalid JSON"),
         ('{"sale_id":900000015,', LONG_LINE_ERROR),
         ('{"sale_id":900000016,', LONG_LINE_ERROR),
+        ('{"sale_id":900000017,', "invalid JSON"),
+        ('{"sale_id":900000019,', "invalid JSON"),
     ]
     assert all(raw.endswith(end) for (raw, _), (end, _) in zip(unreadable, expected, strict=True)), unreadable
 
