@@ -38,7 +38,7 @@ class SparkTransformEngine:
 
     def run(self, job: TransformJob, progress: Progress) -> TransformOutput:
         from datalake.job_spec import SPEC_PATH
-        from datalake.spark import load_job, local_session
+        from datalake.spark import error_summary, load_job, local_session
 
         began = time.perf_counter()
         out = TransformOutput()
@@ -63,7 +63,7 @@ class SparkTransformEngine:
                         out.dimension_rows[dim] = frame.count()
                     except Exception as exc:
                         raise InputError(
-                            f"{files[0]}: cannot read the {dim} dimension ({str(exc).splitlines()[0][:200]})",
+                            f"{files[0]}: cannot read the {dim} dimension ({error_summary(exc)})",
                             hint="fix or re-create the dimension file",
                         ) from exc
                     dimensions[dim] = frame

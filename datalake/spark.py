@@ -48,6 +48,16 @@ def check_dependencies() -> None:
         raise MissingDependencyError("the spark engine needs Java, which was not found", hint=INSTALL_JAVA)
 
 
+def error_summary(exc: BaseException) -> str:
+    """One line saying why a Spark call failed: the innermost Java cause, not Py4J's "error calling o61.count"."""
+    cause = getattr(exc, "java_exception", None)
+    message = None
+    while cause is not None:
+        message = str(cause.getMessage() or "") or message
+        cause = cause.getCause()
+    return (message or str(exc)).strip().splitlines()[0][:200]
+
+
 def local_session() -> Any:
     """The process's local SparkSession (local[*], UI off, bound to loopback), created on first use."""
     global _session

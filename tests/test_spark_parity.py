@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from datalake.catalog import Catalog
+from datalake.errors import InputError
 from datalake.etl import EtlOptions, RunSummary
 from datalake.layout import LakeLayout
 from datalake.seed import SeedOptions
@@ -266,3 +267,19 @@ def test_dimensions_and_catalog_schemas_are_identical(lakes: dict[str, Any]) -> 
         assert [p.values for p in s_table.partitions if name == "sales_fact"] == [
             p.values for p in d_table.partitions if name == "sales_fact"
         ]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_a_broken_dimension_file_is_named_with_the_value_that_broke_it(tmp_path: Path, spark: Any, engine: str) -> None:
+    target = make_target(tmp_path / "lake")
+    target.deploy()
+    target.seed(SeedOptions(rows=100, days=2, end_date=END_DATE, seed=5))
+    customers = target.layout.raw / "customers" / "customers.csv"
+    first = customers.read_text().splitlines()[1]
+    customers.write_text(customers.read_text() + "abc," + first.split(",", 1)[1] + "\n")
+    with pytest.raises(InputError) as info:
+        target.run_etl(EtlOptions(engine=engine, run_ts=RUN_TS))
+    message = info.value.message
+    assert message.startswith(f"{customers}: cannot read the customers dimension")
+    # DuckDB names the line, Spark the value (not Py4J's "An error occurred while calling o61.count")
+    assert ("Line: " if engine == "duckdb" else '"abc"') in message
