@@ -86,18 +86,23 @@ def has_mixed_line_ends(path: Path) -> bool:
     return not (feeds == 0 or returns == feeds == data.count(b"\r\n"))
 
 
+def _file_lines(path: Path) -> list[bytes]:
+    """A file's lines, ended at \\n, \\r\\n or \\r (as Spark's line reader ends them)."""
+    return path.read_bytes().splitlines()
+
+
 def python_lines(files: Sequence[Path], header: bool) -> Any:
     """The lines of files DuckDB's reader cannot take whole, as an Arrow table (`filename`, `line`).
 
-    Lines end at \\n, \\r\\n or \\r, as Spark's line reader ends them; bytes that are not UTF-8 become
-    U+FFFD (quarantined by `transform.checked_lines_sql`), and an empty line is NULL, as DuckDB reads it.
+    Bytes that are not UTF-8 become U+FFFD (quarantined by `transform.checked_lines_sql`), and an
+    empty line is NULL, as DuckDB reads it.
     """
     import pyarrow as pa
 
     names: list[str] = []
     lines: list[str | None] = []
     for path in files:
-        rows = path.read_bytes().splitlines()[1 if header else 0 :]
+        rows = _file_lines(path)[1 if header else 0 :]
         names += [str(path)] * len(rows)
         lines += [row.decode("utf-8", "replace") if row else None for row in rows]
     return pa.table({"filename": pa.array(names, pa.string()), "line": pa.array(lines, pa.string())})
@@ -111,8 +116,10 @@ def _raw_lines(
     Files with mixed line ends are read by `python_lines`, registered in `con` as `name`; the rest by
     DuckDB's reader.
     """
-    mixed = [f for f in files if has_mixed_line_ends(f)]
-    direct = [f for f in files if f not in mixed]
+    mixed: list[Path] = []
+    direct: list[Path] = []
+    for f in files:
+        (mixed if has_mixed_line_ends(f) else direct).append(f)
     sources = [lines_sql(direct, store_rejects, header)] if direct else []
     if mixed:
         con.complete()  # registering needs the connection idle: a caller's fetchone() leaves a result open
@@ -179,12 +186,14 @@ def records_sql(
     return "\nUNION ALL\n".join(parts)
 
 
-def fetch_rejects(con: Any) -> list[tuple[str, int, str, str, str]]:
-    """Lines the reader rejected since the last call (file, line number, error type, original line, message).
+def fetch_rejects(con: Any) -> list[tuple[str, int, str, str]]:
+    """Lines the reader rejected since the last call: (file, line number, original line, detail).
 
     DuckDB keeps rejected lines in the connection's reject tables for every later read too: they are
     dropped once fetched, so each batch sees its own. The line is read again from its file, since
-    DuckDB's copy shows undecodable bytes as '?' and may swallow the character after them.
+    DuckDB's copy shows undecodable bytes as '?' and may swallow the character after them. The
+    detail is worded as the shared line check words it (`transform.checked_lines_sql`), where it has
+    the same reason.
     """
     con.complete()  # a read's rejects are all stored only once its result has been run to the end
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'reject_errors'").fetchall()[0][0]
@@ -197,12 +206,21 @@ def fetch_rejects(con: Any) -> list[tuple[str, int, str, str, str]]:
     out = []
     for file, number, kind, text, message in rows:
         if file not in files:
-            files[file] = Path(file).read_bytes().splitlines() if Path(file).is_file() else []
+            files[file] = _file_lines(Path(file)) if Path(file).is_file() else []
         lines = files[file]
         if 0 < number <= len(lines):
             text = lines[number - 1].decode("utf-8", "replace")
-        out.append((file, int(number), kind, text, message))
+        detail = _READER_ERRORS.get(kind) or f"{kind.lower()}: {message.splitlines()[0]}"
+        out.append((file, int(number), text, detail))
     return out
+
+
+# The reader's reasons for rejecting a line that the shared line check names too.
+_READER_ERRORS = {
+    "INVALID ENCODING": transform.ENCODING_ERROR,
+    "TOO MANY COLUMNS": transform.SEPARATOR_ERROR,  # the line holds the delimiter 0x1E
+    "LINE SIZE OVER MAXIMUM": transform.LONG_LINE_ERROR,
+}
 
 
 # One row per rejected line: DuckDB logs a short row once per missing column ("Found: 4", "Found: 5"...),

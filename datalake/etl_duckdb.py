@@ -23,15 +23,7 @@ from datalake.errors import InputError
 from datalake.etl_engine import TransformJob, TransformOutput
 from datalake.progress import Progress
 from datalake.schema import FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
-from datalake.transform import (
-    ENCODING_ERROR,
-    LONG_LINE_ERROR,
-    SEPARATOR_ERROR,
-    flagged_sql,
-    output_sql,
-    quarantine_sql,
-    ruled_sql,
-)
+from datalake.transform import flagged_sql, output_sql, quarantine_sql, ruled_sql
 
 MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
@@ -204,10 +196,7 @@ class DuckDBTransformEngine:
         if rejects:
             con.executemany(
                 "INSERT INTO rejected_all VALUES (?, ?, 'malformed_record', ?)",
-                [
-                    [_relative(file, job.zone_roots), text, reader_error(kind, message)]
-                    for file, _line, kind, text, message in rejects
-                ],
+                [[_relative(file, job.zone_roots), text, detail] for file, _line, text, detail in rejects],
             )
         fact_cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
         output = output_sql(flagged, ("customers", "products", "stores"))
@@ -239,16 +228,6 @@ class DuckDBTransformEngine:
             "WHERE _rule_reason IS NULL AND rowid NOT IN (SELECT rid FROM duplicate_rows)"
         )
         return int(con.execute("SELECT count(*) FROM ruled").fetchone()[0]) + len(rejects)
-
-
-def reader_error(kind: str, message: str) -> str:
-    """The detail of a line DuckDB's reader rejected, worded as every engine words it where one exists."""
-    shared = {
-        "INVALID ENCODING": ENCODING_ERROR,
-        "TOO MANY COLUMNS": SEPARATOR_ERROR,
-        "LINE SIZE OVER MAXIMUM": LONG_LINE_ERROR,
-    }.get(kind)
-    return shared or f"{kind.lower()}: {message.splitlines()[0]}"
 
 
 def _relative(file: str, roots: list[Path]) -> str:

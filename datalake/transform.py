@@ -21,14 +21,13 @@ from datalake.schema import RAW_SALES_FIELDS, SALES_FACT_COLUMNS
 # One CSV field (RFC 4180): quoted, a doubled quote standing for a quote inside, or bare (no comma, no quote).
 CSV_FIELD = '"(?:[^"]|"")*"|[^,"]*'
 
-# Lines that are not text the engines can read, with the same message in every engine. Bytes that
-# are not UTF-8 reach SQL as U+FFFD (decoded with replacement: Spark's readers, and the DuckDB
-# engine's for lines its reader rejects); a line that already holds U+FFFD was damaged the same way
-# before it arrived, so it is quarantined too. The line readers cut lines at the control character
-# 0x1E (DuckDB's rejects such a line), so a line holding it is not read as a record either.
-# A line longer than MAX_LINE_BYTES is no record either: DuckDB's reader rejects lines past its own
-# limit (DUCKDB_MAX_LINE_BYTES, above this one), Spark's has none, so the rule below draws the line
-# for both.
+# Lines that are not text the engines can read, with the same message in every engine:
+# - bytes that are not UTF-8 reach SQL as U+FFFD (decoded with replacement: Spark's readers, and the
+#   DuckDB engine for lines its reader rejects); a line that already holds U+FFFD was damaged the
+#   same way before it arrived, so it is quarantined too;
+# - the line readers split at the control character 0x1E, so a line holding it is not a record;
+# - a line longer than MAX_LINE_BYTES is not one either: DuckDB's reader rejects lines past its own,
+#   higher limit and Spark's has none, so this rule draws the line for both.
 ENCODING_ERROR = "invalid encoding: the line is not valid UTF-8"
 SEPARATOR_ERROR = "unreadable line: it holds the control character 0x1E"
 MAX_LINE_BYTES = 1_000_000
@@ -53,8 +52,9 @@ def csv_records_sql(lines: str) -> str:
     without quotes (every line the seed writes) is split at its commas, which costs a fraction of a
     CSV parser's work; a line with quotes is checked against CSV_FIELD and split by it, or is
     malformed when its quotes do not balance. A line with the wrong field count is malformed, and so
-    is a line that is not readable text (`checked_lines_sql`); blank lines are no records. Lines are the unit, as in Spark's CSV reader without multiLine: a quoted
-    field that spans lines makes malformed lines, quarantined, not a record.
+    is a line that is not readable text (`checked_lines_sql`); blank lines are no records. Lines are
+    the unit, as in Spark's CSV reader without multiLine: a quoted field that spans lines makes
+    malformed lines, quarantined, not a record.
     """
     n = len(RAW_SALES_FIELDS)
     unquote = (

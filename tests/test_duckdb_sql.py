@@ -7,6 +7,7 @@ from pathlib import Path
 from datalake.duckdb_sql import connect, csv_records_sql, fetch_rejects, has_mixed_line_ends, json_records_sql
 from datalake.etl_duckdb import connect as etl_connect
 from datalake.layout import LakeLayout
+from datalake.transform import ENCODING_ERROR, SEPARATOR_ERROR
 from datalake.warehouse import connect as warehouse_connect
 
 
@@ -100,12 +101,12 @@ def test_lines_the_reader_rejects_are_fetched_once_with_their_original_text(tmp_
     con = connect()
     for path in (first, second):
         con.execute(f"SELECT count(_raw_record) FROM ({csv_records_sql(con, [path], [raw], True)})").fetchall()
-        rejects = [(Path(file).name, line, kind, text) for file, line, kind, text, _ in fetch_rejects(con)]
+        rejects = [(Path(file).name, line, text, detail) for file, line, text, detail in fetch_rejects(con)]
         # each read's own rejects only (DuckDB keeps them all in the connection), and the line as it is
         # in the file: undecodable bytes as U+FFFD, and the comma after them kept (DuckDB's copy loses it)
         assert rejects == (
-            [("a.csv", 2, "INVALID ENCODING", "1,caf\ufffd,x")]
+            [("a.csv", 2, "1,caf\ufffd,x", ENCODING_ERROR)]
             if path == first
-            else [("b.csv", 2, "TOO MANY COLUMNS", "3,one\x1etwo")]
+            else [("b.csv", 2, "3,one\x1etwo", SEPARATOR_ERROR)]
         )
     assert fetch_rejects(con) == []
