@@ -84,8 +84,8 @@ def main() -> None:
             f"""
             from pathlib import Path
             from datalake.config import Settings
-            from datalake.ingest import IngestOptions
-            from datalake.targets.local import LocalTarget
+            from datalake.targets.local.ingest.run import IngestOptions
+            from datalake.targets.local.target import LocalTarget
             t = LocalTarget(Settings(lake=Path({str(lake)!r})))
             t.deploy()
             r = t.ingest(IngestOptions(table="orders", paths=(Path({str(csv_path)!r}),), partition_by="order_date:month"))

@@ -53,8 +53,8 @@ def seed_lake(root: Path, rows: int, fmt: str) -> dict[str, float]:
 from pathlib import Path
 from datetime import date
 from datalake.config import Settings
-from datalake.targets.local import LocalTarget
-from datalake.seed import SeedOptions
+from datalake.targets.local.target import LocalTarget
+from datalake.domain.seed import SeedOptions
 t = LocalTarget(Settings(lake=Path({str(root)!r})))
 t.deploy()
 r = t.seed(SeedOptions(rows={rows}, format={fmt!r}, end_date=date(2026, 6, 30)))
@@ -68,8 +68,8 @@ def run_etl(root: Path) -> dict[str, float]:
         f"""
 from pathlib import Path
 from datalake.config import Settings
-from datalake.targets.local import LocalTarget
-from datalake.etl import EtlOptions
+from datalake.targets.local.target import LocalTarget
+from datalake.targets.local.etl.run import EtlOptions
 s = LocalTarget(Settings(lake=Path({str(root)!r}))).run_etl(EtlOptions())
 extra = {{"transform_s": s.stages["transform"], "rows_processed": s.rows_processed,
           "rows_quarantined": s.rows_quarantined, "bytes_out": s.bytes_out, "bytes_in": s.bytes_in}}

@@ -21,10 +21,10 @@ import statistics
 import time
 from pathlib import Path
 
-from datalake.benchmark import BenchmarkOptions, BenchmarkQuery, lake_end_date, load_queries, run_benchmark
 from datalake.config import Settings
-from datalake.sql import anchor_dates
-from datalake.targets.local import LocalTarget
+from datalake.domain.sql import anchor_dates
+from datalake.measure.benchmark import BenchmarkOptions, BenchmarkQuery, lake_end_date, load_queries, run_benchmark
+from datalake.targets.local.target import LocalTarget
 
 
 def direct(target: LocalTarget, query: BenchmarkQuery, engine: str, as_of: str, repeat: int) -> list[float]:

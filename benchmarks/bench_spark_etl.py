@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from datalake.config import Settings
-from datalake.etl import EtlOptions
-from datalake.seed import SeedOptions
-from datalake.targets.local import LocalTarget
+from datalake.domain.seed import SeedOptions
+from datalake.targets.local.etl.run import EtlOptions
+from datalake.targets.local.target import LocalTarget
 
 RUN_TS = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -99,7 +99,7 @@ def main() -> None:
     results["duckdb_run_etl_s"] = duck.seconds
     results["duckdb_transform_s"] = duck.stages["transform"]
 
-    from datalake.spark import local_session
+    from datalake.targets.local.spark import local_session
 
     t = time.perf_counter()
     spark = local_session()

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# The checkout this package runs from: jobs/ and infra/ ship beside the package, not inside the wheel.
+SOURCE_TREE = Path(__file__).resolve().parent.parent
+JOBS_DIR = SOURCE_TREE / "jobs"
+INFRA_DIR = SOURCE_TREE / "infra"
+
 ZONES = ("raw", "processed", "archive", "quarantine")
 MARKER = ".datalake"
 

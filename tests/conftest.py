@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from datalake.config import Settings
-from datalake.etl import EtlOptions
+from datalake.domain.seed import SeedOptions
 from datalake.layout import LakeLayout
-from datalake.seed import SeedOptions
-from datalake.targets.local import LocalTarget
+from datalake.targets.local.etl.run import EtlOptions
+from datalake.targets.local.target import LocalTarget
 
 # A fixed clock for tests: seeds end on END_DATE and runs happen the day after.
 END_DATE = date(2026, 6, 30)
@@ -70,6 +70,6 @@ def shared_processed_lake(_processed_lake_template: Path) -> LakeLayout:
 @pytest.fixture(scope="session")
 def spark():  # type: ignore[no-untyped-def]
     """The one local SparkSession every Spark test shares (JVM start-up is paid once)."""
-    from datalake.spark import local_session
+    from datalake.targets.local.spark import local_session
 
     return local_session()

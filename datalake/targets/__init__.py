@@ -11,11 +11,11 @@ __all__ = ["Capabilities", "Target", "create_target"]
 
 def create_target(settings: Settings) -> Target:
     if settings.target == "local":
-        from datalake.targets.local import LocalTarget
+        from datalake.targets.local.target import LocalTarget
 
         return LocalTarget(settings)
     if settings.target == "aws":
-        from datalake.targets.aws import AwsTarget
+        from datalake.targets.aws.target import AwsTarget
 
         return AwsTarget(settings)
     raise ConfigError(f"unknown target {settings.target!r}", hint="choose local or aws")

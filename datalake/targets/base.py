@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from datalake.config import Settings
-from datalake.engines import QueryEngine
-from datalake.etl import EtlOptions, RunSummary
-from datalake.ingest import IngestOptions, IngestResult
+from datalake.domain.seed import SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.seed import SeedOptions, SeedResult
+from datalake.targets.local.engines import QueryEngine
+from datalake.targets.local.etl.run import EtlOptions, RunSummary
+from datalake.targets.local.ingest.run import IngestOptions, IngestResult
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Target(ABC):
         }
 
     def measured_usage(self) -> Any:
-        """What cost-report prices (a datalake.cost_report.MeasuredUsage): sizes, day partitions, runs, benchmark."""
+        """What cost-report prices (a datalake.measure.cost.report.MeasuredUsage): sizes, day partitions, runs, benchmark."""
         from datalake.errors import UsageError
 
         raise UsageError(f"cost-report cannot measure a lake on the {self.name} target yet", hint="use --target local")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from datalake import aws_infra
 from datalake.errors import AwsError, ConfigError, MissingDependencyError
-from datalake.terraform import PlanSummary, Terraform, TerraformError
+from datalake.targets.aws import infra as aws_infra
+from datalake.targets.aws.terraform import PlanSummary, Terraform, TerraformError
 
 needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from datalake.errors import DatalakeError, MissingDependencyError
-from datalake.terraform import PlanSummary, ResourceChange, Terraform, TerraformError, error_line
+from datalake.targets.aws.terraform import PlanSummary, ResourceChange, Terraform, TerraformError, error_line
 
 needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 

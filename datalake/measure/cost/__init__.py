@@ -1,0 +1,1 @@
+"""cost-report: the price table, the shape of infra/, the arithmetic and the report."""

@@ -1,0 +1,236 @@
+"""status and measured usage of a deployed AWS lake, read from S3, Glue and Athena.
+
+`status()` returns the same top-level keys as the local status (zones, tables, warehouse, runs)
+so the CLI renders both alike, plus `storage_classes` and `crawlers`. `usage()` is what a cost
+report needs: bytes per storage class per bucket, Athena's scanned bytes and engine time for the
+workgroup's recent queries, and the Glue job runs' durations and DPU-seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from datalake.targets.aws.clients import aws_errors
+from datalake.targets.aws.lake import AwsLake
+
+RECENT_RUNS = 5
+
+
+def bucket_usage(lake: AwsLake) -> dict[str, dict[str, Any]]:
+    """role -> {bucket, objects, bytes, storage_classes: {class: {objects, bytes}}}."""
+    s3 = lake.client("s3")
+    usage: dict[str, dict[str, Any]] = {}
+    for role, bucket in lake.buckets().items():
+        classes: dict[str, dict[str, int]] = {}
+        with aws_errors(f"listing s3://{bucket}"):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for item in page.get("Contents", []):
+                    entry = classes.setdefault(item.get("StorageClass", "STANDARD"), {"objects": 0, "bytes": 0})
+                    entry["objects"] += 1
+                    entry["bytes"] += int(item["Size"])
+        usage[role] = {
+            "bucket": bucket,
+            "objects": sum(c["objects"] for c in classes.values()),
+            "bytes": sum(c["bytes"] for c in classes.values()),
+            "storage_classes": dict(sorted(classes.items())),
+        }
+    return usage
+
+
+def _crawlers(lake: AwsLake) -> list[dict[str, Any]]:
+    glue = lake.client("glue")
+    found = []
+    for key in ("raw_crawler_name", "processed_crawler_name"):
+        if name := lake.optional(key):
+            with aws_errors(f"reading the Glue crawler {name}"):
+                crawler = glue.get_crawler(Name=name)["Crawler"]
+            last = crawler.get("LastCrawl") or {}
+            found.append(
+                {
+                    "crawler": name,
+                    "state": crawler.get("State"),
+                    "last_status": last.get("Status"),
+                    "last_started": str(last["StartTime"]) if last.get("StartTime") else None,
+                    "error": last.get("ErrorMessage"),
+                }
+            )
+    return found
+
+
+def job_runs(lake: AwsLake, limit: int = RECENT_RUNS) -> list[dict[str, Any]]:
+    glue = lake.client("glue")
+    runs = []
+    for key in ("glue_job_name", "aggregates_job_name"):
+        if name := lake.optional(key):
+            with aws_errors(f"reading the runs of the Glue job {name}"):
+                page = glue.get_job_runs(JobName=name, MaxResults=limit)
+            for run in page.get("JobRuns", [])[:limit]:
+                seconds = run.get("ExecutionTime")
+                dpu_seconds = run.get("DPUSeconds")
+                if dpu_seconds is None and seconds is not None and run.get("MaxCapacity") is not None:
+                    dpu_seconds = float(run["MaxCapacity"]) * float(seconds)
+                runs.append(
+                    {
+                        "run_id": run["Id"],
+                        "job": name,
+                        "status": run.get("JobRunState"),
+                        "engine": "glue",
+                        "started": str(run.get("StartedOn")) if run.get("StartedOn") else None,
+                        "seconds": seconds,
+                        "dpu_seconds": dpu_seconds,
+                        "error": run.get("ErrorMessage"),
+                    }
+                )
+    return runs
+
+
+def _tables(lake: AwsLake, usage: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    glue = lake.client("glue")
+    database = lake.require("glue_database")
+    tables = []
+    with aws_errors(f"reading the Glue database {database}"):
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+            for table in page.get("TableList", []):
+                partitions = 0
+                if table.get("PartitionKeys"):
+                    for part_page in glue.get_paginator("get_partitions").paginate(
+                        DatabaseName=database, TableName=table["Name"], ExcludeColumnSchema=True
+                    ):
+                        partitions += len(part_page.get("Partitions", []))
+                descriptor = table.get("StorageDescriptor", {})
+                params = table.get("Parameters", {})
+                tables.append(
+                    {
+                        "database": database,
+                        "table": table["Name"],
+                        "format": params.get("classification") or descriptor.get("InputFormat", "").rsplit(".", 1)[-1],
+                        "rows": int(params["recordCount"]) if params.get("recordCount", "").isdigit() else None,
+                        "partitions": partitions,
+                        "files": None,
+                        "bytes": None,
+                        "location": descriptor.get("Location"),
+                    }
+                )
+    return tables
+
+
+def status(lake: AwsLake) -> dict[str, Any]:
+    usage = bucket_usage(lake)
+    return {
+        "lake": f"aws ({lake.region})",
+        "target": "aws",
+        "zones": {role: {"files": u["objects"], "bytes": u["bytes"]} for role, u in usage.items()},
+        "storage_classes": {role: u["storage_classes"] for role, u in usage.items()},
+        "buckets": {role: u["bucket"] for role, u in usage.items()},
+        "tables": _tables(lake, usage),
+        "crawlers": _crawlers(lake),
+        "warehouse": {},
+        "runs": [
+            {**r, "files": None, "rows_in": None, "rows_processed": None, "rows_quarantined": None}
+            for r in job_runs(lake)
+        ],
+        "pending_raw_files": None,  # Glue job bookmarks know; they are not readable through the API
+    }
+
+
+def athena_usage(lake: AwsLake, limit: int = 50) -> dict[str, Any]:
+    """Scanned bytes and engine time of the workgroup's most recent queries (as Athena measured)."""
+    athena = lake.client("athena")
+    workgroup = lake.require("athena_workgroup")
+    with aws_errors(f"reading Athena statistics of workgroup {workgroup}"):
+        ids = athena.list_query_executions(WorkGroup=workgroup, MaxResults=limit).get("QueryExecutionIds", [])
+        executions = athena.batch_get_query_execution(QueryExecutionIds=ids).get("QueryExecutions", []) if ids else []
+    succeeded = [e for e in executions if e.get("Status", {}).get("State") == "SUCCEEDED"]
+    stats = [e.get("Statistics", {}) for e in succeeded]
+    return {
+        "workgroup": workgroup,
+        "queries": len(succeeded),
+        "data_scanned_bytes": sum(int(s.get("DataScannedInBytes", 0)) for s in stats),
+        "engine_ms": sum(int(s.get("EngineExecutionTimeInMillis", 0)) for s in stats),
+    }
+
+
+def usage(lake: AwsLake) -> dict[str, Any]:
+    """Measured usage for cost-report: storage by class, Athena scans, Glue job durations."""
+    buckets = bucket_usage(lake)
+    return {
+        "target": "aws",
+        "region": lake.region,
+        "storage": {role: {c: v["bytes"] for c, v in u["storage_classes"].items()} for role, u in buckets.items()},
+        "athena": athena_usage(lake),
+        "jobs": job_runs(lake, limit=25),
+    }
+
+
+_DAY = re.compile(r"(?:^|/)year=(\d{4})/month=(\d{1,2})/day=(\d{1,2})/")
+
+
+def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
+    """cost-report's inputs measured on AWS: zone sizes and day partitions from S3, ETL runs from Glue.
+
+    A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
+    run that carried that `--run_id`. The latest benchmark is the one saved under `results_dir`.
+    """
+    from datalake.measure.cost.report import BENCHMARK_FILE, MeasuredUsage, read_benchmark
+    from datalake.targets.aws.pipeline import load_bookmark
+
+    s3 = lake.client("s3")
+    zones: dict[str, dict[str, int]] = {
+        z: {"files": 0, "bytes": 0} for z in ("raw", "processed", "archive", "quarantine")
+    }
+    days: dict[str, dict[str, tuple[int, int]]] = {"raw": {}, "archive": {}}
+    sales_fact_bytes = 0
+    for role in ("raw", "processed", "archive"):
+        bucket = lake.optional(f"{role}_bucket")
+        if not bucket:
+            continue
+        with aws_errors(f"listing s3://{bucket}"):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for item in page.get("Contents", []):
+                    key, size = item["Key"], int(item["Size"])
+                    if key.startswith("_") or "/_" in key:
+                        continue  # staging and manifests are not data
+                    zone = "quarantine" if role == "processed" and key.startswith("quarantine/") else role
+                    zones[zone]["files"] += 1
+                    zones[zone]["bytes"] += size
+                    if role == "processed" and key.startswith("sales_fact/"):
+                        sales_fact_bytes += size
+                    match = _DAY.search(key) if role in days and key.startswith("sales/") else None
+                    if match:
+                        y, m, d = (int(g) for g in match.groups())
+                        day = f"{y:04d}-{m:02d}-{d:02d}"
+                        b, n = days[role].get(day, (0, 0))
+                        days[role][day] = (b + size, n + 1)
+    with aws_errors("reading the job bookmark"):
+        bookmark = load_bookmark(lake)
+    bytes_by_run: dict[str, int] = {}
+    for entry in bookmark.values():
+        bytes_by_run[str(entry.get("run_id"))] = bytes_by_run.get(str(entry.get("run_id")), 0) + int(entry["size"])
+    runs = []
+    if name := lake.optional("glue_job_name"):
+        with aws_errors(f"reading the runs of the Glue job {name}"):
+            page = lake.client("glue").get_job_runs(JobName=name, MaxResults=RECENT_RUNS)
+        for run in page.get("JobRuns", []):
+            run_id = (run.get("Arguments") or {}).get("--run_id")
+            if run.get("JobRunState") == "SUCCEEDED" and run_id in bytes_by_run:
+                runs.append(
+                    {
+                        "run_id": run_id,
+                        "seconds": float(run.get("ExecutionTime") or 0),
+                        "bytes_in": bytes_by_run[run_id],
+                    }
+                )
+    bench_path = results_dir / BENCHMARK_FILE
+    return MeasuredUsage(
+        lake=f"s3://{lake.require('raw_bucket')}",
+        target="aws",
+        zones=zones,
+        day_partitions=days,
+        runs=runs,
+        benchmark=read_benchmark(bench_path),
+        benchmark_path=str(bench_path) if bench_path.is_file() else None,
+        sales_fact_bytes=sales_fact_bytes,
+        results_dir=results_dir,
+    )

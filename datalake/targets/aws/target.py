@@ -1,0 +1,172 @@
+"""The aws target: Terraform in infra/ provisions the lake; outputs name every resource.
+
+deploy and destroy drive Terraform through `datalake.targets.aws.infra`. seed and run-etl work through
+`datalake.targets.aws.pipeline` (S3, Glue crawlers, the Spark job on Glue or EMR, Redshift COPY), queries
+through `datalake.targets.aws.engines` (Athena, Redshift Data API), status and usage through
+`datalake.targets.aws.status`. validate and archive are local-only for now and say so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from datalake.domain.seed import SeedOptions, SeedResult
+from datalake.errors import DatalakeError
+from datalake.progress import NULL_PROGRESS, Progress
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, Target, _always
+from datalake.targets.local.engines import QueryEngine
+from datalake.targets.local.etl.run import EtlOptions, RunSummary
+
+if TYPE_CHECKING:
+    from datalake.targets.aws.lake import AwsLake
+
+
+class AwsTarget(Target):
+    name = "aws"
+    _lake: AwsLake | None = None
+    capabilities = Capabilities(
+        query_engines=("athena", "athena-raw", "redshift"),
+        etl_engines=("glue", "emr"),
+        default_query_engine="athena",
+        default_etl_engine="glue",
+        embedded=False,
+        # athena-raw sees the crawler's raw tables, not a sales_fact view: benchmark Parquet vs Redshift
+        benchmark_engines=("athena", "redshift"),
+    )
+
+    @property
+    def outputs_file(self) -> Path:
+        return self.settings.lake / "aws-outputs.json"
+
+    @property
+    def infra_dir(self) -> Path:
+        from datalake.targets.aws.infra import default_infra_dir
+
+        configured = self.settings.infra_dir
+        if (configured / "versions.tf").is_file():
+            return configured
+        return default_infra_dir()
+
+    def deploy(self, options: DeployOptions | None = None, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+        from datalake.targets.aws import infra as aws_infra
+
+        options = options or DeployOptions()
+        result = aws_infra.deploy(
+            self.infra_dir,
+            tfvars_file=options.var_file,
+            var_overrides=self._region_override(),
+            plan_only=options.plan_only,
+            confirm=lambda plan: options.confirm(plan.describe()),
+            outputs_file=self.outputs_file,
+            session=self._session(),
+            progress=progress,
+        )
+        return {
+            "created": result.applied,
+            "target": self.name,
+            "plan": result.plan.describe(),
+            "applied": result.applied,
+            "outputs_file": str(result.outputs_file) if result.outputs_file else None,
+            **result.outputs,
+        }
+
+    def destroy(
+        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+    ) -> dict[str, Any]:
+        from datalake.targets.aws import infra as aws_infra
+
+        result = aws_infra.destroy(
+            self.infra_dir,
+            tfvars_file=var_file,
+            var_overrides=self._region_override(),
+            confirm=lambda plan: confirm(f"{plan.describe()} Empty every lake bucket (all versions) and destroy?"),
+            outputs_file=self.outputs_file,
+            session=self._session(),
+            progress=progress,
+        )
+        return {
+            "destroyed": "aws" if result.destroyed else None,
+            "files": sum(result.emptied.values()),
+            "bytes": None,
+            "plan": result.plan.describe(),
+            "emptied": result.emptied,
+        }
+
+    def _region_override(self) -> dict[str, str]:
+        """Pass the region to Terraform only when the user set one: a tfvars file's region must win over our default."""
+        if self.settings.describe("region") == "default":
+            return {}
+        return {"aws_region": self.settings.region}
+
+    def _session(self) -> Any:
+        """The boto3 session of the configured profile (credentials check, emptying buckets)."""
+        from datalake.targets.aws.clients import session
+
+        return session(self.settings)
+
+    def lake(self) -> AwsLake:
+        """The deployed lake (outputs of `deploy`), with clients; ConfigError saying to deploy if none."""
+        from datalake.targets.aws.infra import load_outputs
+        from datalake.targets.aws.lake import open_lake
+
+        if self._lake is None:
+            self._lake = open_lake(self.settings, load_outputs(self.outputs_file))
+        return self._lake
+
+    def _not_yet(self, command: str) -> NoReturn:
+        raise DatalakeError(
+            f"`datalake {command}` is not available on the aws target in this version",
+            hint="use the local target (the default) for this command",
+        )
+
+    def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
+        from datalake.targets.aws import pipeline as aws_pipeline
+
+        return aws_pipeline.seed(self.lake(), opts, progress)
+
+    def run_etl(self, opts: EtlOptions, progress: Progress = NULL_PROGRESS) -> RunSummary:
+        from datalake.targets.aws import pipeline as aws_pipeline
+
+        return aws_pipeline.run_etl(self.lake(), opts, progress)
+
+    def query_engine(self, name: str | None = None) -> QueryEngine:
+        from datalake.targets.aws.engines import open_aws_engine
+
+        return open_aws_engine(self.lake(), name or self.capabilities.default_query_engine)
+
+    def status(self) -> dict[str, Any]:
+        from datalake.targets.aws import status as aws_status
+
+        return aws_status.status(self.lake())
+
+    def services(self) -> dict[str, str]:
+        return {
+            "raw": "S3 raw bucket (JSON + CSV)",
+            "processed": "S3 processed bucket (Parquet)",
+            "archive": "S3 archive bucket (Glacier)",
+            "quarantine": "S3 quarantine prefix",
+            "catalog": "Glue crawlers + Data Catalog",
+            "etl": "Glue ETL job · EMR step",
+            "warehouse": "Redshift",
+            "query": "Athena",
+            "provisioning": "Terraform (infra/)",
+        }
+
+    def usage(self) -> dict[str, Any]:
+        """Measured usage for cost-report: bytes per storage class per bucket, Athena scans, job runs."""
+        from datalake.targets.aws import status as aws_status
+
+        return aws_status.usage(self.lake())
+
+    def measured_usage(self) -> Any:
+        """cost-report's inputs, measured in S3 and Glue (results such as the benchmark live under --lake)."""
+        from datalake.targets.aws import status as aws_status
+
+        return aws_status.measured_usage(self.lake(), self.settings.lake / "results")
+
+    def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
+        self._not_yet("validate")
+
+    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
+        self._not_yet("archive")

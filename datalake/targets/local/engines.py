@@ -1,0 +1,339 @@
+"""Query engines: the same Athena SQL run on raw files, the Parquet lake or the warehouse.
+
+On the local target every engine is DuckDB reading a different copy of the data:
+  raw        the raw JSON/CSV (and archived raw) files, transformed on the fly by the one ETL
+             definition, so `sales_fact` means the same rows everywhere; nothing can be pruned
+  lake       the partitioned Parquet of the processed zone (Athena's role)
+  warehouse  the loaded, sorted tables of the warehouse database (Redshift's role)
+Each exposes sales_fact, sales_fact_redshift, customers, products, stores.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from datalake.domain.duckdb_sql import connect as duckdb_connect
+from datalake.domain.sql import translate
+from datalake.errors import LakeNotFoundError, QueryError, UsageError
+from datalake.layout import LakeLayout
+
+LOCAL_ENGINES = ("lake", "warehouse", "raw")
+
+# What `QueryEngine.measure` reports about a run's reads.
+SCAN_STATS = ("bytes_scanned", "io_bytes_read", "files_read", "row_groups_scanned", "row_groups_total", "method")
+
+
+@dataclass
+class QueryResult:
+    engine: str
+    sql: str  # as sent to the engine
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    seconds: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class QueryEngine(ABC):
+    """Runs Athena-dialect SQL; subclasses say which dialect they speak and how to connect."""
+
+    name: str
+    dialect: str
+    description: str
+
+    @property
+    def role(self) -> str:
+        """What the engine stands for in comparisons: raw (files as landed), lake (Parquet) or warehouse."""
+        return self.name
+
+    def translate(self, sql: str) -> str:
+        return translate(sql, self.dialect)
+
+    @abstractmethod
+    def execute(self, sql: str) -> QueryResult: ...
+
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Run once and report what the run read, in `stats` (keys of SCAN_STATS; None when unknown).
+
+        Call it on a freshly opened engine: a warm cache hides reads. With `pruning=False` the engine
+        reads as if no filter could skip partitions or row groups, to measure what pruning saves;
+        engines that cannot do that report None figures.
+        """
+        result = self.execute(sql)
+        stats: dict[str, Any] = {key: None for key in SCAN_STATS}
+        scanned = result.stats.get("data_scanned_bytes")  # engines that bill by scan report it (Athena)
+        if scanned is not None:
+            stats["bytes_scanned"] = int(scanned)
+            stats["method"] = f"{self.name}'s own statistics (data_scanned_bytes)"
+        else:
+            stats["method"] = "not measured by this engine"
+        result.stats = {**result.stats, **stats}
+        return result
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> QueryEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DuckDBEngine(QueryEngine):
+    dialect = "duckdb"
+
+    def __init__(self, name: str, con: Any, description: str) -> None:
+        self.name, self.con, self.description = name, con, description
+
+    def execute(self, sql: str) -> QueryResult:
+        translated = self.translate(sql)
+        began = time.perf_counter()
+        try:
+            cursor = self.con.execute(translated)
+            rows = cursor.fetchall()
+        except Exception as exc:
+            if exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+                raise QueryError(
+                    f"{self.name}: {str(exc).splitlines()[0]}", hint="check table and column names"
+                ) from exc
+            raise
+        seconds = time.perf_counter() - began
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return QueryResult(self.name, translated, columns, rows, seconds)
+
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Figures from DuckDB's JSON profile (see `scan_stats_from_profile`); with a DuckDB whose
+        profile has no byte counts, the process's read bytes (/proc/self/io rchar) around the run.
+        The in-memory file cache is off for the run so every byte the query needs is counted.
+        """
+        import json
+        import os
+        import tempfile
+
+        fd, profile_path = tempfile.mkstemp(prefix="datalake-profile-", suffix=".json")
+        os.close(fd)
+        settings: list[tuple[str, str | None]] = [("enable_external_file_cache", "false")]
+        if not pruning:
+            settings.append(("disabled_optimizers", "filter_pushdown"))
+        saved = self._set(settings)
+        before = _process_read_bytes()
+        try:
+            self.con.execute("SET enable_profiling = 'json'")
+            self.con.execute(f"SET profiling_output = '{profile_path}'")
+            try:
+                result = self.execute(sql)
+            finally:
+                self.con.execute("PRAGMA disable_profiling")
+                self._set(saved)
+            after = _process_read_bytes()
+            try:
+                with open(profile_path, encoding="utf-8") as fh:
+                    profile = json.load(fh)
+            except (OSError, ValueError):
+                profile = {}
+        finally:
+            os.unlink(profile_path)
+        result.stats = scan_stats_from_profile(profile)
+        if result.stats["bytes_scanned"] is None and before is not None and after is not None:
+            result.stats["bytes_scanned"] = after - before
+            result.stats["method"] = "process read bytes (/proc/self/io rchar)"
+        return result
+
+    def _set(self, settings: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """Apply settings, skipping those this DuckDB does not know; return the previous values."""
+        previous: list[tuple[str, str | None]] = []
+        for name, value in settings:
+            try:
+                row = self.con.execute("SELECT value FROM duckdb_settings() WHERE name = ?", [name]).fetchone()
+                if row is None:
+                    continue
+                previous.append((name, row[0]))
+                if value is None:
+                    self.con.execute(f"RESET {name}")
+                else:
+                    self.con.execute(f"SET {name} = '{value}'")
+            except Exception as exc:
+                if not exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+                    raise
+        return previous
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _process_read_bytes() -> int | None:
+    try:
+        with open("/proc/self/io", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """Bytes, files and row groups a query read, from a DuckDB JSON query profile.
+
+    bytes_scanned is the sum of the scan operators' own byte counts when every scan reports one:
+    for Parquet that is exactly the column chunks of the referenced columns in the row groups that
+    survived pruning (what Athena bills), for CSV/JSON the whole files. Scans of the database's own
+    tables report none; then it is every byte DuckDB's file system read (io.total_bytes_read: on a
+    fresh connection, the table blocks the query needed). io_bytes_read is always that total, which
+    also counts Parquet footers read while binding (all files of a view, pruned or not).
+    """
+    files = row_groups = row_groups_total = table_scans = 0
+    scan_bytes: list[int | None] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal files, row_groups, row_groups_total, table_scans
+        if node.get("type") == "TABLE_SCAN" or node.get("operator_type") == "TABLE_SCAN":
+            info = node.get("extra_info") or {}
+            if isinstance(info, dict) and "Total Files Read" in info:
+                files += int(info["Total Files Read"])
+            elif isinstance(info, dict) and "Function" not in info:
+                table_scans += 1  # a table of the database file itself
+            row_groups += int(node.get("row_groups_scanned") or 0)
+            row_groups_total += int(node.get("total_row_groups_to_scan") or 0)
+            scanned = node.get("bytes_scanned")
+            scan_bytes.append(int(scanned) if scanned is not None else None)
+        for child in node.get("children", []):
+            walk(child)
+
+    operators = profile.get("operator", profile.get("children", []))
+    for op in operators if isinstance(operators, list) else []:
+        walk(op)
+    io = profile.get("io") or {}
+    io_bytes = io.get("total_bytes_read") if isinstance(io, dict) else None
+    io_bytes = int(io_bytes) if io_bytes is not None else None
+    if scan_bytes and all(b is not None for b in scan_bytes):
+        bytes_scanned: int | None = sum(b for b in scan_bytes if b is not None)
+        method: str | None = "DuckDB profiler: bytes_scanned of the scan operators"
+    else:
+        bytes_scanned = io_bytes
+        method = "DuckDB profiler: io.total_bytes_read (fresh connection)" if io_bytes is not None else None
+    return {
+        "bytes_scanned": bytes_scanned,
+        "io_bytes_read": io_bytes,
+        "files_read": files + (1 if table_scans else 0),
+        "row_groups_scanned": row_groups if row_groups_total else None,
+        "row_groups_total": row_groups_total or None,
+        "method": method,
+    }
+
+
+def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
+    from datalake.domain.duckdb_sql import sql_list, sql_string
+    from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
+    from datalake.targets.local.crawler import list_data_files
+    from datalake.targets.local.warehouse import fact_reader_sql
+
+    facts = [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")]
+    ingested = _ingested(layout)
+    if not facts and not ingested:
+        raise LakeNotFoundError(f"the lake at {layout.root} has no processed data yet", hint="run `datalake run-etl`")
+    con = duckdb_connect()
+    if facts:
+        con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
+        con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+    for dim in DIMENSIONS:
+        path = layout.processed / dim / f"{dim}.parquet"
+        if path.is_file():
+            con.execute(f"CREATE VIEW {dim} AS SELECT * FROM read_parquet({sql_string(path)})")
+    quarantined = [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")]
+    if quarantined:
+        con.execute(
+            f"CREATE VIEW sales_quarantine AS SELECT * FROM read_parquet({sql_list(quarantined)}, hive_partitioning = true)"
+        )
+    _add_ingested_views(con, layout, ingested, "lake")
+    return DuckDBEngine("lake", con, "partitioned Parquet in the processed zone (Athena's role)")
+
+
+def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:
+    from datalake.targets.local import warehouse
+
+    if not layout.warehouse_db.is_file():
+        raise LakeNotFoundError(f"no warehouse at {layout.warehouse_db}", hint="run `datalake run-etl` to load it")
+    con = warehouse.connect(layout, read_only=True)
+    return DuckDBEngine("warehouse", con, "loaded, sorted tables in the warehouse (Redshift's role)")
+
+
+def raw_sales_view_sql(con: Any, layout: LakeLayout, run_date: str | None = None) -> str:
+    """sales_fact computed from the raw files on the fly, by the same transform the ETL runs (on `con`)."""
+    from datetime import UTC, datetime
+
+    from datalake.domain.duckdb_sql import records_sql, sql_string
+    from datalake.domain.schema import SALES_FACT_COLUMNS
+    from datalake.domain.transform import checked_sql
+    from datalake.targets.local.crawler import list_data_files
+
+    files = list_data_files(layout.raw, "raw", "sales") + list_data_files(layout.archive, "archive", "sales")
+    files = [f for f in files if f.size > 0]
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    run_date = run_date or now[:10]
+    records = records_sql(
+        con,
+        [f.path for f in files if f.format == "json"],
+        [f.path for f in files if f.format == "csv"],
+        [layout.raw, layout.archive],
+        store_rejects=False,
+    )
+    records = f"(SELECT *, {sql_string(now)} AS _run_ts, {sql_string(run_date)} AS _run_date FROM ({records}))"
+    cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
+    checked = checked_sql(records, "customers", "products", "stores", None)
+    return f"SELECT {cols} FROM ({checked}) WHERE _reason IS NULL"
+
+
+def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
+    from datalake.domain.duckdb_sql import KEEP_JOIN_SIDES, dimension_reader_sql
+    from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
+    from datalake.targets.local.crawler import list_data_files
+
+    has_sales = bool(list_data_files(layout.raw, "raw", "sales") or list_data_files(layout.archive, "archive", "sales"))
+    ingested = _ingested(layout)
+    if not has_sales and not ingested:
+        raise LakeNotFoundError(f"the lake at {layout.root} has no raw sales", hint="run `datalake seed`")
+    con = duckdb_connect()
+    con.execute(KEEP_JOIN_SIDES)  # every query here reads raw text joined to the dimensions
+    if has_sales:
+        for dim in DIMENSIONS:
+            files = [f.path for f in list_data_files(layout.raw, "raw", dim)]
+            if files:
+                con.execute(f"CREATE VIEW {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
+        con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(con, layout)}")
+        con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+    _add_ingested_views(con, layout, ingested, "raw")
+    return DuckDBEngine("raw", con, "raw JSON/CSV files, transformed on the fly (no pruning)")
+
+
+def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:
+    from datalake.targets.local.ingest.run import ingested_tables
+
+    return ingested_tables(layout)
+
+
+def _add_ingested_views(con: Any, layout: LakeLayout, manifests: list[dict[str, Any]], engine: str) -> None:
+    """Tables brought in by `datalake ingest`: views over their Parquet (lake) or raw copies (raw).
+
+    The warehouse engine needs nothing: ingest loads them as tables there.
+    """
+    from datalake.targets.local.ingest.run import lake_view_sql, raw_view_sql
+
+    for manifest in manifests:
+        sql = lake_view_sql(layout, manifest) if engine == "lake" else raw_view_sql(layout, manifest)
+        name = manifest["table"]
+        con.execute(f'CREATE VIEW "{name}" AS {sql}')
+
+
+def open_local_engine(layout: LakeLayout, name: str) -> QueryEngine:
+    """A local engine by name."""
+    factories = {"lake": _lake_engine, "warehouse": _warehouse_engine, "raw": _raw_engine}
+    if name not in factories:
+        raise UsageError(f"unknown --engine {name!r}", hint=f"choose one of: {', '.join(LOCAL_ENGINES)}")
+    return factories[name](layout)

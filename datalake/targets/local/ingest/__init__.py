@@ -1,0 +1,1 @@
+"""ingest on the local target: schema inference and the staged conversion of the user's files."""

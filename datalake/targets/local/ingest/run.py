@@ -1,0 +1,688 @@
+"""ingest: bring your own CSV, JSON or Parquet into the lake, crawled, partitioned and queryable.
+
+For each new file (sha256 not seen before for the table) the steps are: infer its schema
+(`datalake.targets.local.ingest.inference`), merge it into the table's schema (new columns are added as nullable;
+a widening such as BIGINT -> DECIMAL -> DOUBLE or DATE -> TIMESTAMP is accepted; any other change
+is refused before anything is written), copy it into `raw/<table>/ingest_date=YYYY-MM-DD/`,
+convert it with DuckDB (streamed, bounded memory) to zstd Parquet in `processed/<table>/`,
+Hive-partitioned by `--partition-by`, register `raw.<table>` and `processed.<table>` in the catalog
+and append its rows to the warehouse table `<table>`.
+
+It publishes the way run-etl does: everything is staged under `_state/ingest/staging/<id>/`; a
+journal (`_state/ingest/runs/<id>.json`) marks the commit point (status "committing", with the
+manifest and the list of staged files); then files are renamed into place, the manifest and the
+catalog are written, and the warehouse load (one transaction, recorded in `_ingest_loads`) runs.
+An ingest interrupted before the commit point is rolled back by the next one, after it is rolled
+forward. Staging lives apart from run-etl's `_state/staging/`, whose recovery deletes folders it
+does not know.
+
+The per-table manifest (`_state/ingest/<table>.json`) holds the merged schema, the partition spec
+and, per ingested file, its hash and the exact reader options inference found, so the `raw`
+query engine reads the raw copies exactly as the conversion did.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from datalake.domain.duckdb_sql import connect as duckdb_connect
+from datalake.domain.duckdb_sql import sql_list, sql_string
+from datalake.errors import InputError, UsageError
+from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files
+from datalake.layout import LakeLayout
+from datalake.progress import NULL_PROGRESS, Progress
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
+from datalake.targets.local.crawler import (
+    PROCESSED_DATABASE,
+    RAW_DATABASE,
+    glue_type,
+    group_partitions,
+    list_data_files,
+)
+from datalake.targets.local.ingest.inference import (
+    FileScan,
+    FileSchema,
+    detect_format,
+    infer_file,
+    quote_ident,
+    scan_file,
+    select_sql,
+)
+from datalake.targets.local.lock import lake_lock
+
+INGEST_SOURCE = "datalake-ingest"
+GRAINS = ("year", "month", "day")
+# names the built-in sales pipeline owns (raw folders, catalog tables, warehouse tables)
+RESERVED = {"sales", "sales_fact", "sales_fact_redshift", "sales_quarantine", "customers", "products", "stores"}
+_TABLE = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PARTITION_SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::(year|month|day))?$")
+_INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_FLOATS = ("FLOAT", "DOUBLE")
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+MEMORY_LIMIT = "1GB"
+PARQUET_FILE_SIZE = "256MB"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    table: str
+    paths: tuple[Path, ...]
+    partition_by: str | None = None
+    format: str = "auto"
+    flatten: bool = False  # JSON: nested objects become parent_child columns instead of STRUCTs
+    wait: float = 0.0
+    today: date | None = None  # the ingest_date folder of the raw copies; fixed in tests
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    column: str
+    grain: str | None = None  # None: partition by the column's values
+
+    @classmethod
+    def parse(cls, text: str) -> PartitionSpec:
+        match = _PARTITION_SPEC.match(text.strip())
+        if not match:
+            raise UsageError(
+                f"bad --partition-by {text!r}", hint="use COLUMN or COLUMN:year|month|day, e.g. order_date:month"
+            )
+        return cls(match.group(1).lower(), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.column}:{self.grain}" if self.grain else self.column
+
+    @property
+    def keys(self) -> list[str]:
+        """The Hive partition columns, in folder order."""
+        if self.grain is None:
+            return [self.column]
+        return list(GRAINS[: GRAINS.index(self.grain) + 1])
+
+
+@dataclass
+class IngestResult:
+    table: str
+    ingest_id: str | None
+    status: str  # ingested | nothing_to_do
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    rows: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    parquet_files: int = 0
+    new_columns: list[str] = field(default_factory=list)
+    widened: list[dict[str, str]] = field(default_factory=list)
+    columns: list[dict[str, str]] = field(default_factory=list)
+    partition_by: str | None = None
+    partitions: int = 0
+    table_rows: int = 0
+    warehouse_rows_loaded: int = 0
+    recovered: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _root(layout: LakeLayout) -> Path:
+    return layout.state / "ingest"
+
+
+def manifest_path(layout: LakeLayout, table: str) -> Path:
+    return _root(layout) / f"{table}.json"
+
+
+def _journal_path(layout: LakeLayout, ingest_id: str) -> Path:
+    return _root(layout) / "runs" / f"{ingest_id}.json"
+
+
+def _staging(layout: LakeLayout, ingest_id: str) -> Path:
+    return _root(layout) / "staging" / ingest_id
+
+
+def load_manifest(layout: LakeLayout, table: str) -> dict[str, Any] | None:
+    data: dict[str, Any] | None = read_json(manifest_path(layout, table))
+    return data
+
+
+def ingested_tables(layout: LakeLayout) -> list[dict[str, Any]]:
+    """Manifests of the tables the catalog lists as ingested (what the query engines expose)."""
+    out = []
+    for table in Catalog(layout.catalog_dir).tables(PROCESSED_DATABASE):
+        if table.parameters.get("source") == INGEST_SOURCE:
+            manifest = load_manifest(layout, table.name)
+            if manifest:
+                out.append(manifest)
+    return out
+
+
+# --------------------------------------------------------------------------- schema merge
+
+
+def _decimal(t: str) -> tuple[int, int] | None:
+    m = _DECIMAL.match(t)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def widen(old: str, new: str) -> str | None:
+    """The type holding both, or None when the change is not a widening (e.g. number -> text)."""
+    if old == new:
+        return old
+    if old in _INTS and new in _INTS:
+        return "BIGINT"
+    od, nd = _decimal(old), _decimal(new)
+    numeric = lambda t: t in _INTS or t in _FLOATS or _decimal(t) is not None  # noqa: E731
+    if numeric(old) and numeric(new):
+        if old in _FLOATS or new in _FLOATS:
+            return "DOUBLE"
+        if od and nd:
+            scale = max(od[1], nd[1])
+            digits = max(od[0] - od[1], nd[0] - nd[1])
+        else:
+            scale = (od or nd or (0, 0))[1]
+            digits = max(19, ((od or nd or (0, 0))[0] - scale))
+        precision = digits + scale  # DuckDB's two storage tiers, as inference chooses them
+        return f"DECIMAL(18,{scale})" if precision <= 18 else f"DECIMAL(38,{scale})" if precision <= 38 else "DOUBLE"
+    if {old, new} == {"DATE", "TIMESTAMP"}:
+        return "TIMESTAMP"
+    return None
+
+
+def merge_schema(
+    table: str, columns: list[dict[str, Any]], schema: FileSchema, file_label: str
+) -> tuple[list[dict[str, Any]], list[str], list[dict[str, str]]]:
+    """Merge one file's columns into the table's: (columns, added, widened). Refuses incompatible changes."""
+    merged = [dict(c) for c in columns]
+    by_name = {c["name"]: c for c in merged}
+    added: list[str] = []
+    widened: list[dict[str, str]] = []
+    for col in schema.columns:
+        current = by_name.get(col.name)
+        if current is None:
+            entry = {"name": col.name, "type": col.type, "empty": col.empty}
+            merged.append(entry)
+            by_name[col.name] = entry
+            if columns:
+                added.append(col.name)
+            continue
+        if col.empty or current["type"] == col.type:
+            continue
+        if current["empty"]:
+            widened.append({"column": col.name, "from": "(empty)", "to": col.type, "file": file_label})
+            current.update(type=col.type, empty=False)
+            continue
+        wider = widen(current["type"], col.type)
+        if wider is None:
+            raise InputError(
+                f"{file_label}: column {col.name!r} is {col.type} in this file but {current['type']} in table "
+                f"{table!r}; nothing was ingested",
+                hint="fix or rename the column in the file, or ingest it into another --table",
+            )
+        if wider != current["type"]:
+            widened.append({"column": col.name, "from": current["type"], "to": wider, "file": file_label})
+            current["type"] = wider
+    return merged, added, widened
+
+
+def table_columns(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every column of the table as engines show it: data columns, then derived partition columns."""
+    cols = [(c["name"], c["type"]) for c in manifest["columns"]]
+    spec = PartitionSpec.parse(manifest["partition_by"]) if manifest.get("partition_by") else None
+    if spec and spec.grain:
+        cols += [(k, "INTEGER") for k in spec.keys]
+    return cols
+
+
+def _hive_types(manifest: dict[str, Any]) -> str | None:
+    if not manifest.get("partition_by"):
+        return None
+    spec = PartitionSpec.parse(manifest["partition_by"])
+    types = dict(table_columns(manifest))
+    return "{" + ", ".join(f"{sql_string(k)}: {sql_string(types[k])}" for k in spec.keys) + "}"
+
+
+def lake_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
+    """The table over its processed Parquet, every column cast to the table's (possibly widened) type."""
+    cols = table_columns(manifest)
+    files = [f.path for f in list_data_files(layout.processed, "processed", manifest["table"])]
+    if not files:
+        return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in cols) + " WHERE false"
+    hive = _hive_types(manifest)
+    options = f", hive_partitioning = true, hive_types = {hive}" if hive else ", hive_partitioning = false"
+    select = ", ".join(f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}" for n, t in cols)
+    return f"SELECT {select} FROM read_parquet({sql_list(files)}, union_by_name = true{options})"
+
+
+def _derived(manifest: dict[str, Any]) -> str:
+    spec = PartitionSpec.parse(manifest["partition_by"]) if manifest.get("partition_by") else None
+    if not spec or not spec.grain:
+        return ""
+    return "".join(f", CAST({k}({quote_ident(spec.column)}) AS INTEGER) AS {k}" for k in spec.keys)
+
+
+def raw_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
+    """The table read from its raw copies with the reader options inference found for each file."""
+    data_cols = [(c["name"], c["type"]) for c in manifest["columns"]]
+    parts = []
+    for entry in manifest["files"].values():
+        schema = FileSchema.from_dict(entry["schema"])
+        parts.append(f"SELECT *{_derived(manifest)} FROM ({select_sql(layout.root / entry['raw'], schema, data_cols)})")
+    if not parts:
+        cols = table_columns(manifest)
+        return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in cols) + " WHERE false"
+    return "\nUNION ALL\n".join(parts)
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.is_file() and not any(part.startswith(".") for part in q.parts))
+            if not found:
+                raise InputError(f"{p}: the folder holds no files", hint="pass files or a folder with data files")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file", hint="check the path")
+    return files
+
+
+def _check_table_name(table: str) -> None:
+    if not _TABLE.match(table):
+        raise UsageError(
+            f"bad --table {table!r}", hint="use lower-case letters, digits and _ (starting with a letter or _)"
+        )
+    if table in RESERVED:
+        raise UsageError(f"--table {table!r} belongs to the built-in sales pipeline", hint="choose another name")
+
+
+def _check_partition(spec: PartitionSpec, columns: list[dict[str, Any]]) -> None:
+    types = {c["name"]: c["type"] for c in columns}
+    if spec.column not in types:
+        raise UsageError(
+            f"--partition-by column {spec.column!r} is not in the data",
+            hint=f"choose one of: {', '.join(types)}",
+        )
+    if spec.grain:
+        if types[spec.column] not in ("DATE", "TIMESTAMP"):
+            raise UsageError(
+                f"--partition-by {spec}: {spec.column!r} is {types[spec.column]}, not a date or timestamp",
+                hint="drop the :year/:month/:day suffix to partition by the column's values",
+            )
+        clash = [k for k in spec.keys if k in types]
+        if clash:
+            raise UsageError(
+                f"--partition-by {spec} would add column(s) {', '.join(clash)} that the data already has",
+                hint=f"partition by the existing column instead, e.g. --partition-by {clash[0]}",
+            )
+    elif types[spec.column].endswith("]") or types[spec.column].startswith(("STRUCT", "MAP")):
+        raise UsageError(f"--partition-by column {spec.column!r} is nested ({types[spec.column]})")
+
+
+# --------------------------------------------------------------------------- journal and publish
+
+
+def _write_journal(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    atomic_write_json(_journal_path(layout, journal["ingest_id"]), journal)
+
+
+def _journals(layout: LakeLayout) -> list[dict[str, Any]]:
+    folder = _root(layout) / "runs"
+    return [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+
+def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
+    """Write raw.<table> and processed.<table> into the catalog from what is on disk; (rows, partitions)."""
+    import pyarrow.parquet as pq
+
+    catalog = Catalog(layout.catalog_dir)
+    catalog.create_database(RAW_DATABASE)
+    catalog.create_database(PROCESSED_DATABASE)
+    name = manifest["table"]
+    spec = PartitionSpec.parse(manifest["partition_by"]) if manifest.get("partition_by") else None
+    types = dict(table_columns(manifest))
+
+    def glue(t: str) -> str:
+        return t.lower() if t.startswith(("STRUCT", "MAP")) or t.endswith("]") else glue_type(t)
+
+    raw_parts: dict[str, Partition] = {}
+    for entry in manifest["files"].values():
+        path = layout.root / entry["raw"]
+        part = raw_parts.setdefault(str(path.parent), Partition([path.parent.name.split("=", 1)[1]], ""))
+        part.location = str(path.parent.relative_to(layout.root))
+        part.files += 1
+        part.bytes += entry["size"]
+        if entry["format"] not in part.formats:
+            part.formats.append(entry["format"])
+    rows = sum(e["rows"] for e in manifest["files"].values())
+    formats = sorted({e["format"] for e in manifest["files"].values()})
+    data_cols = [CatalogColumn(c["name"], glue(c["type"])) for c in manifest["columns"]]
+    catalog.put(
+        Table(
+            database=RAW_DATABASE,
+            name=name,
+            location=f"raw/{name}",
+            classification="+".join(formats),
+            columns=data_cols,
+            partition_keys=[CatalogColumn("ingest_date", "string")],
+            partitions=[raw_parts[k] for k in sorted(raw_parts)],
+            parameters={"crawler": INGEST_SOURCE, "recordCount": rows},
+        )
+    )
+    files = list_data_files(layout.processed, "processed", name)
+    parts = group_partitions(files, layout.root)
+    keys = spec.keys if spec else []
+    processed_rows = sum(pq.read_metadata(f.path).num_rows for f in files)
+    catalog.put(
+        Table(
+            database=PROCESSED_DATABASE,
+            name=name,
+            location=f"processed/{name}",
+            classification="parquet",
+            columns=[c for c in data_cols if c.name not in keys],
+            partition_keys=[CatalogColumn(k, glue(types[k])) for k in keys],
+            partitions=[parts[k] for k in sorted(parts)],
+            parameters={
+                "recordCount": processed_rows,
+                "compression": "zstd",
+                "source": INGEST_SOURCE,
+                "partition_by": manifest.get("partition_by"),
+                "files": len(files),
+                "bytes": sum(f.size for f in files),
+            },
+        )
+    )
+    return processed_rows, len(parts)
+
+
+def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    """Roll a committed ingest forward: files into place, manifest, catalog. Repeatable."""
+    staging = _staging(layout, journal["ingest_id"])
+    move_staged(staging, layout.root, journal["moves"])
+    atomic_write_json(manifest_path(layout, journal["table"]), journal["manifest"])
+    _register(layout, journal["manifest"])
+    journal["status"] = "published"
+    _write_journal(layout, journal)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
+    """Append the ingest's Parquet files to the warehouse table in one transaction, once."""
+    import contextlib
+
+    from datalake.targets.local import warehouse
+
+    manifest, table = journal["manifest"], journal["table"]
+    cols = table_columns(manifest)
+    files = [layout.root / rel for rel in journal["moves"] if rel.startswith(f"processed/{table}/")]
+    con = warehouse.connect(layout)
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS _ingest_loads "
+            "(ingest_id VARCHAR PRIMARY KEY, table_name VARCHAR, loaded_at TIMESTAMP, rows BIGINT)"
+        )
+        con.execute("BEGIN TRANSACTION")
+        if con.execute("SELECT count(*) FROM _ingest_loads WHERE ingest_id = ?", [journal["ingest_id"]]).fetchone()[0]:
+            con.execute("ROLLBACK")
+            return 0
+        existing = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
+            ).fetchall()
+        )
+        if not existing:
+            con.execute(f"CREATE TABLE {quote_ident(table)} ({', '.join(f'{quote_ident(n)} {t}' for n, t in cols)})")
+        for name, dtype in cols:
+            if existing and name not in existing:
+                con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {dtype}")
+            elif existing and existing[name].replace(" ", "") != dtype.replace(" ", ""):
+                con.execute(f"ALTER TABLE {quote_ident(table)} ALTER COLUMN {quote_ident(name)} SET DATA TYPE {dtype}")
+        rows = 0
+        if files:
+            hive = _hive_types(manifest)
+            options = f", hive_partitioning = true, hive_types = {hive}" if hive else ", hive_partitioning = false"
+            select = ", ".join(f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}" for n, t in cols)
+            rows = con.execute(
+                f"INSERT INTO {quote_ident(table)} BY NAME SELECT {select} "
+                f"FROM read_parquet({sql_list(files)}, union_by_name = true{options})"
+            ).fetchone()[0]
+        con.execute("INSERT INTO _ingest_loads VALUES (?, ?, now(), ?)", [journal["ingest_id"], table, rows])
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    journal["status"] = "loaded"
+    journal["warehouse_rows_loaded"] = int(rows)
+    _write_journal(layout, journal)
+    return int(rows)
+
+
+def recover(layout: LakeLayout) -> list[str]:
+    """Finish or roll back ingests a crash interrupted. Returns what was done."""
+    done: list[str] = []
+    for journal in _journals(layout):
+        ingest_id, status = journal["ingest_id"], journal["status"]
+        if status == "staging":
+            shutil.rmtree(_staging(layout, ingest_id), ignore_errors=True)
+            journal["status"] = "abandoned"
+            _write_journal(layout, journal)
+            done.append(f"ingest {ingest_id}: rolled back (interrupted before commit)")
+        elif status == "committing":
+            _publish(layout, journal)
+            _load_warehouse(layout, journal)
+            done.append(f"ingest {ingest_id}: published and loaded (interrupted after commit)")
+        elif status == "published":
+            _load_warehouse(layout, journal)
+            done.append(f"ingest {ingest_id}: loaded into the warehouse")
+    staging_root = _root(layout) / "staging"
+    if staging_root.is_dir():
+        live = {j["ingest_id"] for j in _journals(layout) if j["status"] == "committing"}
+        for leftover in staging_root.iterdir():
+            if leftover.name not in live:
+                shutil.rmtree(leftover, ignore_errors=True)
+    return done
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def _raw_name(layout: LakeLayout, staging: Path, folder: str, source: Path, sha: str, taken: set[str]) -> str:
+    """raw/<table>/ingest_date=D/<file name>, suffixed with the hash when that name is taken."""
+    rel = f"{folder}/{source.name}"
+    if rel in taken or (layout.root / rel).exists() or (staging / rel).exists():
+        rel = f"{folder}/{source.stem}-{sha[:12]}{source.suffix}"
+    taken.add(rel)
+    return rel
+
+
+def _connect(layout: LakeLayout, scratch: Path) -> Any:
+    scratch.mkdir(parents=True, exist_ok=True)
+    con = duckdb_connect(memory_limit=MEMORY_LIMIT, temp_directory=str(scratch))
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+    """Ingest files into a table; see the module docstring for the steps and guarantees."""
+    from datalake.targets.local.etl.run import require_lake
+
+    began = time.perf_counter()
+    require_lake(layout)
+    table = opts.table
+    _check_table_name(table)
+    spec = PartitionSpec.parse(opts.partition_by) if opts.partition_by else None
+    files = _expand(opts.paths)
+    formats = {p: detect_format(p, opts.format) for p in files}
+    result = IngestResult(table=table, ingest_id=None, status="nothing_to_do")
+
+    with lake_lock(layout, opts.wait, purpose=f"ingest {table}"):
+        result.recovered = recover(layout)
+        manifest = load_manifest(layout, table) or {
+            "table": table,
+            "partition_by": None,
+            "columns": [],
+            "files": {},
+        }
+        if manifest["files"] and spec and str(spec) != manifest.get("partition_by"):
+            raise UsageError(
+                f"table {table!r} is partitioned by {manifest.get('partition_by') or 'nothing'}, not {spec}",
+                hint="leave out --partition-by to keep the table's partitioning",
+            )
+        if not manifest["files"]:
+            manifest["partition_by"] = str(spec) if spec else None
+        result.partition_by = manifest["partition_by"]
+
+        ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        scratch = layout.scratch / f"ingest-{ingest_id}"
+        con = _connect(layout, scratch)
+        try:
+            # 1. hash, skip known content, infer, merge: all before anything is written
+            new: list[tuple[Path, FileScan, FileSchema]] = []
+            seen: dict[str, str] = {}
+            columns = manifest["columns"]
+            with progress.task(f"Inferring {len(files)} file(s)", total=len(files)) as task:
+                for path in files:
+                    scan = scan_file(path)
+                    if scan.sha256 in manifest["files"]:
+                        known = manifest["files"][scan.sha256]
+                        result.skipped.append({"file": str(path), "reason": f"already ingested as {known['raw']}"})
+                    elif scan.sha256 in seen:
+                        result.skipped.append({"file": str(path), "reason": f"same content as {seen[scan.sha256]}"})
+                    else:
+                        seen[scan.sha256] = str(path)
+                        schema = infer_file(con, path, formats[path], scan, opts.flatten)
+                        columns, added, widened = merge_schema(table, columns, schema, str(path))
+                        result.new_columns += [c for c in added if c not in result.new_columns]
+                        result.widened += widened
+                        new.append((path, scan, schema))
+                    task.advance()
+            if not new:
+                result.columns = [{"name": n, "type": t} for n, t in table_columns(manifest)] if columns else []
+                result.seconds = round(time.perf_counter() - began, 3)
+                return result
+            manifest = {**manifest, "columns": columns}
+            if manifest["partition_by"]:
+                _check_partition(PartitionSpec.parse(manifest["partition_by"]), columns)
+
+            # 2. stage the raw copies and the Parquet
+            result.ingest_id, result.status = ingest_id, "ingested"
+            journal: dict[str, Any] = {
+                "ingest_id": ingest_id,
+                "table": table,
+                "status": "staging",
+                "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                "files": [str(p) for p, _, _ in new],
+            }
+            _write_journal(layout, journal)
+            staging = _staging(layout, ingest_id)
+            try:
+                day = (opts.today or datetime.now(UTC).date()).isoformat()
+                folder = f"raw/{table}/ingest_date={day}"
+                taken: set[str] = set()
+                entries: dict[str, dict[str, Any]] = {}
+                with progress.task("Copying into raw", total=len(new)) as task:
+                    for path, scan, schema in new:
+                        rel = _raw_name(layout, staging, folder, path, scan.sha256, taken)
+                        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(path, staging / rel)
+                        entries[scan.sha256] = {
+                            "source": str(path),
+                            "raw": rel,
+                            "format": schema.format,
+                            "size": scan.size,
+                            "rows": schema.rows,
+                            "ingest_id": ingest_id,
+                            "schema": schema.to_dict(),
+                        }
+                        result.files.append(
+                            {"file": str(path), "raw": rel, "format": schema.format, "rows": schema.rows}
+                            | ({"notes": schema.notes} if schema.notes else {})
+                        )
+                        task.advance()
+                manifest["files"] = {**manifest["files"], **entries}
+                with progress.task("Converting to Parquet") as task:
+                    written = _convert(con, layout, staging, manifest, entries, ingest_id)
+                    task.advance()
+                expected = sum(e["rows"] for e in entries.values())
+                if written != expected:
+                    raise InputError(
+                        f"{table}: {written:,} rows written to Parquet but {expected:,} read; nothing was ingested",
+                        hint="report this as a bug with the file",
+                    )
+            except BaseException as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                journal["status"] = "abandoned"
+                _write_journal(layout, journal)
+                if exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+                    raise InputError(
+                        f"{table}: conversion failed, nothing was ingested ({str(exc).splitlines()[0]})",
+                        hint="check the files named above; --debug shows the details",
+                    ) from exc
+                raise
+        finally:
+            con.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+
+        # 3. commit, publish, load
+        journal.update(status="committing", moves=staged_files(staging), manifest=manifest)
+        _write_journal(layout, journal)  # the commit point
+        _publish(layout, journal)
+        result.warehouse_rows_loaded = _load_warehouse(layout, journal)
+
+    parquet = [layout.root / m for m in journal["moves"] if m.startswith("processed/")]
+    result.rows = sum(e["rows"] for e in entries.values())
+    result.bytes_in = sum(e["size"] for e in entries.values())
+    result.bytes_out = sum(p.stat().st_size for p in parquet)
+    result.parquet_files = len(parquet)
+    catalog_table = Catalog(layout.catalog_dir).get(PROCESSED_DATABASE, table)
+    if catalog_table:
+        result.table_rows = int(catalog_table.parameters.get("recordCount", 0))
+        result.partitions = len(catalog_table.partitions)
+    result.columns = [{"name": n, "type": t} for n, t in table_columns(manifest)]
+    result.seconds = round(time.perf_counter() - began, 3)
+    return result
+
+
+def _convert(
+    con: Any,
+    layout: LakeLayout,
+    staging: Path,
+    manifest: dict[str, Any],
+    entries: dict[str, dict[str, Any]],
+    ingest_id: str,
+) -> int:
+    """COPY the new files (read from their staged raw copies) into staged Parquet; rows written."""
+    import pyarrow.parquet as pq
+
+    data_cols = [(c["name"], c["type"]) for c in manifest["columns"]]
+    union = "\nUNION ALL\n".join(
+        select_sql(staging / e["raw"], FileSchema.from_dict(e["schema"]), data_cols) for e in entries.values()
+    )
+    target = staging / "processed" / manifest["table"]
+    target.mkdir(parents=True, exist_ok=True)
+    options = (
+        f"FORMAT parquet, COMPRESSION zstd, FILENAME_PATTERN 'part-{ingest_id}-{{i}}', "
+        f"FILE_SIZE_BYTES '{PARQUET_FILE_SIZE}'"
+    )
+    spec = PartitionSpec.parse(manifest["partition_by"]) if manifest.get("partition_by") else None
+    if spec:
+        options += f", PARTITION_BY ({', '.join(quote_ident(k) for k in spec.keys)})"
+    con.execute(f"COPY (SELECT *{_derived(manifest)} FROM ({union})) TO {sql_string(target)} ({options})")
+    return sum(pq.read_metadata(p).num_rows for p in target.rglob("*.parquet"))

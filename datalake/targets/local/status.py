@@ -1,0 +1,58 @@
+"""What is in the lake: zones, catalog tables, warehouse tables, the last runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datalake.layout import LakeLayout
+from datalake.targets.local import warehouse
+from datalake.targets.local.bookmark import Bookmark
+from datalake.targets.local.catalog import Catalog
+from datalake.targets.local.crawler import list_data_files
+from datalake.targets.local.etl.run import JOB_NAME, journals, require_lake, zone_stats
+
+
+def status(layout: LakeLayout, last_runs: int = 5) -> dict[str, Any]:
+    require_lake(layout)
+    catalog = Catalog(layout.catalog_dir)
+    tables = [
+        {
+            "database": t.database,
+            "table": t.name,
+            "format": t.classification,
+            "rows": t.parameters.get("recordCount"),
+            "partitions": len(t.partitions),
+            "partition_keys": [k.name for k in t.partition_keys],
+            "files": t.files,
+            "bytes": t.bytes,
+            "location": t.location,
+            "updated": t.updated,
+        }
+        for db in catalog.databases()
+        for t in catalog.tables(db)
+    ]
+    runs = []
+    for j in journals(layout)[-last_runs:]:
+        s = j.get("summary", {})
+        runs.append(
+            {
+                "run_id": j["run_id"],
+                "status": j["status"],
+                "engine": j.get("engine"),
+                "started": j.get("started"),
+                "files": len(j.get("files", [])),
+                "rows_in": s.get("rows_in"),
+                "rows_processed": s.get("rows_processed"),
+                "rows_quarantined": s.get("rows_quarantined"),
+                "seconds": s.get("seconds"),
+            }
+        )
+    pending = Bookmark.load(layout, JOB_NAME).pending(list_data_files(layout.raw, "raw", "sales"))
+    return {
+        "lake": str(layout.root),
+        "zones": zone_stats(layout),
+        "tables": tables,
+        "warehouse": warehouse.table_counts(layout),
+        "runs": runs,
+        "pending_raw_files": len(pending),
+    }

@@ -1,0 +1,132 @@
+"""The local target: folders for buckets, a JSON catalog, DuckDB for the engines and the warehouse."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datalake import __version__
+from datalake.domain.seed import SeedOptions, SeedResult, seed
+from datalake.errors import LakeNotFoundError, UsageError
+from datalake.layout import ZONES, LakeLayout
+from datalake.progress import NULL_PROGRESS, Progress
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, Target, _always
+from datalake.targets.local.archive import archive
+from datalake.targets.local.engines import LOCAL_ENGINES, QueryEngine, open_local_engine
+from datalake.targets.local.etl.run import EtlOptions, RunSummary, require_lake, run_etl
+from datalake.targets.local.ingest.run import IngestOptions, IngestResult, ingest
+from datalake.targets.local.status import status
+from datalake.targets.local.validate import validate
+
+
+class LocalTarget(Target):
+    name = "local"
+    capabilities = Capabilities(
+        query_engines=LOCAL_ENGINES,
+        etl_engines=("duckdb", "spark"),
+        default_query_engine="lake",
+        default_etl_engine="duckdb",
+        ingest=True,
+    )
+
+    @property
+    def layout(self) -> LakeLayout:
+        return LakeLayout(self.settings.lake)
+
+    def deploy(self, options: DeployOptions | None = None, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
+        layout = self.layout
+        if layout.root.exists() and not layout.root.is_dir():
+            raise UsageError(f"--lake {layout.root} exists and is not a folder", hint="choose another --lake path")
+        if layout.root.is_dir() and any(layout.root.iterdir()) and not layout.exists():
+            raise UsageError(
+                f"{layout.root} is not empty and is not a datalake lake",
+                hint="choose an empty or new folder with --lake",
+            )
+        created = not layout.exists()
+        for folder in layout.all_dirs():
+            folder.mkdir(parents=True, exist_ok=True)
+        from datalake.targets.local.catalog import Catalog
+        from datalake.targets.local.crawler import PROCESSED_DATABASE, RAW_DATABASE
+
+        catalog = Catalog(layout.catalog_dir)
+        catalog.create_database(RAW_DATABASE)
+        catalog.create_database(PROCESSED_DATABASE)
+        from datalake.targets.local import warehouse
+
+        con = warehouse.connect(layout)
+        try:
+            warehouse._ensure_schema(con)
+        finally:
+            con.close()
+        if created:
+            layout.marker.write_text(
+                json.dumps({"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
+            )
+        return {
+            "created": created,
+            "target": self.name,
+            "lake_root": str(layout.root),
+            **{f"{zone}_zone": str(layout.zone(zone)) for zone in ZONES},
+            "catalog": str(layout.catalog_dir),
+            "catalog_databases": catalog.databases(),
+            "warehouse_database": str(layout.warehouse_db),
+            "query_engines": list(self.capabilities.query_engines),
+        }
+
+    def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
+        require_lake(self.layout)
+        return seed(self.layout, opts, progress)
+
+    def run_etl(self, opts: EtlOptions, progress: Progress = NULL_PROGRESS) -> RunSummary:
+        return run_etl(self.layout, opts, progress)
+
+    def query_engine(self, name: str | None = None) -> QueryEngine:
+        require_lake(self.layout)
+        return open_local_engine(self.layout, name or self.capabilities.default_query_engine)
+
+    def status(self) -> dict[str, Any]:
+        return {"target": self.name, **status(self.layout)}
+
+    def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
+        return validate(self.layout, freshness_days).to_dict()
+
+    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
+        return archive(self.layout, older_than_days, dry_run)
+
+    def services(self) -> dict[str, str]:
+        return {
+            "raw": "raw/ folder (JSON + CSV)",
+            "processed": "processed/ folder (Parquet)",
+            "archive": "archive/ folder",
+            "quarantine": "quarantine/ folder",
+            "catalog": "JSON catalog (local crawler)",
+            "etl": "DuckDB · local Spark",
+            "warehouse": "DuckDB file (warehouse.duckdb)",
+            "query": "DuckDB over Parquet",
+            "provisioning": "datalake deploy (folders)",
+        }
+
+    def measured_usage(self) -> Any:
+        from datalake.measure.cost.report import measure_local
+
+        return measure_local(self.layout)
+
+    def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+        return ingest(self.layout, opts, progress)
+
+    def destroy(
+        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+    ) -> dict[str, Any]:
+        layout = self.layout
+        if not layout.exists():
+            raise LakeNotFoundError(f"no lake at {layout.root}", hint="nothing to destroy; check --lake")
+        from datalake.fsutil import tree_stats
+
+        files, size = tree_stats(layout.root)
+        if not confirm(f"Delete the lake at {layout.root} ({files:,} data files) and everything in it?"):
+            return {"destroyed": None, "files": 0, "bytes": 0}
+        shutil.rmtree(layout.root)
+        return {"destroyed": str(layout.root), "files": files, "bytes": size}

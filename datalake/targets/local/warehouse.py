@@ -1,0 +1,180 @@
+"""The local warehouse (Redshift's role): a DuckDB database file with the loaded, sorted tables.
+
+`sales_fact_redshift` is appended to once per ETL run, in the sort key's order (sale_date, region),
+a few processed partitions (months) at a time, in partition order: the same order as one big sort,
+without spilling the whole run to disk. Every engine writes its fact files in that order already
+(`FACT_SORT_KEY`, recorded in the run's journal), so a group whose files cover separate date ranges
+(nearly always: one file per month) is appended as it is read; only files whose dates overlap, or
+files of runs that do not say how they are sorted, are sorted again (a sort is 40% of a load's CPU).
+All of it happens inside one transaction that also records the run in `_loads`: a load is
+all-or-nothing and never applied twice, so a crash between publishing and loading is repaired by
+simply loading again. Dimensions are replaced whole on every load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from datalake.domain.duckdb_sql import connect as duckdb_connect
+from datalake.domain.duckdb_sql import sql_list, sql_string
+from datalake.domain.schema import (
+    DIMENSIONS,
+    FACT_SORT_KEY,
+    SALES_FACT_COLUMNS,
+    SALES_PARTITION_KEYS,
+    WAREHOUSE_FACT_TABLE,
+)
+from datalake.layout import LakeLayout
+from datalake.targets.local.crawler import hive_partition
+
+# Published Parquet loaded (and sorted) per statement, at least: about 2M rows, sorted in memory, and
+# enough row groups for every thread (a statement over one small month runs on one).
+LOAD_GROUP_BYTES = 32 * 1024**2
+HIVE_TYPES = "{" + ", ".join(f"'{k}': INTEGER" for k in SALES_PARTITION_KEYS) + "}"
+
+
+def fact_reader_sql(files: list[Path]) -> str:
+    """Published fact files with their partition columns restored, in schema column order."""
+    cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
+    return (
+        f"SELECT {cols} FROM read_parquet({sql_list(files)}, hive_partitioning = true, "
+        f"hive_types = {HIVE_TYPES}, union_by_name = true)"
+    )
+
+
+def connect(layout: LakeLayout, read_only: bool = False) -> Any:
+    layout.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {"memory_limit": "1200MB"}  # loads sort millions of rows: spill instead of growing
+    if not read_only:
+        layout.scratch.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(layout.scratch)
+    return duckdb_connect(layout.warehouse_db, read_only=read_only, **config)
+
+
+def _ensure_schema(con: Any) -> None:
+    cols = ", ".join(f"{c.name} {c.type}" for c in SALES_FACT_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {WAREHOUSE_FACT_TABLE} ({cols})")
+    con.execute("CREATE TABLE IF NOT EXISTS _loads (run_id VARCHAR PRIMARY KEY, loaded_at TIMESTAMP, rows BIGINT)")
+    con.execute(f"CREATE OR REPLACE VIEW sales_fact AS SELECT * FROM {WAREHOUSE_FACT_TABLE}")
+
+
+def loaded_runs(layout: LakeLayout) -> set[str]:
+    if not layout.warehouse_db.is_file():
+        return set()
+    con = connect(layout)
+    try:
+        _ensure_schema(con)
+        return {r[0] for r in con.execute("SELECT run_id FROM _loads").fetchall()}
+    finally:
+        con.close()
+
+
+def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path], presorted: bool = False) -> int:
+    """Append one run's published fact files and refresh the dimensions; idempotent per run.
+
+    presorted: the files were written sorted by FACT_SORT_KEY (the run's journal says so), so groups
+    whose date ranges are apart are appended without a sort; otherwise every group is sorted.
+    """
+    con = connect(layout)
+    try:
+        _ensure_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        if con.execute("SELECT count(*) FROM _loads WHERE run_id = ?", [run_id]).fetchone()[0]:
+            con.execute("ROLLBACK")
+            return 0
+        rows = 0
+        if fact_files:
+            before = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0]
+            for files in by_partition(fact_files, LOAD_GROUP_BYTES):
+                ordered = in_sort_order(con, files) if presorted else None
+                if ordered is not None:  # read in order, inserted in order: DuckDB preserves insertion order
+                    con.execute(f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(ordered)}")
+                else:
+                    con.execute(
+                        f"INSERT INTO {WAREHOUSE_FACT_TABLE} {fact_reader_sql(files)} ORDER BY {', '.join(FACT_SORT_KEY)}"
+                    )
+            rows = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0] - before
+        _refresh_dimensions(con, layout)
+        con.execute("INSERT INTO _loads VALUES (?, now(), ?)", [run_id, rows])
+        con.execute("COMMIT")
+        return int(rows)
+    except BaseException:
+        with contextlib.suppress(Exception):  # no transaction open
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def in_sort_order(con: Any, files: list[Path]) -> list[Path] | None:
+    """The files in the order that makes their rows one run sorted by FACT_SORT_KEY, or None.
+
+    Each fact file is written sorted by FACT_SORT_KEY; its footer's sale_date statistics (per row
+    group, so nothing but footers is read) tell whether the files' date ranges are apart, and so
+    whether reading them one after the other, by first date, yields the sorted order. Files whose
+    dates overlap or touch, row groups out of order, or missing statistics: None (sort them).
+    """
+    rows = con.execute(
+        "SELECT file_name, row_group_id, CAST(stats_min_value AS DATE), CAST(stats_max_value AS DATE) "
+        f"FROM parquet_metadata({sql_list(files)}) WHERE path_in_schema = {sql_string(FACT_SORT_KEY[0])} "
+        "ORDER BY file_name, row_group_id"
+    ).fetchall()
+    ranges: dict[str, tuple[Any, Any]] = {}
+    for name, _group, low, high in rows:
+        if low is None or high is None:
+            return None
+        if name in ranges:
+            first, last = ranges[name]
+            if low < last:  # row groups of one file out of order: not written by an engine of ours
+                return None
+            ranges[name] = (first, high)
+        else:
+            ranges[name] = (low, high)
+    if len(ranges) != len(files):  # a file without row groups (or statistics): let the sort handle it
+        return None
+    ordered = sorted(files, key=lambda path: ranges[str(path)][0])
+    if any(ranges[str(before)][1] >= ranges[str(after)][0] for before, after in pairwise(ordered)):
+        return None
+    return ordered
+
+
+def by_partition(files: list[Path], min_bytes: int = 0) -> list[list[Path]]:
+    """Fact files grouped by their (year, month) partition, partitions in time order (not path order).
+
+    Consecutive partitions are joined until a group holds min_bytes: sorting a group of whole
+    partitions in turn still gives the order of one big sort.
+    """
+    partitions: dict[tuple[int, ...], list[Path]] = {}
+    for path in files:
+        key = tuple(int(value) for name, value in hive_partition(path.parent.parts) if name in SALES_PARTITION_KEYS)
+        partitions.setdefault(key, []).append(path)
+    groups: list[list[Path]] = []
+    size = min_bytes
+    for key in sorted(partitions):
+        if size >= min_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].extend(partitions[key])
+        size += sum(path.stat().st_size for path in partitions[key]) if min_bytes else 0
+    return groups
+
+
+def _refresh_dimensions(con: Any, layout: LakeLayout) -> None:
+    for dim in DIMENSIONS:
+        path = layout.processed / dim / f"{dim}.parquet"
+        if path.is_file():
+            con.execute(f"CREATE OR REPLACE TABLE {dim} AS SELECT * FROM read_parquet({sql_string(path)})")
+
+
+def table_counts(layout: LakeLayout) -> dict[str, int]:
+    if not layout.warehouse_db.is_file():
+        return {}
+    con = connect(layout, read_only=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal").fetchall()]
+        return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in sorted(names)}
+    finally:
+        con.close()

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pytest
+
+from datalake.domain.seed import ID_BLOCK, SeedOptions, seed
+from datalake.errors import UsageError
+from datalake.layout import LakeLayout
+from tests.conftest import END_DATE
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_gives_byte_identical_raw_files(tmp_path: Path) -> None:
+    opts = SeedOptions(rows=5_000, days=10, end_date=END_DATE, seed=3, chunk_rows=2_000)
+    a, b = LakeLayout(tmp_path / "a"), LakeLayout(tmp_path / "b")
+    seed(a, opts)
+    seed(b, opts)
+    files_a, files_b = _files(a.raw), _files(b.raw)
+    assert files_a and files_a == files_b
+    other = LakeLayout(tmp_path / "c")
+    seed(other, SeedOptions(rows=5_000, days=10, end_date=END_DATE, seed=4, chunk_rows=2_000))
+    assert _files(other.raw) != files_a
+
+
+def test_files_land_by_record_date_and_each_row_once(lake: LakeLayout) -> None:
+    result = seed(lake, SeedOptions(rows=3_000, days=5, end_date=END_DATE, error_rate=0))
+    json_rows = csv_rows = 0
+    for path in (lake.raw / "sales").rglob("*.*"):
+        parts = dict(p.split("=") for p in path.relative_to(lake.raw / "sales").parts[:-1])
+        day = f"{parts['year']}-{parts['month']}-{parts['day']}"
+        assert len(parts["month"]) == 2 and len(parts["day"]) == 2
+        if path.suffix == ".json":
+            records = [json.loads(line) for line in path.read_text().splitlines()]
+            assert all(r["channel"] == "online" and r["store_id"] is None for r in records)
+            json_rows += len(records)
+        else:
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+            records = table.to_pylist()
+            assert all(r["channel"] == "store" and r["store_id"] is not None for r in records)
+            csv_rows += len(records)
+        assert all(str(r["sale_timestamp"]).startswith(day) for r in records)
+    assert json_rows == result.json_rows and csv_rows == result.csv_rows
+    assert json_rows + csv_rows == 3_000
+    assert result.first_date <= result.last_date == str(END_DATE)
+
+
+@pytest.mark.parametrize("fmt,suffix", [("json", ".json"), ("csv", ".csv")])
+def test_single_format(lake: LakeLayout, fmt: str, suffix: str) -> None:
+    seed(lake, SeedOptions(rows=500, days=3, end_date=END_DATE, format=fmt))
+    suffixes = {p.suffix for p in (lake.raw / "sales").rglob("*.*")}
+    assert suffixes == {suffix}
+
+
+def test_second_seed_appends_without_collisions(lake: LakeLayout) -> None:
+    first = seed(lake, SeedOptions(rows=1_000, days=3, end_date=END_DATE))
+    names_before = {p.name for p in (lake.raw / "sales").rglob("*.*")}
+    second = seed(lake, SeedOptions(rows=1_000, days=3, end_date=END_DATE))
+    names_after = {p.name for p in (lake.raw / "sales").rglob("*.*")}
+    assert second.batch == first.batch + 1
+    assert second.sale_id_min == ID_BLOCK + 1 > first.sale_id_max
+    assert names_before < names_after and len(names_after) == 2 * len(names_before)
+
+
+def test_dimensions_created_once_and_reused(lake: LakeLayout) -> None:
+    seed(lake, SeedOptions(rows=200, days=2, end_date=END_DATE, seed=1))
+    products = (lake.raw / "products" / "products.csv").read_bytes()
+    seed(lake, SeedOptions(rows=200, days=2, end_date=END_DATE, seed=2))
+    assert (lake.raw / "products" / "products.csv").read_bytes() == products
+
+
+def test_defects_are_injected_and_counted(lake: LakeLayout) -> None:
+    result = seed(lake, SeedOptions(rows=20_000, days=5, end_date=END_DATE, error_rate=0.05))
+    assert set(result.defects) >= {"non_positive_quantity", "duplicate_sale_id", "unknown_product_id"}
+    assert 600 < sum(result.defects.values()) < 1_400
+
+
+@pytest.mark.parametrize(
+    "opts,option",
+    [
+        (SeedOptions(rows=0), "--rows"),
+        (SeedOptions(rows=10, days=0), "--days"),
+        (SeedOptions(rows=10, format="xml"), "--format"),
+        (SeedOptions(rows=10, error_rate=2), "--error-rate"),
+    ],
+)
+def test_bad_options_name_the_option(lake: LakeLayout, opts: SeedOptions, option: str) -> None:
+    with pytest.raises(UsageError, match=option):
+        seed(lake, opts)
