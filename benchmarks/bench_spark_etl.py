@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.config import Settings
-from datalake.domain.seed import SeedOptions
-from datalake.targets.local.etl.run import EtlOptions
+from datalake.model import EtlOptions, SeedOptions
 from datalake.targets.local.target import LocalTarget
 
 RUN_TS = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from datalake.config import Settings
-from datalake.domain.seed import SeedOptions
 from datalake.layout import LakeLayout
-from datalake.targets.local.etl.run import EtlOptions
+from datalake.model import EtlOptions, SeedOptions
 from datalake.targets.local.target import LocalTarget
 
 # A fixed clock for tests: seeds end on END_DATE and runs happen the day after.

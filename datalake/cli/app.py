@@ -70,11 +70,15 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _target(lake: Path | None, target: str | None) -> Any:
+def _target(lake: Path | None, target: str | None, command: str | None = None) -> Any:
+    """The configured target; with `command`, first check that its capabilities include it (one clear line if not)."""
     from datalake.config import load_settings
     from datalake.targets import create_target
 
-    return create_target(load_settings({"lake": lake, "target": target}))
+    tgt = create_target(load_settings({"lake": lake, "target": target}))
+    if command is not None and not getattr(tgt.capabilities, command.replace("-", "_")):
+        tgt.unsupported(command)
+    return tgt
 
 
 def _progress(as_json: bool) -> Any:
@@ -176,8 +180,8 @@ def seed(
 ) -> None:
     """Generate fake retail sales (star schema) into the raw zone as JSON lines and CSV, by day."""
     from datalake.cli import console as ui
-    from datalake.domain.seed import SeedOptions
     from datalake.errors import UsageError
+    from datalake.model import SeedOptions
 
     parsed_end: date | None = None
     if end_date:
@@ -271,7 +275,7 @@ def run_etl(
     """Crawl raw files, check quality, quarantine bad rows, write partitioned Parquet, load the warehouse."""
     from datalake.cli import console as ui
     from datalake.errors import UsageError
-    from datalake.targets.local.etl.run import EtlOptions
+    from datalake.model import EtlOptions
 
     if wait < 0:
         raise UsageError(f"--wait must be zero or more seconds, got {wait}")
@@ -360,7 +364,7 @@ def validate(
     from datalake.cli import console as ui
     from datalake.errors import CheckFailedError
 
-    report = _target(lake, target).validate(max_age_days)
+    report = _target(lake, target, "validate").validate(max_age_days)
     if as_json:
         ui.print_json(report)
     else:
@@ -466,7 +470,7 @@ def archive(
     """Move processed raw partitions past a retention window to the archive zone."""
     from datalake.cli import console as ui
 
-    result = _target(lake, target).archive(older_than, dry_run)
+    result = _target(lake, target, "archive").archive(older_than, dry_run)
     if as_json:
         ui.print_json(result)
         return
@@ -534,7 +538,7 @@ def demo(
         )
         s = result["seed"]
         ui.out.print(f"Seeded {s['rows']:,} sales in {s['seconds']:.1f}s ({s['rows_per_second']:,} rows/s).")
-        from datalake.targets.local.etl.run import RunSummary
+        from datalake.model import RunSummary
 
         render_run(RunSummary(**result["run_etl"]))
         rows_ = [[c["status"].upper(), c["name"], c["detail"]] for c in result["validate"]["checks"]]
@@ -809,11 +813,11 @@ def ingest(
     """
     from datalake.cli import console as ui
     from datalake.errors import UsageError
-    from datalake.targets.local.ingest.run import IngestOptions
+    from datalake.model import IngestOptions
 
     if wait < 0:
         raise UsageError(f"--wait must be zero or more seconds, got {wait}")
-    tgt = _target(lake, target)
+    tgt = _target(lake, target, "ingest")
     opts = IngestOptions(
         table=table, paths=tuple(paths), partition_by=partition_by, format=fmt, flatten=flatten, wait=wait
     )
@@ -873,17 +877,13 @@ def run_job(
 ) -> None:
     """Run a Spark job of jobs/ on local Spark against the lake and register its output in the catalog."""
     from datalake.cli import console as ui
-    from datalake.targets.local.jobs import run_job as run_spark_job
 
-    tgt = _target(lake, target)
-    result = run_spark_job(tgt.layout, name, _progress(as_json))
+    result = _target(lake, target, "run-job").run_job(name, _progress(as_json))
     if as_json:
         ui.print_json(result.to_dict())
         return
     if result.etl is not None:
-        from datalake.targets.local.etl.run import RunSummary
-
-        render_run(RunSummary(**result.etl))
+        render_run(result.etl)
         return
     rows = [[t["table"], t["location"], t["rows"], t["files"]] for t in result.tables]
     ui.out.print(

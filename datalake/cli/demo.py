@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from datalake.domain.seed import SeedOptions
+from datalake.model import EtlOptions, SeedOptions
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
-from datalake.targets.local.etl.run import EtlOptions
 
 DEMO_QUERIES = (
     (

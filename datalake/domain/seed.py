@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,12 @@ import pyarrow as pa
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.schema import RAW_SALES_FIELDS
-from datalake.errors import UsageError
 from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
+from datalake.model import SEED_FORMATS, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
 
-FORMATS = ("mixed", "json", "csv")
+FORMATS = SEED_FORMATS
 REGIONS = ("Northeast", "Southeast", "Midwest", "Southwest", "West")
 SEGMENTS = ("Consumer", "Small Business", "Corporate", "VIP")
 SEGMENT_WEIGHTS = (0.55, 0.2, 0.2, 0.05)
@@ -67,57 +67,6 @@ DEFECTS = (
     "duplicate_sale_id",
 )
 ID_BLOCK = 10**10  # sale ids of seed batch b are b * ID_BLOCK + 1 ... so appended seeds never collide
-
-
-@dataclass(frozen=True)
-class SeedOptions:
-    rows: int
-    days: int = 365
-    end_date: date | None = None
-    seed: int = 42
-    format: str = "mixed"
-    error_rate: float = 0.002
-    online_share: float = 0.4
-    chunk_rows: int = 1_000_000
-    customers: int | None = None
-    products: int = 400
-    stores: int = 60
-
-    def validate(self) -> None:
-        if self.rows < 1:
-            raise UsageError(f"--rows must be at least 1, got {self.rows}")
-        if self.days < 1:
-            raise UsageError(f"--days must be at least 1, got {self.days}")
-        if self.format not in FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {self.format!r}")
-        if not 0 <= self.error_rate <= 0.5:
-            raise UsageError(f"--error-rate must be between 0 and 0.5, got {self.error_rate}")
-        if self.seed < 0:
-            raise UsageError(f"--seed must be a non-negative integer, got {self.seed}")
-        if self.chunk_rows < 1:
-            raise UsageError("chunk_rows must be positive")
-
-
-@dataclass
-class SeedResult:
-    batch: int
-    rows: int
-    json_rows: int
-    csv_rows: int
-    files: int
-    bytes: int
-    first_date: str
-    last_date: str
-    defects: dict[str, int]
-    seconds: float
-    sale_id_min: int
-    sale_id_max: int
-    dimensions: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["rows_per_second"] = round(self.rows / self.seconds) if self.seconds else None
-        return data
 
 
 # ---------------------------------------------------------------------------- dimensions

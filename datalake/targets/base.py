@@ -7,16 +7,76 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from datalake.config import Settings
-from datalake.domain.seed import SeedOptions, SeedResult
+from datalake.domain.sql import translate
+from datalake.model import EtlOptions, IngestOptions, IngestResult, JobResult, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.local.engines import QueryEngine
-from datalake.targets.local.etl.run import EtlOptions, RunSummary
-from datalake.targets.local.ingest.run import IngestOptions, IngestResult
+
+# What `QueryEngine.measure` reports about a run's reads.
+SCAN_STATS = ("bytes_scanned", "io_bytes_read", "files_read", "row_groups_scanned", "row_groups_total", "method")
+
+
+@dataclass
+class QueryResult:
+    engine: str
+    sql: str  # as sent to the engine
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    seconds: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class QueryEngine(ABC):
+    """Runs Athena-dialect SQL; subclasses say which dialect they speak and how to connect."""
+
+    name: str
+    dialect: str
+    description: str
+
+    @property
+    def role(self) -> str:
+        """What the engine stands for in comparisons: raw (files as landed), lake (Parquet) or warehouse."""
+        return self.name
+
+    def translate(self, sql: str) -> str:
+        return translate(sql, self.dialect)
+
+    @abstractmethod
+    def execute(self, sql: str) -> QueryResult: ...
+
+    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
+        """Run once and report what the run read, in `stats` (keys of SCAN_STATS; None when unknown).
+
+        Call it on a freshly opened engine: a warm cache hides reads. With `pruning=False` the engine
+        reads as if no filter could skip partitions or row groups, to measure what pruning saves;
+        engines that cannot do that report None figures.
+        """
+        result = self.execute(sql)
+        stats: dict[str, Any] = {key: None for key in SCAN_STATS}
+        scanned = result.stats.get("data_scanned_bytes")  # engines that bill by scan report it (Athena)
+        if scanned is not None:
+            stats["bytes_scanned"] = int(scanned)
+            stats["method"] = f"{self.name}'s own statistics (data_scanned_bytes)"
+        else:
+            stats["method"] = "not measured by this engine"
+        result.stats = {**result.stats, **stats}
+        return result
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> QueryEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -27,9 +87,11 @@ class Capabilities:
     etl_engines: tuple[str, ...]
     default_query_engine: str
     default_etl_engine: str
-    archive: bool = True
-    embedded: bool = True  # runs in this process, offline
+    # the commands beyond the pipeline's core that this target runs; the CLI asks before it calls
+    archive: bool = False  # `datalake archive`: raw partitions past retention to the archive zone
+    validate: bool = False  # `datalake validate`: the data-quality report
     ingest: bool = False  # `datalake ingest`: bring your own files into the lake
+    run_job: bool = False  # `datalake run-job`: a Spark job of jobs/ against the lake
     # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
     benchmark_engines: tuple[str, ...] | None = None
 
@@ -72,20 +134,30 @@ class Target(ABC):
     @abstractmethod
     def status(self) -> dict[str, Any]: ...
 
-    @abstractmethod
-    def validate(self, freshness_days: int | None = None) -> dict[str, Any]: ...
-
-    @abstractmethod
-    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]: ...
-
-    def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
-        """Bring the user's files into the lake as a table (targets with `capabilities.ingest`)."""
+    def unsupported(self, command: str) -> NoReturn:
+        """The one error for a command this target's capabilities leave out."""
         from datalake.errors import DatalakeError
 
         raise DatalakeError(
-            f"`datalake ingest` is not available on the {self.name} target in this version",
-            hint="use the local target (the default) to ingest files",
+            f"`datalake {command}` is not available on the {self.name} target in this version",
+            hint="use the local target (the default) for this command",
         )
+
+    def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
+        """The data-quality report (targets with `capabilities.validate`)."""
+        self.unsupported("validate")
+
+    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
+        """Move raw partitions past retention to the archive zone (targets with `capabilities.archive`)."""
+        self.unsupported("archive")
+
+    def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+        """Bring the user's files into the lake as a table (targets with `capabilities.ingest`)."""
+        self.unsupported("ingest")
+
+    def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
+        """Run a Spark job of jobs/ against the lake and catalog its output (targets with `capabilities.run_job`)."""
+        self.unsupported("run-job")
 
     @abstractmethod
     def destroy(

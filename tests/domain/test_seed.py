@@ -6,9 +6,10 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pytest
 
-from datalake.domain.seed import ID_BLOCK, SeedOptions, seed
+from datalake.domain.seed import ID_BLOCK, seed
 from datalake.errors import UsageError
 from datalake.layout import LakeLayout
+from datalake.model import SeedOptions
 from tests.conftest import END_DATE
 
 

@@ -29,7 +29,7 @@ from datalake.measure.benchmark import (
     parse_query,
     run_benchmark,
 )
-from datalake.targets.local.engines import QueryEngine, QueryResult
+from datalake.targets.base import QueryEngine, QueryResult
 from datalake.targets.local.target import LocalTarget
 from tests.conftest import END_DATE, build_lake
 

@@ -19,6 +19,7 @@ from datalake.errors import InputError, UsageError
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, ZONE_NAMES, InfraShape, read_infra_shape
 from datalake.measure.cost.pricing import GB, PriceTable, load_prices
+from datalake.model import MeasuredUsage
 
 BENCHMARK_FILE = "benchmark-latest.json"
 RESULT_FILE = "cost-latest.json"
@@ -28,21 +29,6 @@ GLUE_RUNS_PER_DAY = 1
 CLOUDTRAIL_EVENT_BYTES = 1024  # rough size of one data event delivered to CloudWatch Logs
 # Resource types cost-report prices itself; an Infracost breakdown only adds the others.
 MODELLED_PREFIXES = ("aws_s3_", "aws_athena_", "aws_glue_", "aws_redshift", "aws_emr", "aws_cloudtrail")
-
-
-@dataclass
-class MeasuredUsage:
-    """What a target measured about its lake: the inputs of the cost model."""
-
-    lake: str
-    target: str
-    zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
-    day_partitions: dict[str, dict[str, tuple[int, int]]]  # zone -> ISO day -> (bytes, files) of sales partitions
-    runs: list[dict[str, Any]]  # completed run summaries (seconds, stages, bytes_in, ...)
-    benchmark: dict[str, Any] | None = None
-    benchmark_path: str | None = None
-    sales_fact_bytes: int = 0
-    results_dir: Path | None = None
 
 
 @dataclass(frozen=True)

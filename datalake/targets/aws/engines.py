@@ -17,7 +17,7 @@ from typing import Any
 from datalake.errors import ConfigError, QueryError
 from datalake.targets.aws.clients import aws_errors
 from datalake.targets.aws.lake import AwsLake
-from datalake.targets.local.engines import QueryEngine, QueryResult
+from datalake.targets.base import QueryEngine, QueryResult
 
 ATHENA_DONE = {"SUCCEEDED"}
 ATHENA_FAILED = {"FAILED", "CANCELLED"}

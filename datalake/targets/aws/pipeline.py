@@ -33,13 +33,12 @@ from datalake.domain.schema import (
     WAREHOUSE_FACT_TABLE,
     WAREHOUSE_SORT_KEY,
 )
-from datalake.domain.seed import SeedOptions, SeedResult
 from datalake.errors import AwsError, ConfigError, UsageError
 from datalake.layout import JOBS_DIR, LakeLayout
+from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.aws.clients import aws_errors, error_code
 from datalake.targets.aws.lake import AwsLake
-from datalake.targets.local.etl.run import EtlOptions, RunSummary
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 UPLOAD_WORKERS = 8

@@ -9,14 +9,11 @@ through `datalake.targets.aws.engines` (Athena, Redshift Data API), status and u
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from datalake.domain.seed import SeedOptions, SeedResult
-from datalake.errors import DatalakeError
+from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.base import Capabilities, Confirm, DeployOptions, Target, _always
-from datalake.targets.local.engines import QueryEngine
-from datalake.targets.local.etl.run import EtlOptions, RunSummary
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, _always
 
 if TYPE_CHECKING:
     from datalake.targets.aws.lake import AwsLake
@@ -30,7 +27,6 @@ class AwsTarget(Target):
         etl_engines=("glue", "emr"),
         default_query_engine="athena",
         default_etl_engine="glue",
-        embedded=False,
         # athena-raw sees the crawler's raw tables, not a sales_fact view: benchmark Parquet vs Redshift
         benchmark_engines=("athena", "redshift"),
     )
@@ -114,12 +110,6 @@ class AwsTarget(Target):
             self._lake = open_lake(self.settings, load_outputs(self.outputs_file))
         return self._lake
 
-    def _not_yet(self, command: str) -> NoReturn:
-        raise DatalakeError(
-            f"`datalake {command}` is not available on the aws target in this version",
-            hint="use the local target (the default) for this command",
-        )
-
     def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
         from datalake.targets.aws import pipeline as aws_pipeline
 
@@ -164,9 +154,3 @@ class AwsTarget(Target):
         from datalake.targets.aws import status as aws_status
 
         return aws_status.measured_usage(self.lake(), self.settings.lake / "results")
-
-    def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
-        self._not_yet("validate")
-
-    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
-        self._not_yet("archive")

@@ -11,78 +11,14 @@ Each exposes sales_fact, sales_fact_redshift, customers, products, stores.
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
-from datalake.domain.sql import translate
 from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
+from datalake.targets.base import QueryEngine, QueryResult
 
 LOCAL_ENGINES = ("lake", "warehouse", "raw")
-
-# What `QueryEngine.measure` reports about a run's reads.
-SCAN_STATS = ("bytes_scanned", "io_bytes_read", "files_read", "row_groups_scanned", "row_groups_total", "method")
-
-
-@dataclass
-class QueryResult:
-    engine: str
-    sql: str  # as sent to the engine
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    seconds: float
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
-
-class QueryEngine(ABC):
-    """Runs Athena-dialect SQL; subclasses say which dialect they speak and how to connect."""
-
-    name: str
-    dialect: str
-    description: str
-
-    @property
-    def role(self) -> str:
-        """What the engine stands for in comparisons: raw (files as landed), lake (Parquet) or warehouse."""
-        return self.name
-
-    def translate(self, sql: str) -> str:
-        return translate(sql, self.dialect)
-
-    @abstractmethod
-    def execute(self, sql: str) -> QueryResult: ...
-
-    def measure(self, sql: str, pruning: bool = True) -> QueryResult:
-        """Run once and report what the run read, in `stats` (keys of SCAN_STATS; None when unknown).
-
-        Call it on a freshly opened engine: a warm cache hides reads. With `pruning=False` the engine
-        reads as if no filter could skip partitions or row groups, to measure what pruning saves;
-        engines that cannot do that report None figures.
-        """
-        result = self.execute(sql)
-        stats: dict[str, Any] = {key: None for key in SCAN_STATS}
-        scanned = result.stats.get("data_scanned_bytes")  # engines that bill by scan report it (Athena)
-        if scanned is not None:
-            stats["bytes_scanned"] = int(scanned)
-            stats["method"] = f"{self.name}'s own statistics (data_scanned_bytes)"
-        else:
-            stats["method"] = "not measured by this engine"
-        result.stats = {**result.stats, **stats}
-        return result
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        pass
-
-    def __enter__(self) -> QueryEngine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class DuckDBEngine(QueryEngine):

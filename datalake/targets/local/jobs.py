@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from datalake.domain import aggregates
 from datalake.errors import InputError
 from datalake.layout import LakeLayout
+from datalake.model import EtlOptions, JobResult
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local.catalog import Catalog, CatalogColumn, Table
 from datalake.targets.local.crawler import PROCESSED_DATABASE
-from datalake.targets.local.etl.run import EtlOptions, register_processed, require_lake, run_etl
+from datalake.targets.local.etl.run import register_processed, require_lake, run_etl
 from datalake.targets.local.lock import lake_lock
 
 
@@ -39,18 +40,6 @@ OUTPUTS: dict[str, JobOutput] = {
     "customer_aggregates": JobOutput(aggregates.TABLE, aggregates.LOCATION, aggregates.COLUMNS),
 }
 ETL_JOB = "sales_etl"
-
-
-@dataclass
-class JobResult:
-    job: str
-    engine: str = "spark (local)"
-    seconds: float = 0.0
-    tables: list[dict[str, Any]] = field(default_factory=list)
-    etl: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def _parquet_rows(files: list[Path]) -> int:
@@ -78,7 +67,7 @@ def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -
     began = time.perf_counter()
     if name == ETL_JOB:
         summary = run_etl(layout, EtlOptions(engine="spark"), progress)
-        return JobResult(job=name, seconds=summary.seconds, etl=summary.to_dict())
+        return JobResult(job=name, seconds=summary.seconds, etl=summary)
     module = load_job(name)
     output = OUTPUTS.get(name)
     if output is None or not hasattr(module, "run"):

@@ -9,17 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from datalake import __version__
-from datalake.domain.seed import SeedOptions, SeedResult, seed
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import ZONES, LakeLayout
+from datalake.model import EtlOptions, IngestOptions, IngestResult, JobResult, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.base import Capabilities, Confirm, DeployOptions, Target, _always
-from datalake.targets.local.archive import archive
-from datalake.targets.local.engines import LOCAL_ENGINES, QueryEngine, open_local_engine
-from datalake.targets.local.etl.run import EtlOptions, RunSummary, require_lake, run_etl
-from datalake.targets.local.ingest.run import IngestOptions, IngestResult, ingest
-from datalake.targets.local.status import status
-from datalake.targets.local.validate import validate
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, _always
+from datalake.targets.local.engines import LOCAL_ENGINES, open_local_engine
+from datalake.targets.local.etl.run import require_lake, run_etl
 
 
 class LocalTarget(Target):
@@ -29,7 +25,10 @@ class LocalTarget(Target):
         etl_engines=("duckdb", "spark"),
         default_query_engine="lake",
         default_etl_engine="duckdb",
+        archive=True,
+        validate=True,
         ingest=True,
+        run_job=True,
     )
 
     @property
@@ -77,6 +76,8 @@ class LocalTarget(Target):
         }
 
     def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
+        from datalake.domain.seed import seed
+
         require_lake(self.layout)
         return seed(self.layout, opts, progress)
 
@@ -88,12 +89,18 @@ class LocalTarget(Target):
         return open_local_engine(self.layout, name or self.capabilities.default_query_engine)
 
     def status(self) -> dict[str, Any]:
+        from datalake.targets.local.status import status
+
         return {"target": self.name, **status(self.layout)}
 
     def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
+        from datalake.targets.local.validate import validate
+
         return validate(self.layout, freshness_days).to_dict()
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
+        from datalake.targets.local.archive import archive
+
         return archive(self.layout, older_than_days, dry_run)
 
     def services(self) -> dict[str, str]:
@@ -115,7 +122,14 @@ class LocalTarget(Target):
         return measure_local(self.layout)
 
     def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+        from datalake.targets.local.ingest.run import ingest
+
         return ingest(self.layout, opts, progress)
+
+    def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
+        from datalake.targets.local.jobs import run_job
+
+        return run_job(self.layout, name, progress)
 
     def destroy(
         self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None

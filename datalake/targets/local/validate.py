@@ -7,7 +7,6 @@ own date names, the published schema matches the definition, nothing left unproc
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,33 +15,13 @@ from datalake.domain.duckdb_sql import fetch_rejects, records_sql, sql_list
 from datalake.domain.schema import SALES_FACT_COLUMNS, WAREHOUSE_FACT_TABLE
 from datalake.domain.transform import REASONS
 from datalake.layout import LakeLayout
+from datalake.model import Check, ValidationReport
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.crawler import list_data_files
 from datalake.targets.local.etl.run import JOB_NAME, require_lake
 from datalake.targets.local.warehouse import fact_reader_sql
 
 REQUIRED_FACT_COLUMNS = ("sale_id", "customer_id", "product_id", "sale_date", "total_amount", "region")
-
-
-@dataclass
-class Check:
-    name: str
-    status: str  # pass | fail | warn
-    detail: str
-    observed: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ValidationReport:
-    checks: list[Check]
-    rules: dict[str, int]
-
-    @property
-    def ok(self) -> bool:
-        return all(c.status != "fail" for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [asdict(c) for c in self.checks], "rules": self.rules}
 
 
 def _count_raw_records(con: Any, layout: LakeLayout, relatives: set[str]) -> int:

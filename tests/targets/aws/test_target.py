@@ -21,13 +21,12 @@ from typing import Any
 import pytest
 
 from datalake.config import Settings
-from datalake.domain.seed import SeedOptions
 from datalake.errors import AwsError, ConfigError, QueryError
+from datalake.model import EtlOptions, SeedOptions
 from datalake.targets.aws.clients import Poller, aws_error, client
 from datalake.targets.aws.infra import save_outputs
 from datalake.targets.aws.lake import AwsLake
 from datalake.targets.aws.target import AwsTarget
-from datalake.targets.local.etl.run import EtlOptions
 from tests.aws_helpers import ACCOUNT, FAKE_CREDENTIALS, REGION, create_lake_resources, lake_outputs, write_jobs_dir
 from tests.conftest import END_DATE, make_target
 

@@ -6,10 +6,11 @@ import pytest
 
 from datalake.errors import UsageError
 from datalake.layout import LakeLayout
+from datalake.model import EtlOptions
 from datalake.targets.local.archive import archive
 from datalake.targets.local.catalog import Catalog
 from datalake.targets.local.engines import open_local_engine
-from datalake.targets.local.etl.run import EtlOptions, run_etl
+from datalake.targets.local.etl.run import run_etl
 from tests.conftest import RUN_TS
 
 

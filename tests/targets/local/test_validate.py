@@ -4,7 +4,8 @@ from datetime import date
 from pathlib import Path
 
 from datalake.layout import LakeLayout
-from datalake.targets.local.etl.run import EtlOptions, run_etl
+from datalake.model import EtlOptions
+from datalake.targets.local.etl.run import run_etl
 from datalake.targets.local.validate import validate
 from tests.conftest import RUN_TS
 

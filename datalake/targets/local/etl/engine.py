@@ -49,20 +49,3 @@ class TransformEngine(Protocol):
     name: str
 
     def run(self, job: TransformJob, progress: Progress) -> TransformOutput: ...
-
-
-def create_engine(name: str) -> TransformEngine:
-    """The transform engine by name; heavy engines are imported only when chosen."""
-    from datalake.errors import UsageError
-
-    if name == "duckdb":
-        from datalake.targets.local.etl.duckdb_engine import DuckDBTransformEngine
-
-        return DuckDBTransformEngine()
-    if name == "spark":
-        from datalake.targets.local.etl.spark_engine import (
-            SparkTransformEngine,  # pyspark itself is imported when the engine runs
-        )
-
-        return SparkTransformEngine()
-    raise UsageError(f"unknown --engine {name!r}", hint="choose duckdb or spark")

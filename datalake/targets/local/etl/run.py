@@ -14,7 +14,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,51 +28,17 @@ from datalake.domain.schema import (
 from datalake.errors import LakeNotFoundError
 from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files, tree_stats
 from datalake.layout import LakeLayout
+from datalake.model import EtlOptions, RunSummary
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local import warehouse
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
 from datalake.targets.local.crawler import PROCESSED_DATABASE, crawl, group_partitions, list_data_files
-from datalake.targets.local.etl.engine import TransformJob, create_engine
+from datalake.targets.local.etl import create_engine
+from datalake.targets.local.etl.engine import TransformJob
 from datalake.targets.local.lock import lake_lock
 
 JOB_NAME = "sales_etl"
-
-
-@dataclass(frozen=True)
-class EtlOptions:
-    engine: str = "duckdb"
-    wait: float = 0.0
-    run_ts: datetime | None = None  # fixed in tests; defaults to now
-
-
-@dataclass
-class RunSummary:
-    run_id: str | None
-    status: str
-    engine: str
-    started: str
-    seconds: float = 0.0
-    stages: dict[str, float] = field(default_factory=dict)
-    files_in: int = 0
-    bytes_in: int = 0
-    rows_in: int = 0
-    rows_processed: int = 0
-    rows_quarantined: int = 0
-    by_reason: dict[str, int] = field(default_factory=dict)
-    bad_files: list[dict[str, Any]] = field(default_factory=list)
-    bytes_out: int = 0
-    fact_files_written: int = 0
-    warehouse_rows_loaded: int = 0
-    recovered: list[str] = field(default_factory=list)
-    crawl: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @property
-    def balanced(self) -> bool:
-        return self.rows_in == self.rows_processed + self.rows_quarantined
 
 
 def _journal_path(layout: LakeLayout, run_id: str) -> Path:

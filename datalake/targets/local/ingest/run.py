@@ -27,8 +27,8 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from datalake.domain.duckdb_sql import sql_list, sql_string
 from datalake.errors import InputError, UsageError
 from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files
 from datalake.layout import LakeLayout
+from datalake.model import IngestOptions, IngestResult
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
 from datalake.targets.local.crawler import (
@@ -71,17 +72,6 @@ PARQUET_FILE_SIZE = "256MB"
 
 
 @dataclass(frozen=True)
-class IngestOptions:
-    table: str
-    paths: tuple[Path, ...]
-    partition_by: str | None = None
-    format: str = "auto"
-    flatten: bool = False  # JSON: nested objects become parent_child columns instead of STRUCTs
-    wait: float = 0.0
-    today: date | None = None  # the ingest_date folder of the raw copies; fixed in tests
-
-
-@dataclass(frozen=True)
 class PartitionSpec:
     column: str
     grain: str | None = None  # None: partition by the column's values
@@ -104,31 +94,6 @@ class PartitionSpec:
         if self.grain is None:
             return [self.column]
         return list(GRAINS[: GRAINS.index(self.grain) + 1])
-
-
-@dataclass
-class IngestResult:
-    table: str
-    ingest_id: str | None
-    status: str  # ingested | nothing_to_do
-    files: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    rows: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    parquet_files: int = 0
-    new_columns: list[str] = field(default_factory=list)
-    widened: list[dict[str, str]] = field(default_factory=list)
-    columns: list[dict[str, str]] = field(default_factory=list)
-    partition_by: str | None = None
-    partitions: int = 0
-    table_rows: int = 0
-    warehouse_rows_loaded: int = 0
-    recovered: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 # --------------------------------------------------------------------------- paths

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from datalake.domain.seed import SeedOptions, seed
+from datalake.domain.seed import seed
 from datalake.errors import LakeNotFoundError, LockedError
 from datalake.layout import LakeLayout
-from datalake.targets.local.etl.run import EtlOptions, journals, run_etl
+from datalake.model import EtlOptions, SeedOptions
+from datalake.targets.local.etl.run import journals, run_etl
 from datalake.targets.local.lock import lake_lock
 from datalake.targets.local.warehouse import fact_reader_sql
 from tests.conftest import END_DATE, RUN_TS

@@ -16,12 +16,11 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from datalake.domain.seed import SeedOptions
 from datalake.domain.transform import ENCODING_ERROR, LONG_LINE_ERROR, SEPARATOR_ERROR
 from datalake.errors import InputError
 from datalake.layout import LakeLayout
+from datalake.model import EtlOptions, RunSummary, SeedOptions
 from datalake.targets.local.catalog import Catalog
-from datalake.targets.local.etl.run import EtlOptions, RunSummary
 from tests.conftest import END_DATE, RUN_TS, make_target
 
 pytestmark = pytest.mark.slow

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from datalake.cli.app import app
 from datalake.errors import InputError, UsageError
 from datalake.layout import LakeLayout
+from datalake.model import IngestOptions
 from datalake.targets.local.catalog import Catalog
 from datalake.targets.local.engines import open_local_engine
-from datalake.targets.local.ingest.run import IngestOptions, ingest, load_manifest, widen
+from datalake.targets.local.ingest.run import ingest, load_manifest, widen
 
 TODAY = dt.date(2026, 7, 1)
 
