@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's Chromium for the report's browser test (tests/test_report_browser.py), run headless.
+# Debian's Chromium for the report's browser test (tests/report/test_browser.py), run headless.
 # Idempotent: does nothing when /usr/bin/chromium is already there.
 set -euo pipefail
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,29 @@ def test_help_loads_no_heavy_library(args: list[str]) -> None:
     assert "Usage" in proc.stdout  # the help was printed, so the app was really built
     loaded = json.loads(proc.stdout.rsplit("HEAVY=", 1)[1])
     assert loaded == []
+
+
+def test_status_of_a_lake_loads_neither_numpy_nor_pyarrow(tmp_path: Path) -> None:
+    """status reads the catalog and the warehouse: the generator's numpy and Arrow stay unloaded."""
+    lake = str(tmp_path / "lake")
+    deploy = subprocess.run(
+        [sys.executable, "-c", PROBE, "deploy", "--lake", lake, "--json"],
+        input=json.dumps(HEAVY),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert deploy.returncode == 0, deploy.stderr
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, "status", "--lake", lake, "--json"],
+        input=json.dumps(HEAVY),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout.rsplit("HEAVY=", 1)[0])
+    assert status["target"] == "local"
+    loaded = json.loads(proc.stdout.rsplit("HEAVY=", 1)[1])
+    assert "numpy" not in loaded
+    assert "pyarrow" not in loaded
