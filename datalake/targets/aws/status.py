@@ -20,16 +20,16 @@ RECENT_RUNS = 5
 
 def bucket_usage(lake: AwsLake) -> dict[str, dict[str, Any]]:
     """role -> {bucket, objects, bytes, storage_classes: {class: {objects, bytes}}}."""
-    s3 = lake.client("s3")
+    from datalake.targets.aws.s3 import objects
+
     usage: dict[str, dict[str, Any]] = {}
     for role, bucket in lake.buckets().items():
         classes: dict[str, dict[str, int]] = {}
         with aws_errors(f"listing s3://{bucket}"):
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                for item in page.get("Contents", []):
-                    entry = classes.setdefault(item.get("StorageClass", "STANDARD"), {"objects": 0, "bytes": 0})
-                    entry["objects"] += 1
-                    entry["bytes"] += int(item["Size"])
+            for obj in objects(lake, bucket):
+                entry = classes.setdefault(obj.storage_class, {"objects": 0, "bytes": 0})
+                entry["objects"] += 1
+                entry["bytes"] += obj.size
         usage[role] = {
             "bucket": bucket,
             "objects": sum(c["objects"] for c in classes.values()),
@@ -176,8 +176,8 @@ def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
     from datalake.measure.cost.report import BENCHMARK_FILE, read_benchmark
     from datalake.model import MeasuredUsage
     from datalake.targets.aws.pipeline import load_bookmark
+    from datalake.targets.aws.s3 import objects
 
-    s3 = lake.client("s3")
     zones: dict[str, dict[str, int]] = {
         z: {"files": 0, "bytes": 0} for z in ("raw", "processed", "archive", "quarantine")
     }
@@ -188,22 +188,20 @@ def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
         if not bucket:
             continue
         with aws_errors(f"listing s3://{bucket}"):
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                for item in page.get("Contents", []):
-                    key, size = item["Key"], int(item["Size"])
-                    if key.startswith("_") or "/_" in key:
-                        continue  # staging and manifests are not data
-                    zone = "quarantine" if role == "processed" and key.startswith("quarantine/") else role
-                    zones[zone]["files"] += 1
-                    zones[zone]["bytes"] += size
-                    if role == "processed" and key.startswith("sales_fact/"):
-                        sales_fact_bytes += size
-                    match = _DAY.search(key) if role in days and key.startswith("sales/") else None
-                    if match:
-                        y, m, d = (int(g) for g in match.groups())
-                        day = f"{y:04d}-{m:02d}-{d:02d}"
-                        b, n = days[role].get(day, (0, 0))
-                        days[role][day] = (b + size, n + 1)
+            for key, size, _ in objects(lake, bucket):
+                if key.startswith("_") or "/_" in key:
+                    continue  # staging and manifests are not data
+                zone = "quarantine" if role == "processed" and key.startswith("quarantine/") else role
+                zones[zone]["files"] += 1
+                zones[zone]["bytes"] += size
+                if role == "processed" and key.startswith("sales_fact/"):
+                    sales_fact_bytes += size
+                match = _DAY.search(key) if role in days and key.startswith("sales/") else None
+                if match:
+                    y, m, d = (int(g) for g in match.groups())
+                    day = f"{y:04d}-{m:02d}-{d:02d}"
+                    b, n = days[role].get(day, (0, 0))
+                    days[role][day] = (b + size, n + 1)
     with aws_errors("reading the job bookmark"):
         bookmark = load_bookmark(lake)
     bytes_by_run: dict[str, int] = {}

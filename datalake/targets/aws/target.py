@@ -1,9 +1,10 @@
 """The aws target: Terraform in infra/ provisions the lake; outputs name every resource.
 
-deploy and destroy drive Terraform through `datalake.targets.aws.infra`. seed and run-etl work through
-`datalake.targets.aws.pipeline` (S3, Glue crawlers, the Spark job on Glue or EMR, Redshift COPY), queries
-through `datalake.targets.aws.engines` (Athena, Redshift Data API), status and usage through
-`datalake.targets.aws.status`. validate and archive are local-only for now and say so.
+deploy and destroy drive Terraform (`infra`, `terraform`). seed and run-etl are orchestrated by
+`pipeline` over one module per service: `s3` (uploads, listings), `jobs` (the scripts of jobs/),
+`glue` (crawlers, the ETL job), `emr` (the same job as a step), `redshift` (the warehouse load).
+Queries go through `engines` (Athena, Redshift Data API); status and usage through `status`.
+validate, archive, ingest and run-job are local-only for now: the capabilities say so.
 """
 
 from __future__ import annotations

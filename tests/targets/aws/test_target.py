@@ -261,7 +261,7 @@ def test_seed_access_denied_is_one_clean_error(aws_env: None) -> None:
 
 
 def test_job_scripts_upload_only_when_changed(target: AwsTarget, tmp_path: Path) -> None:
-    from datalake.targets.aws.pipeline import upload_jobs
+    from datalake.targets.aws.jobs import upload_jobs
 
     lake = target.lake()
     jobs = write_jobs_dir(tmp_path / "jobs")
@@ -285,7 +285,7 @@ def test_job_scripts_upload_only_when_changed(target: AwsTarget, tmp_path: Path)
 
 
 def test_missing_job_script_is_a_config_error(target: AwsTarget, tmp_path: Path) -> None:
-    from datalake.targets.aws.pipeline import upload_jobs
+    from datalake.targets.aws.jobs import upload_jobs
 
     with pytest.raises(ConfigError, match=r"sales_etl\.py was not found"):
         upload_jobs(target.lake(), tmp_path)
@@ -368,7 +368,7 @@ def test_run_etl_on_aws_reports_the_rows_the_job_counted(
 @pytest.mark.usefixtures("short_timeouts")
 def test_crawler_that_never_finishes_times_out_with_backoff(target: AwsTarget) -> None:
     """moto's crawl stays RUNNING by default (manual transition): the poller backs off, then gives up."""
-    from datalake.targets.aws.pipeline import run_crawler
+    from datalake.targets.aws.glue import run_crawler
 
     lake = target.lake()
     lake.poller = fast_poller()
@@ -410,7 +410,7 @@ def test_crawler_failure_carries_the_crawl_error(aws_env: None) -> None:
     }
     stub.add_response("get_crawler", failed, {"Name": name})
     lake = stub_lake(lake_outputs(), glue=glue)
-    from datalake.targets.aws.pipeline import run_crawler
+    from datalake.targets.aws.glue import run_crawler
 
     with stub, pytest.raises(AwsError, match="last crawl FAILED: Insufficient Lake Formation permission") as info:
         run_crawler(lake, name)
@@ -433,7 +433,7 @@ def test_crawler_accepts_succeeded(aws_env: None) -> None:
         {"Crawler": {"Name": name, "State": "READY", "LastCrawl": {"Status": "SUCCEEDED", "StartTime": 5}}},
         {"Name": name},
     )
-    from datalake.targets.aws.pipeline import run_crawler
+    from datalake.targets.aws.glue import run_crawler
 
     with stub:
         assert run_crawler(stub_lake(lake_outputs(), glue=glue), name)["status"] == "SUCCEEDED"
@@ -456,7 +456,7 @@ def test_glue_job_failure_carries_message_and_log_location(aws_env: None) -> Non
     }
     stub.add_response("get_job_run", {"JobRun": failed}, params)
     lake = stub_lake(outputs, glue=glue)
-    from datalake.targets.aws.pipeline import run_glue_job
+    from datalake.targets.aws.glue import run_glue_job
 
     with stub, pytest.raises(AwsError, match="run jr_1 FAILED: AnalysisException: Path does not exist") as info:
         run_glue_job(lake)
@@ -474,7 +474,7 @@ def test_glue_job_timeout(aws_env: None) -> None:
         stub.add_response("get_job_run", {"JobRun": {"Id": "jr_2", "JobRunState": "RUNNING"}})
     lake = stub_lake(outputs, glue=glue)
     lake.timeouts = Timeouts(job=10)
-    from datalake.targets.aws.pipeline import run_glue_job
+    from datalake.targets.aws.glue import run_glue_job
 
     with stub, pytest.raises(AwsError, match="timed out after 10s waiting for Glue job run jr_2"):
         run_glue_job(lake)
@@ -485,7 +485,7 @@ def test_emr_step_sends_the_spark_job_and_waits(aws_env: None) -> None:
     outputs = lake_outputs() | {"emr_cluster_id": "j-ABC"}
     from botocore.stub import ANY
 
-    from datalake.targets.aws.pipeline import run_emr_step
+    from datalake.targets.aws.emr import run_emr_step
 
     stub.add_response("add_job_flow_steps", {"StepIds": ["s-1"]}, {"JobFlowId": "j-ABC", "Steps": ANY})
     stub.add_response(
@@ -529,7 +529,7 @@ def test_emr_step_failure_carries_reason_and_log(aws_env: None) -> None:
     stub.add_response(
         "describe_step", {"Step": {"Id": "s-1", "Status": {"State": "FAILED", "FailureDetails": details}}}
     )
-    from datalake.targets.aws.pipeline import run_emr_step
+    from datalake.targets.aws.emr import run_emr_step
 
     with stub, pytest.raises(AwsError, match="s-1 on j-ABC FAILED: Exception in thread main: FileNotFound") as info:
         run_emr_step(stub_lake(lake_outputs() | {"emr_cluster_id": "j-ABC"}, emr=emr))
@@ -537,7 +537,7 @@ def test_emr_step_failure_carries_reason_and_log(aws_env: None) -> None:
 
 
 def test_emr_without_cluster_is_a_config_error(aws_env: None) -> None:
-    from datalake.targets.aws.pipeline import run_emr_step
+    from datalake.targets.aws.emr import run_emr_step
 
     with pytest.raises(ConfigError, match="no EMR cluster"):
         run_emr_step(stub_lake(lake_outputs()))
@@ -547,7 +547,7 @@ def test_warehouse_load_copies_parquet_through_the_data_api(target: AwsTarget, a
     """Manifests of the processed Parquet in S3 (moto), COPY statements to Redshift (Stubber)."""
     from botocore.stub import ANY
 
-    from datalake.targets.aws.pipeline import load_warehouse
+    from datalake.targets.aws.redshift import load_warehouse
 
     lake = target.lake()
     outputs = dict(lake.outputs) | {
