@@ -577,13 +577,36 @@ def _stage(
 ) -> dict[str, dict[str, Any]]:
     """Stage the raw copies and their Parquet, adding the new files to the manifest; the manifest entries.
 
-    Any failure drops what was staged and journals the ingest abandoned; a DuckDB error while converting
-    is the input's fault as far as the user can tell, and is reported as such.
+    A raw copy keeps its file's name (suffixed with its hash when the name is taken), and its manifest
+    entry holds what inference found, to read it again as the conversion did. Any failure drops what
+    was staged and journals the ingest abandoned; a DuckDB error while converting is the input's fault
+    as far as the user can tell, and is reported as such.
     """
     table, ingest_id = manifest["table"], journal["ingest_id"]
     staging = runs.staging(ingest_id)
+    folder = f"raw/{table}/ingest_date={day}"
     try:
-        entries = _stage_raw(layout, staging, f"raw/{table}/ingest_date={day}", new, ingest_id, result, progress)
+        taken: set[str] = set()
+        entries: dict[str, dict[str, Any]] = {}
+        with progress.task("Copying into raw", total=len(new)) as task:
+            for path, scan, schema in new:
+                rel = _raw_name(layout, staging, folder, path, scan.sha256, taken)
+                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, staging / rel)
+                entries[scan.sha256] = {
+                    "source": str(path),
+                    "raw": rel,
+                    "format": schema.format,
+                    "size": scan.size,
+                    "rows": schema.rows,
+                    "ingest_id": ingest_id,
+                    "schema": schema.to_dict(),
+                }
+                result.files.append(
+                    {"file": str(path), "raw": rel, "format": schema.format, "rows": schema.rows}
+                    | ({"notes": schema.notes} if schema.notes else {})
+                )
+                task.advance()
         manifest["files"] = {**manifest["files"], **entries}
         with progress.task("Converting to Parquet") as task:
             written = _convert(con, layout, staging, manifest, entries, ingest_id)
@@ -603,40 +626,6 @@ def _stage(
                 hint="check the files named above; --debug shows the details",
             ) from exc
         raise
-
-
-def _stage_raw(
-    layout: LakeLayout,
-    staging: Path,
-    folder: str,
-    new: list[tuple[Path, FileScan, FileSchema]],
-    ingest_id: str,
-    result: IngestResult,
-    progress: Progress,
-) -> dict[str, dict[str, Any]]:
-    """Copy the new files into the staged raw folder; their manifest entries (by hash), with what inference found."""
-    taken: set[str] = set()
-    entries: dict[str, dict[str, Any]] = {}
-    with progress.task("Copying into raw", total=len(new)) as task:
-        for path, scan, schema in new:
-            rel = _raw_name(layout, staging, folder, path, scan.sha256, taken)
-            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, staging / rel)
-            entries[scan.sha256] = {
-                "source": str(path),
-                "raw": rel,
-                "format": schema.format,
-                "size": scan.size,
-                "rows": schema.rows,
-                "ingest_id": ingest_id,
-                "schema": schema.to_dict(),
-            }
-            result.files.append(
-                {"file": str(path), "raw": rel, "format": schema.format, "rows": schema.rows}
-                | ({"notes": schema.notes} if schema.notes else {})
-            )
-            task.advance()
-    return entries
 
 
 def _account(
