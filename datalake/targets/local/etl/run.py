@@ -108,6 +108,7 @@ def _bookkeep(layout: LakeLayout, journal: dict[str, Any]) -> None:
     register_processed(layout, Catalog(layout.catalog_dir))
 
 
+# run_etl's publish and load steps, named at module level so a crash test can kill a run inside either
 def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
     """Roll a committed run forward: rename staged files into place, bookmark, catalog. Repeatable."""
     run_journal(layout).publish(journal)
@@ -125,11 +126,6 @@ def _load_facts(layout: LakeLayout, journal: dict[str, Any]) -> int:
 def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
     """Load a published run's facts and the dimensions into the warehouse, once; journal it loaded."""
     return run_journal(layout).load(journal)
-
-
-def recover(layout: LakeLayout) -> list[str]:
-    """Finish or roll back runs a crash interrupted, and reload a lost warehouse. Returns what was done."""
-    return run_journal(layout).recover()
 
 
 def _parquet_rows(files: list[Path]) -> int:

@@ -339,7 +339,11 @@ def _check_partition(spec: PartitionSpec, columns: list[dict[str, Any]]) -> None
 
 
 def ingest_journal(layout: LakeLayout) -> Journal:
-    """ingest's journals (`_state/ingest/runs/<id>.json`) and staging folders (`_state/ingest/staging/<id>/`)."""
+    """ingest's journals (`_state/ingest/runs/<id>.json`) and staging folders (`_state/ingest/staging/<id>/`).
+
+    Unlike run-etl's, recovery does not compare it with the warehouse's `_ingest_loads`, so a lost
+    warehouse does not get its ingested tables back (passing `loaded` would do it).
+    """
     return Journal(
         root=layout.root,
         runs=_root(layout) / "runs",
@@ -421,6 +425,7 @@ def _bookkeep(layout: LakeLayout, journal: dict[str, Any]) -> None:
     _register(layout, journal["manifest"])
 
 
+# ingest's publish and load steps, named at module level so a crash test can interrupt an ingest inside either
 def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
     """Roll a committed ingest forward: files into place, manifest, catalog. Repeatable."""
     ingest_journal(layout).publish(journal)
