@@ -11,14 +11,13 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from datalake.domain import aggregates
 from datalake.errors import InputError
 from datalake.layout import LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.local.catalog import Catalog, CatalogColumn, Table
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Table, parquet_rows
 from datalake.targets.local.crawler import PROCESSED_DATABASE
 from datalake.targets.local.etl.run import EtlOptions, register_processed, require_lake, run_etl
 from datalake.targets.local.journal import replace_dir
@@ -51,12 +50,6 @@ class JobResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def _parquet_rows(files: list[Path]) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
@@ -105,7 +98,7 @@ def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -
             classification="parquet",
             columns=[CatalogColumn(c.name, c.type.lower(), c.comment) for c in output.columns],
             parameters={
-                "recordCount": _parquet_rows(files),
+                "recordCount": parquet_rows(files),
                 "files": len(files),
                 "bytes": sum(f.stat().st_size for f in files),
                 "job": name,

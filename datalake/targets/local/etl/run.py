@@ -33,7 +33,7 @@ from datalake.layout import LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local import warehouse
 from datalake.targets.local.bookmark import Bookmark
-from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table, parquet_rows
 from datalake.targets.local.crawler import PROCESSED_DATABASE, DataFile, crawl, group_partitions, list_data_files
 from datalake.targets.local.etl.engine import TransformEngine, TransformJob, TransformOutput, create_engine
 from datalake.targets.local.journal import Journal
@@ -128,12 +128,6 @@ def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
     return run_journal(layout).load(journal)
 
 
-def _parquet_rows(files: list[Path]) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.read_metadata(f).num_rows for f in files)
-
-
 def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
     """Describe the processed zone in the catalog: sales_fact with its partitions, dimensions, quarantine."""
     catalog.create_database(PROCESSED_DATABASE)
@@ -151,7 +145,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
             ],
             partition_keys=[CatalogColumn(k, "int") for k in SALES_PARTITION_KEYS],
             partitions=[partitions[k] for k in sorted(partitions)],
-            parameters={"recordCount": _parquet_rows([f.path for f in facts]), "compression": "zstd"},
+            parameters={"recordCount": parquet_rows([f.path for f in facts]), "compression": "zstd"},
         )
     )
     for dim, columns in DIMENSIONS.items():
@@ -164,7 +158,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
                     location=f"processed/{dim}",
                     classification="parquet",
                     columns=[CatalogColumn(c.name, c.type.lower(), c.comment) for c in columns],
-                    parameters={"recordCount": _parquet_rows([path]), "files": 1, "bytes": path.stat().st_size},
+                    parameters={"recordCount": parquet_rows([path]), "files": 1, "bytes": path.stat().st_size},
                 )
             )
     quarantined = list_data_files(layout.quarantine, "quarantine", "sales")
@@ -184,7 +178,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
                 )
                 for f in quarantined
             ],
-            parameters={"recordCount": _parquet_rows([f.path for f in quarantined])},
+            parameters={"recordCount": parquet_rows([f.path for f in quarantined])},
         )
     )
 

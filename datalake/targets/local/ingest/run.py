@@ -39,7 +39,7 @@ from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local import warehouse
-from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table, parquet_rows
 from datalake.targets.local.crawler import (
     PROCESSED_DATABASE,
     RAW_DATABASE,
@@ -357,8 +357,6 @@ def ingest_journal(layout: LakeLayout) -> Journal:
 
 def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
     """Write raw.<table> and processed.<table> into the catalog from what is on disk; (rows, partitions)."""
-    import pyarrow.parquet as pq
-
     catalog = Catalog(layout.catalog_dir)
     catalog.create_database(RAW_DATABASE)
     catalog.create_database(PROCESSED_DATABASE)
@@ -396,7 +394,7 @@ def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
     files = list_data_files(layout.processed, "processed", name)
     parts = group_partitions(files, layout.root)
     keys = spec.keys if spec else []
-    processed_rows = sum(pq.read_metadata(f.path).num_rows for f in files)
+    processed_rows = parquet_rows(f.path for f in files)
     catalog.put(
         Table(
             database=PROCESSED_DATABASE,
@@ -662,8 +660,6 @@ def _convert(
     ingest_id: str,
 ) -> int:
     """COPY the new files (read from their staged raw copies) into staged Parquet; rows written."""
-    import pyarrow.parquet as pq
-
     data_cols = [(c["name"], c["type"]) for c in manifest["columns"]]
     union = "\nUNION ALL\n".join(
         select_sql(staging / e["raw"], FileSchema.from_dict(e["schema"]), data_cols) for e in entries.values()
@@ -678,4 +674,4 @@ def _convert(
     if spec:
         options += f", PARTITION_BY ({', '.join(quote_ident(k) for k in spec.keys)})"
     con.execute(f"COPY (SELECT *{_derived(manifest)} FROM ({union})) TO {sql_string(target)} ({options})")
-    return sum(pq.read_metadata(p).num_rows for p in target.rglob("*.parquet"))
+    return parquet_rows(target.rglob("*.parquet"))
