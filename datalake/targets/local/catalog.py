@@ -9,15 +9,34 @@ always see a whole table.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from datalake.errors import DatalakeError
 from datalake.fsutil import atomic_write_json, read_json
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+T = TypeVar("T")
+
+
+def from_json(cls: type[T], data: dict[str, Any], **nested: Callable[[Any], Any]) -> T:
+    """A dataclass back from its `asdict` form, as stored in the lake's JSON files.
+
+    A missing required field is a KeyError; a missing optional one takes its default and unknown keys
+    are ignored, so files written by other versions keep loading. Fields named in `nested` are lists
+    whose items are rebuilt by the given function.
+    """
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            value = data[f.name]
+            values[f.name] = [nested[f.name](item) for item in value] if f.name in nested else value
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise KeyError(f.name)
+    return cls(**values)
 
 
 @dataclass
@@ -65,18 +84,20 @@ class Table:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Table:
-        return cls(
-            database=data["database"],
-            name=data["name"],
-            location=data["location"],
-            classification=data["classification"],
-            columns=[CatalogColumn(**c) for c in data["columns"]],
-            partition_keys=[CatalogColumn(**c) for c in data.get("partition_keys", [])],
-            partitions=[Partition(**p) for p in data.get("partitions", [])],
-            parameters=data.get("parameters", {}),
-            table_type=data.get("table_type", "EXTERNAL_TABLE"),
-            updated=data.get("updated", ""),
+        return from_json(
+            cls,
+            data,
+            columns=lambda c: CatalogColumn(**c),
+            partition_keys=lambda c: CatalogColumn(**c),
+            partitions=lambda p: Partition(**p),
         )
+
+
+def parquet_rows(files: Iterable[Path]) -> int:
+    """The rows of these Parquet files, from their footers alone: a table's recordCount."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 class Catalog:

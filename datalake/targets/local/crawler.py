@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
+from datalake.domain.duckdb_sql import records_sql
 from datalake.layout import LakeLayout
 from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
 
@@ -132,6 +133,26 @@ def list_data_files(zone_root: Path, zone: str, table: str | None = None) -> lis
                     )
                 )
     return found
+
+
+def sales_files(layout: LakeLayout) -> list[DataFile]:
+    """Every raw sales file: those still in the raw zone, then the archived ones (archive keeps raw's layout)."""
+    return list_data_files(layout.raw, "raw", "sales") + list_data_files(layout.archive, "archive", "sales")
+
+
+def sales_records_sql(con: Any, layout: LakeLayout, files: list[DataFile], store_rejects: bool) -> str:
+    """The raw records of these sales files, read as run-etl reads them; run it on `con`.
+
+    Empty files are left out: the readers reject them, and run-etl reports them as bad files instead.
+    """
+    readable = [f for f in files if f.size > 0]
+    return records_sql(
+        con,
+        [f.path for f in readable if f.format == "json"],
+        [f.path for f in readable if f.format == "csv"],
+        [layout.raw, layout.archive],
+        store_rejects=store_rejects,
+    )
 
 
 def group_partitions(files: list[DataFile], root: Path) -> dict[tuple[str, ...], Partition]:

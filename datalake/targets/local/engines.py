@@ -204,22 +204,14 @@ def raw_sales_view_sql(con: Any, layout: LakeLayout, run_date: str | None = None
     """sales_fact computed from the raw files on the fly, by the same transform the ETL runs (on `con`)."""
     from datetime import UTC, datetime
 
-    from datalake.domain.duckdb_sql import records_sql, sql_string
+    from datalake.domain.duckdb_sql import sql_string
     from datalake.domain.schema import SALES_FACT_COLUMNS
     from datalake.domain.transform import checked_sql
-    from datalake.targets.local.crawler import list_data_files
+    from datalake.targets.local.crawler import sales_files, sales_records_sql
 
-    files = list_data_files(layout.raw, "raw", "sales") + list_data_files(layout.archive, "archive", "sales")
-    files = [f for f in files if f.size > 0]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     run_date = run_date or now[:10]
-    records = records_sql(
-        con,
-        [f.path for f in files if f.format == "json"],
-        [f.path for f in files if f.format == "csv"],
-        [layout.raw, layout.archive],
-        store_rejects=False,
-    )
+    records = sales_records_sql(con, layout, sales_files(layout), store_rejects=False)
     records = f"(SELECT *, {sql_string(now)} AS _run_ts, {sql_string(run_date)} AS _run_date FROM ({records}))"
     cols = ", ".join(c.name for c in SALES_FACT_COLUMNS)
     checked = checked_sql(records, "customers", "products", "stores", None)
@@ -229,9 +221,9 @@ def raw_sales_view_sql(con: Any, layout: LakeLayout, run_date: str | None = None
 def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.domain.duckdb_sql import KEEP_JOIN_SIDES, dimension_reader_sql
     from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
-    from datalake.targets.local.crawler import list_data_files
+    from datalake.targets.local.crawler import list_data_files, sales_files
 
-    has_sales = bool(list_data_files(layout.raw, "raw", "sales") or list_data_files(layout.archive, "archive", "sales"))
+    has_sales = bool(sales_files(layout))
     ingested = _ingested(layout)
     if not has_sales and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no raw sales", hint="run `datalake seed`")

@@ -2,17 +2,15 @@
 
 The sales ETL goes through run-etl (bookmark, journal, atomic publish, warehouse load) with the
 spark engine. Other jobs write to a staging folder first; the finished output then replaces the
-previous one by renames, and is registered in the catalog's processed database, so readers never
-see a half-written table.
+previous one by renames (`journal.replace_dir`), and is registered in the catalog's processed
+database, so readers never see a half-written table.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from datalake.domain import aggregates
@@ -20,9 +18,10 @@ from datalake.errors import InputError
 from datalake.layout import LakeLayout
 from datalake.model import EtlOptions, JobResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.local.catalog import Catalog, CatalogColumn, Table
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Table, parquet_rows
 from datalake.targets.local.crawler import PROCESSED_DATABASE
 from datalake.targets.local.etl.run import register_processed, require_lake, run_etl
+from datalake.targets.local.journal import replace_dir
 from datalake.targets.local.lock import lake_lock
 
 
@@ -40,23 +39,6 @@ OUTPUTS: dict[str, JobOutput] = {
     "customer_aggregates": JobOutput(aggregates.TABLE, aggregates.LOCATION, aggregates.COLUMNS),
 }
 ETL_JOB = "sales_etl"
-
-
-def _parquet_rows(files: list[Path]) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.read_metadata(f).num_rows for f in files)
-
-
-def _replace_dir(staged: Path, target: Path) -> None:
-    """Swap a finished output folder into place: rename the old one aside, rename the new one in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staged, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
@@ -94,7 +76,7 @@ def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -
                 junk.unlink()
         task.advance()
         target = layout.root / output.location
-        _replace_dir(staged, target)
+        replace_dir(staged, target)
         files = sorted(target.glob("*.parquet"))
         catalog = Catalog(layout.catalog_dir)
         register_processed(layout, catalog)
@@ -105,7 +87,7 @@ def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -
             classification="parquet",
             columns=[CatalogColumn(c.name, c.type.lower(), c.comment) for c in output.columns],
             parameters={
-                "recordCount": _parquet_rows(files),
+                "recordCount": parquet_rows(files),
                 "files": len(files),
                 "bytes": sum(f.stat().st_size for f in files),
                 "job": name,

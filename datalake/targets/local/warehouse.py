@@ -9,11 +9,16 @@ files of runs that do not say how they are sorted, are sorted again (a sort is 4
 All of it happens inside one transaction that also records the run in `_loads`: a load is
 all-or-nothing and never applied twice, so a crash between publishing and loading is repaired by
 simply loading again. Dimensions are replaced whole on every load.
+
+Ingested tables (`datalake ingest`) are loaded by the same skeleton (`_load_once`), recorded in
+`_ingest_loads`: each ingest appends its rows to its table, created on the first load and given
+the columns a later ingest adds or widens in the same transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ from datalake.domain.schema import (
 )
 from datalake.layout import LakeLayout
 from datalake.targets.local.crawler import hive_partition
+from datalake.targets.local.ingest.inference import quote_ident
 
 # Published Parquet loaded (and sorted) per statement, at least: about 2M rows, sorted in memory, and
 # enough row groups for every thread (a statement over one small month runs on one).
@@ -72,19 +78,50 @@ def loaded_runs(layout: LakeLayout) -> set[str]:
         con.close()
 
 
+def _load_once(
+    layout: LakeLayout,
+    ledger: str,
+    load_id: dict[str, Any],
+    prepare: Callable[[Any], None],
+    load: Callable[[Any], int],
+) -> int:
+    """Run one load in one transaction that also records it in its ledger table; the rows it loaded.
+
+    ledger: the table recording loads; load_id: its columns naming this load, the key first. A load
+    is all-or-nothing and never applied twice: one the ledger already holds loads nothing (0 rows),
+    so a crash between publishing and loading is repaired by simply loading again.
+    prepare: creates the tables (the ledger among them) the load needs, before the transaction.
+    """
+    key, value = next(iter(load_id.items()))
+    con = connect(layout)
+    try:
+        prepare(con)
+        con.execute("BEGIN TRANSACTION")
+        if con.execute(f"SELECT count(*) FROM {ledger} WHERE {key} = ?", [value]).fetchone()[0]:
+            con.execute("ROLLBACK")
+            return 0
+        rows = int(load(con))
+        columns = ", ".join([*load_id, "loaded_at", "rows"])
+        marks = ", ".join("?" for _ in load_id)
+        con.execute(f"INSERT INTO {ledger} ({columns}) VALUES ({marks}, now(), ?)", [*load_id.values(), rows])
+        con.execute("COMMIT")
+        return rows
+    except BaseException:
+        with contextlib.suppress(Exception):  # no transaction open
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
 def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path], presorted: bool = False) -> int:
     """Append one run's published fact files and refresh the dimensions; idempotent per run.
 
     presorted: the files were written sorted by FACT_SORT_KEY (the run's journal says so), so groups
     whose date ranges are apart are appended without a sort; otherwise every group is sorted.
     """
-    con = connect(layout)
-    try:
-        _ensure_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        if con.execute("SELECT count(*) FROM _loads WHERE run_id = ?", [run_id]).fetchone()[0]:
-            con.execute("ROLLBACK")
-            return 0
+
+    def load(con: Any) -> int:
         rows = 0
         if fact_files:
             before = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0]
@@ -98,15 +135,51 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path], presorted:
                     )
             rows = con.execute(f"SELECT count(*) FROM {WAREHOUSE_FACT_TABLE}").fetchone()[0] - before
         _refresh_dimensions(con, layout)
-        con.execute("INSERT INTO _loads VALUES (?, now(), ?)", [run_id, rows])
-        con.execute("COMMIT")
         return int(rows)
-    except BaseException:
-        with contextlib.suppress(Exception):  # no transaction open
-            con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
+
+    return _load_once(layout, "_loads", {"run_id": run_id}, _ensure_schema, load)
+
+
+def load_table(
+    layout: LakeLayout, ingest_id: str, table: str, columns: list[tuple[str, str]], select_sql: str | None
+) -> int:
+    """Append an ingest's rows (select_sql; None: it has none) to warehouse table `table`; idempotent per ingest.
+
+    The table is created with `columns` (name, type) on the first load; a later ingest that added
+    columns or widened types adds or widens them in the same transaction as its rows.
+    """
+
+    def prepare(con: Any) -> None:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS _ingest_loads "
+            "(ingest_id VARCHAR PRIMARY KEY, table_name VARCHAR, loaded_at TIMESTAMP, rows BIGINT)"
+        )
+
+    def load(con: Any) -> int:
+        _fit_table(con, table, columns)
+        if select_sql is None:
+            return 0
+        return int(con.execute(f"INSERT INTO {quote_ident(table)} BY NAME {select_sql}").fetchone()[0])
+
+    return _load_once(layout, "_ingest_loads", {"ingest_id": ingest_id, "table_name": table}, prepare, load)
+
+
+def _fit_table(con: Any, table: str, columns: list[tuple[str, str]]) -> None:
+    """Create the table with these columns, or add the missing ones and widen the types that changed."""
+    existing = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    )
+    name = quote_ident(table)
+    if not existing:
+        con.execute(f"CREATE TABLE {name} ({', '.join(f'{quote_ident(n)} {t}' for n, t in columns)})")
+        return
+    for column, dtype in columns:
+        if column not in existing:
+            con.execute(f"ALTER TABLE {name} ADD COLUMN {quote_ident(column)} {dtype}")
+        elif existing[column].replace(" ", "") != dtype.replace(" ", ""):
+            con.execute(f"ALTER TABLE {name} ALTER COLUMN {quote_ident(column)} SET DATA TYPE {dtype}")
 
 
 def in_sort_order(con: Any, files: list[Path]) -> list[Path] | None:

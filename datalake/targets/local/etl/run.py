@@ -1,12 +1,11 @@
 """run-etl: crawl -> transform -> publish -> load the warehouse -> bookmark, crash-safe and idempotent.
 
-A run stages every output under _state/staging/<run_id>/ first. Its journal (_state/runs/<run_id>.json)
-moves through staging -> committing -> published -> loaded. Writing "committing" (with the list of
-staged files) is the commit point: after it the run is rolled forward (files renamed into place,
-bookmark and catalog updated, warehouse loaded) by whichever process gets there next; before it
-the staged files are simply dropped. Renames are atomic per file and publishing moves whole new
-files into partitions, so a reader never sees half a file, and every step can be repeated after a
-kill -9 without losing or duplicating a row.
+A run stages every output under _state/staging/<run_id>/ and moves its journal
+(_state/runs/<run_id>.json) through the states of `datalake.targets.local.journal`: rolled back
+if it dies before its commit point, rolled forward by the next run if it dies after it, so a
+kill -9 at any point neither loses nor duplicates a row. What is run-etl's own: which raw files
+a run takes (those the bookmark has not seen), the transform engine, and what publishing writes
+besides the files (the bookmark and the catalog).
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,102 +27,70 @@ from datalake.domain.schema import (
     SALES_PARTITION_KEYS,
 )
 from datalake.errors import LakeNotFoundError
-from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files, tree_stats
+from datalake.fsutil import tree_stats
 from datalake.layout import LakeLayout
 from datalake.model import EtlOptions, RunSummary
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local import warehouse
 from datalake.targets.local.bookmark import Bookmark
-from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
-from datalake.targets.local.crawler import PROCESSED_DATABASE, crawl, group_partitions, list_data_files
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table, parquet_rows
+from datalake.targets.local.crawler import PROCESSED_DATABASE, DataFile, crawl, group_partitions, list_data_files
 from datalake.targets.local.etl import create_engine
-from datalake.targets.local.etl.engine import TransformJob
+from datalake.targets.local.etl.engine import TransformEngine, TransformJob, TransformOutput
+from datalake.targets.local.journal import Journal
 from datalake.targets.local.lock import lake_lock
 
 JOB_NAME = "sales_etl"
 
 
-def _journal_path(layout: LakeLayout, run_id: str) -> Path:
-    return layout.runs / f"{run_id}.json"
+def run_journal(layout: LakeLayout) -> Journal:
+    """run-etl's journals (`_state/runs/<run_id>.json`) and staging folders (`_state/staging/<run_id>/`)."""
+    return Journal(
+        root=layout.root,
+        runs=layout.runs,
+        staging=layout.staging,
+        key="run_id",
+        publish=lambda journal: _bookkeep(layout, journal),
+        load=lambda journal: _load_facts(layout, journal),
+        loaded=lambda: warehouse.loaded_runs(layout),
+    )
 
 
 def journals(layout: LakeLayout) -> list[dict[str, Any]]:
     """Every run's journal, oldest first."""
-    if not layout.runs.is_dir():
-        return []
-    return [read_json(p) for p in sorted(layout.runs.glob("*.json"))]
-
-
-def _write_journal(layout: LakeLayout, journal: dict[str, Any]) -> None:
-    atomic_write_json(_journal_path(layout, journal["run_id"]), journal)
+    return run_journal(layout).records()
 
 
 def _new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
-    """Roll a committed run forward: rename staged files into place, bookmark, catalog. Repeatable."""
-    run_id = journal["run_id"]
-    staging = layout.staging / run_id
-    move_staged(staging, layout.root, journal["moves"])
+def _bookkeep(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    """What publishing a run writes once its files are in place: the bookmark, then the catalog."""
     bookmark = Bookmark.load(layout, JOB_NAME)
-    bookmark.record(journal["files"], run_id)
+    bookmark.record(journal["files"], journal["run_id"])
     bookmark.save(layout)
     register_processed(layout, Catalog(layout.catalog_dir))
-    journal["status"] = "published"
-    _write_journal(layout, journal)
-    shutil.rmtree(staging, ignore_errors=True)
+
+
+# run_etl's publish and load steps, named at module level so a crash test can kill a run inside either
+def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    """Roll a committed run forward: rename staged files into place, bookmark, catalog. Repeatable."""
+    run_journal(layout).publish(journal)
 
 
 def _fact_files_of(layout: LakeLayout, journal: dict[str, Any]) -> list[Path]:
     return [layout.root / rel for rel in journal.get("moves", []) if rel.startswith("processed/sales_fact/")]
 
 
-def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
+def _load_facts(layout: LakeLayout, journal: dict[str, Any]) -> int:
     presorted = journal.get("fact_sort") == list(FACT_SORT_KEY)
-    rows = warehouse.load_run(layout, journal["run_id"], _fact_files_of(layout, journal), presorted)
-    journal["status"] = "loaded"
-    journal["warehouse_rows_loaded"] = rows
-    _write_journal(layout, journal)
-    return rows
+    return warehouse.load_run(layout, journal["run_id"], _fact_files_of(layout, journal), presorted)
 
 
-def recover(layout: LakeLayout) -> list[str]:
-    """Finish or roll back runs a crash interrupted, and reload a lost warehouse. Returns what was done."""
-    done: list[str] = []
-    loaded = warehouse.loaded_runs(layout)
-    for journal in journals(layout):
-        run_id, status = journal["run_id"], journal["status"]
-        if status == "staging":
-            shutil.rmtree(layout.staging / run_id, ignore_errors=True)
-            journal["status"] = "abandoned"
-            _write_journal(layout, journal)
-            done.append(f"{run_id}: rolled back (interrupted before commit)")
-        elif status == "committing":
-            _publish(layout, journal)
-            _load_warehouse(layout, journal)
-            done.append(f"{run_id}: published and loaded (interrupted after commit)")
-        elif status == "published" or (status == "loaded" and run_id not in loaded):
-            _load_warehouse(layout, journal)
-            done.append(f"{run_id}: loaded into the warehouse")
-    # leftovers of runs that never wrote a journal
-    if layout.staging.is_dir():
-        known = {j["run_id"] for j in journals(layout)}
-        for leftover in layout.staging.iterdir():
-            if leftover.name not in known or read_json(_journal_path(layout, leftover.name), {}).get("status") in (
-                "abandoned",
-                "loaded",
-                "published",
-            ):
-                shutil.rmtree(leftover, ignore_errors=True)
-    return done
-
-
-def _parquet_rows(files: list[Path]) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.read_metadata(f).num_rows for f in files)
+def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
+    """Load a published run's facts and the dimensions into the warehouse, once; journal it loaded."""
+    return run_journal(layout).load(journal)
 
 
 def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
@@ -141,7 +110,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
             ],
             partition_keys=[CatalogColumn(k, "int") for k in SALES_PARTITION_KEYS],
             partitions=[partitions[k] for k in sorted(partitions)],
-            parameters={"recordCount": _parquet_rows([f.path for f in facts]), "compression": "zstd"},
+            parameters={"recordCount": parquet_rows([f.path for f in facts]), "compression": "zstd"},
         )
     )
     for dim, columns in DIMENSIONS.items():
@@ -154,7 +123,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
                     location=f"processed/{dim}",
                     classification="parquet",
                     columns=[CatalogColumn(c.name, c.type.lower(), c.comment) for c in columns],
-                    parameters={"recordCount": _parquet_rows([path]), "files": 1, "bytes": path.stat().st_size},
+                    parameters={"recordCount": parquet_rows([path]), "files": 1, "bytes": path.stat().st_size},
                 )
             )
     quarantined = list_data_files(layout.quarantine, "quarantine", "sales")
@@ -174,7 +143,7 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
                 )
                 for f in quarantined
             ],
-            parameters={"recordCount": _parquet_rows([f.path for f in quarantined])},
+            parameters={"recordCount": parquet_rows([f.path for f in quarantined])},
         )
     )
 
@@ -188,7 +157,7 @@ def require_lake(layout: LakeLayout) -> None:
 
 
 def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progress = NULL_PROGRESS) -> RunSummary:
-    """Process every raw sales file not yet bookmarked; see the module docstring for the guarantees."""
+    """Process every raw sales file not yet bookmarked; see `journal` for the guarantees."""
     opts = opts or EtlOptions()
     require_lake(layout)
     engine = create_engine(opts.engine)
@@ -196,17 +165,14 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
     now = opts.run_ts or datetime.now(UTC).replace(microsecond=0)
     summary = RunSummary(run_id=None, status="nothing_to_do", engine=engine.name, started=now.isoformat())
     with lake_lock(layout, opts.wait):
-        summary.recovered = recover(layout)
+        runs = run_journal(layout)
+        summary.recovered = runs.recover()
 
-        t = time.perf_counter()
-        catalog = Catalog(layout.catalog_dir)
-        with progress.task("Crawl raw zone into the catalog", total=1) as task:
-            summary.crawl = crawl(layout, catalog).to_dict()
+        with _timed(summary, "crawl"), progress.task("Crawl raw zone into the catalog", total=1) as task:
+            summary.crawl = crawl(layout, Catalog(layout.catalog_dir)).to_dict()
             task.advance()
-        summary.stages["crawl"] = round(time.perf_counter() - t, 3)
 
-        raw_files = list_data_files(layout.raw, "raw", "sales")
-        pending = Bookmark.load(layout, JOB_NAME).pending(raw_files)
+        pending = Bookmark.load(layout, JOB_NAME).pending(list_data_files(layout.raw, "raw", "sales"))
         if not pending:
             summary.seconds = round(time.perf_counter() - began, 3)
             return summary
@@ -215,69 +181,86 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
         summary.run_id, summary.status = run_id, "completed"
         summary.files_in = len(pending)
         summary.bytes_in = sum(f.size for f in pending)
-        journal: dict[str, Any] = {
-            "run_id": run_id,
-            "job": JOB_NAME,
-            "engine": engine.name,
-            "status": "staging",
-            "started": now.isoformat(),
-            "files": [{"relative": f.relative, "size": f.size} for f in pending],
-            # the row order the engines write fact files in: the warehouse appends them unsorted only
-            # when the run that wrote them says so (lakes written before this key existed are sorted)
-            "fact_sort": list(FACT_SORT_KEY),
-        }
-        _write_journal(layout, journal)
-
-        empty = [f for f in pending if f.size == 0]
-        readable = [f for f in pending if f.size > 0]
-        staging = layout.staging / run_id
-        job = TransformJob(
-            run_id=run_id,
-            run_ts=now.strftime("%Y-%m-%d %H:%M:%S"),
-            json_files=[f.path for f in readable if f.format == "json"],
-            csv_files=[f.path for f in readable if f.format == "csv"],
-            dimension_files={dim: [f.path for f in list_data_files(layout.raw, "raw", dim)] for dim in DIMENSIONS},
-            zone_roots=[layout.raw, layout.archive],
-            existing_facts=[f.path for f in list_data_files(layout.processed, "processed", "sales_fact")],
-            staging=staging,
-            scratch=layout.scratch / run_id,
+        journal = runs.begin(
+            {
+                "run_id": run_id,
+                "job": JOB_NAME,
+                "engine": engine.name,
+                "started": now.isoformat(),
+                "files": [{"relative": f.relative, "size": f.size} for f in pending],
+                # the row order the engines write fact files in: the warehouse appends them unsorted only
+                # when the run that wrote them says so (lakes written before this key existed are sorted)
+                "fact_sort": list(FACT_SORT_KEY),
+            }
         )
-        t = time.perf_counter()
-        try:
-            out = engine.run(job, progress)
-        finally:
-            shutil.rmtree(job.scratch, ignore_errors=True)
-        summary.stages["transform"] = round(time.perf_counter() - t, 3)
+        with _timed(summary, "transform"):
+            out = _transform(engine, _transform_job(layout, run_id, now, pending), progress)
 
-        t = time.perf_counter()
-        journal.update(status="committing", moves=staged_files(staging), transform=out.to_dict())
-        _write_journal(layout, journal)  # the commit point
-        with progress.task("Publish to processed and quarantine", total=1) as task:
-            _publish(layout, journal)
-            task.advance()
-        summary.stages["publish"] = round(time.perf_counter() - t, 3)
+        with _timed(summary, "publish"):
+            runs.commit(journal, transform=out.to_dict())  # the commit point
+            with progress.task("Publish to processed and quarantine", total=1) as task:
+                _publish(layout, journal)
+                task.advance()
 
-        t = time.perf_counter()
-        with progress.task("Load the warehouse", total=1) as task:
+        with _timed(summary, "warehouse"), progress.task("Load the warehouse", total=1) as task:
             summary.warehouse_rows_loaded = _load_warehouse(layout, journal)
             task.advance()
-        summary.stages["warehouse"] = round(time.perf_counter() - t, 3)
 
-        summary.rows_in = out.rows_in
-        summary.rows_processed = out.rows_processed
-        summary.rows_quarantined = out.rows_quarantined
-        summary.by_reason = dict(sorted(out.by_reason.items()))
-        bad = {file: dict(problems) for file, problems in out.bad_files.items()}
-        for f in empty:
-            bad.setdefault(f.relative, {})["empty_file"] = 0
-        summary.bad_files = [{"file": k, "problems": v} for k, v in sorted(bad.items())]
-        fact_files = _fact_files_of(layout, journal)
-        summary.fact_files_written = len(fact_files)
-        summary.bytes_out = sum(p.stat().st_size for p in fact_files)
+        _account(summary, out, pending, _fact_files_of(layout, journal))
         summary.seconds = round(time.perf_counter() - began, 3)
         journal["summary"] = summary.to_dict()
-        _write_journal(layout, journal)
+        runs.write(journal)
     return summary
+
+
+@contextmanager
+def _timed(summary: RunSummary, stage: str) -> Iterator[None]:
+    """Record how long a stage of the run took, in seconds, in the summary's `stages`."""
+    began = time.perf_counter()
+    yield
+    summary.stages[stage] = round(time.perf_counter() - began, 3)
+
+
+def _transform_job(layout: LakeLayout, run_id: str, now: datetime, pending: list[DataFile]) -> TransformJob:
+    """What the engine is asked to do: the pending files that have content, and where to stage its output.
+
+    Empty files are left out (readers reject them); they are reported as bad files by `_account`.
+    """
+    readable = [f for f in pending if f.size > 0]
+    return TransformJob(
+        run_id=run_id,
+        run_ts=now.strftime("%Y-%m-%d %H:%M:%S"),
+        json_files=[f.path for f in readable if f.format == "json"],
+        csv_files=[f.path for f in readable if f.format == "csv"],
+        dimension_files={dim: [f.path for f in list_data_files(layout.raw, "raw", dim)] for dim in DIMENSIONS},
+        zone_roots=[layout.raw, layout.archive],
+        existing_facts=[f.path for f in list_data_files(layout.processed, "processed", "sales_fact")],
+        staging=run_journal(layout).staging(run_id),
+        scratch=layout.scratch / run_id,
+    )
+
+
+def _transform(engine: TransformEngine, job: TransformJob, progress: Progress) -> TransformOutput:
+    """Run the engine; its scratch space goes whether it succeeds or not (the staging stays for recovery)."""
+    try:
+        return engine.run(job, progress)
+    finally:
+        shutil.rmtree(job.scratch, ignore_errors=True)
+
+
+def _account(summary: RunSummary, out: TransformOutput, pending: list[DataFile], fact_files: list[Path]) -> None:
+    """Fill the summary with the run's row accounting, its bad files and what it published."""
+    summary.rows_in = out.rows_in
+    summary.rows_processed = out.rows_processed
+    summary.rows_quarantined = out.rows_quarantined
+    summary.by_reason = dict(sorted(out.by_reason.items()))
+    bad = {file: dict(problems) for file, problems in out.bad_files.items()}
+    for f in pending:
+        if f.size == 0:
+            bad.setdefault(f.relative, {})["empty_file"] = 0
+    summary.bad_files = [{"file": k, "problems": v} for k, v in sorted(bad.items())]
+    summary.fact_files_written = len(fact_files)
+    summary.bytes_out = sum(p.stat().st_size for p in fact_files)
 
 
 def zone_stats(layout: LakeLayout) -> dict[str, dict[str, int]]:

@@ -33,12 +33,61 @@ def _move_single(written: Path, target: Path) -> None:
     os.replace(parts[0], target)
 
 
+def _quarantine_file(job: TransformJob) -> Path:
+    return job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet"
+
+
+def _read_dimensions(
+    spark: Any, etl: Any, spec: dict[str, Any], job: TransformJob, out: TransformOutput, dimensions: dict[str, Any]
+) -> None:
+    """Read and persist each dimension into `dimensions` (the transform joins it, the run stages it); count its rows.
+
+    Counting forces the read, so an unreadable dimension file is reported here, by name. A frame is
+    added once it is read, so the caller unpersists exactly the frames that were read.
+    """
+    from datalake.targets.local.spark import error_summary
+
+    for dim, files in job.dimension_files.items():
+        if not files:
+            raise InputError(f"no {dim} files in the raw zone", hint="run `datalake seed` to create the dimensions")
+        frame = etl.read_dimension(spark, spec, dim, [str(f) for f in files]).persist()
+        try:
+            out.dimension_rows[dim] = frame.count()
+        except Exception as exc:
+            raise InputError(
+                f"{files[0]}: cannot read the {dim} dimension ({error_summary(exc)})",
+                hint="fix or re-create the dimension file",
+            ) from exc
+        dimensions[dim] = frame
+
+
+def _count_rows(spark: Any, job: TransformJob, total: int, out: TransformOutput) -> None:
+    """Fill `out`'s row accounting from the staged quarantine file: rows per reason, problems per bad file."""
+    # a malformed record's problem is the first part of its detail, as the DuckDB engine counts it
+    problem = "CASE WHEN reason = 'malformed_record' THEN substring_index(detail, ':', 1) END AS problem"
+    rejected = (
+        spark.read.parquet(str(_quarantine_file(job)))
+        .selectExpr("reason", "source_file", problem)
+        .groupBy("reason", "source_file", "problem")
+        .count()
+        .collect()
+    )
+    for reason, source_file, kind, count in rejected:
+        out.by_reason[reason] = out.by_reason.get(reason, 0) + count
+        if kind is not None:
+            problems = out.bad_files.setdefault(source_file, {})
+            problems[kind] = problems.get(kind, 0) + count
+    out.rows_processed = total - sum(out.by_reason.values())
+    out.rows_quarantined = sum(out.by_reason.values())
+    out.rows_in = out.rows_processed + out.rows_quarantined
+
+
 class SparkTransformEngine:
     name = "spark"
 
     def run(self, job: TransformJob, progress: Progress) -> TransformOutput:
         from datalake.domain.job_spec import SPEC_PATH
-        from datalake.targets.local.spark import error_summary, load_job, local_session
+        from datalake.targets.local.spark import load_job, local_session
 
         began = time.perf_counter()
         out = TransformOutput()
@@ -53,20 +102,7 @@ class SparkTransformEngine:
         dimensions: dict[str, Any] = {}
         try:
             with progress.task("Transform (spark)", total=5) as task:
-                for dim, files in job.dimension_files.items():
-                    if not files:
-                        raise InputError(
-                            f"no {dim} files in the raw zone", hint="run `datalake seed` to create the dimensions"
-                        )
-                    frame = etl.read_dimension(spark, spec, dim, [str(f) for f in files]).persist()
-                    try:
-                        out.dimension_rows[dim] = frame.count()
-                    except Exception as exc:
-                        raise InputError(
-                            f"{files[0]}: cannot read the {dim} dimension ({error_summary(exc)})",
-                            hint="fix or re-create the dimension file",
-                        ) from exc
-                    dimensions[dim] = frame
+                _read_dimensions(spark, etl, spec, job, out, dimensions)
                 task.advance()
 
                 roots = [str(r) for r in job.zone_roots]
@@ -85,32 +121,14 @@ class SparkTransformEngine:
 
                 q_tmp = work / "quarantine"
                 etl.quarantine_frame(spec, checked, job.run_id).write.parquet(str(q_tmp))
-                _move_single(q_tmp, job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet")
+                _move_single(q_tmp, _quarantine_file(job))
                 for dim, frame in dimensions.items():
                     dim_tmp = work / dim
                     frame.coalesce(1).write.parquet(str(dim_tmp))
                     _move_single(dim_tmp, job.staging / "processed" / dim / f"{dim}.parquet")
                 task.advance()
 
-                q_file = job.staging / "quarantine" / "sales" / f"run_id={job.run_id}" / "part-0.parquet"
-                total = ruled.count()  # the kept rule stage: one row per record read
-                # a malformed record's problem is the first part of its detail, as the DuckDB engine counts it
-                problem = "CASE WHEN reason = 'malformed_record' THEN substring_index(detail, ':', 1) END AS problem"
-                rejected = (
-                    spark.read.parquet(str(q_file))
-                    .selectExpr("reason", "source_file", problem)
-                    .groupBy("reason", "source_file", "problem")
-                    .count()
-                    .collect()
-                )
-                for reason, source_file, kind, count in rejected:
-                    out.by_reason[reason] = out.by_reason.get(reason, 0) + count
-                    if kind is not None:
-                        problems = out.bad_files.setdefault(source_file, {})
-                        problems[kind] = problems.get(kind, 0) + count
-                out.rows_processed = total - sum(out.by_reason.values())
-                out.rows_quarantined = sum(out.by_reason.values())
-                out.rows_in = out.rows_processed + out.rows_quarantined
+                _count_rows(spark, job, ruled.count(), out)  # the kept rule stage: one row per record read
                 task.advance()
         finally:
             if kept is not None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from datalake.domain.duckdb_sql import sql_string
 from datalake.errors import InputError
+from datalake.targets.local.catalog import from_json
 
 FORMATS = ("csv", "json", "parquet")
 _SUFFIXES = {
@@ -96,13 +97,7 @@ class FileSchema:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileSchema:
-        return cls(
-            format=data["format"],
-            options=data["options"],
-            columns=[ColumnSpec.from_dict(c) for c in data["columns"]],
-            rows=data.get("rows", 0),
-            notes=data.get("notes", []),
-        )
+        return from_json(cls, data, columns=ColumnSpec.from_dict)
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -8,13 +8,13 @@ convert it with DuckDB (streamed, bounded memory) to zstd Parquet in `processed/
 Hive-partitioned by `--partition-by`, register `raw.<table>` and `processed.<table>` in the catalog
 and append its rows to the warehouse table `<table>`.
 
-It publishes the way run-etl does: everything is staged under `_state/ingest/staging/<id>/`; a
-journal (`_state/ingest/runs/<id>.json`) marks the commit point (status "committing", with the
-manifest and the list of staged files); then files are renamed into place, the manifest and the
-catalog are written, and the warehouse load (one transaction, recorded in `_ingest_loads`) runs.
-An ingest interrupted before the commit point is rolled back by the next one, after it is rolled
-forward. Staging lives apart from run-etl's `_state/staging/`, whose recovery deletes folders it
-does not know.
+It publishes through the same machine as run-etl (`datalake.targets.local.journal`): everything
+is staged under `_state/ingest/staging/<id>/`; a journal (`_state/ingest/runs/<id>.json`) marks the
+commit point (status "committing", with the manifest and the list of staged files); then files
+are renamed into place, the manifest and the catalog are written, and the warehouse load (one
+transaction, recorded in `_ingest_loads`, by `warehouse.load_table`) runs. An ingest interrupted
+before the commit point is rolled back by the next one, after it is rolled forward. Staging
+lives apart from run-etl's `_state/staging/`, whose recovery deletes folders it does not know.
 
 The per-table manifest (`_state/ingest/<table>.json`) holds the merged schema, the partition spec
 and, per ingested file, its hash and the exact reader options inference found, so the `raw`
@@ -35,11 +35,12 @@ from typing import Any
 from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.duckdb_sql import sql_list, sql_string
 from datalake.errors import InputError, UsageError
-from datalake.fsutil import atomic_write_json, move_staged, read_json, staged_files
+from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
 from datalake.model import IngestOptions, IngestResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
+from datalake.targets.local import warehouse
+from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table, parquet_rows
 from datalake.targets.local.crawler import (
     PROCESSED_DATABASE,
     RAW_DATABASE,
@@ -56,6 +57,7 @@ from datalake.targets.local.ingest.inference import (
     scan_file,
     select_sql,
 )
+from datalake.targets.local.journal import Journal
 from datalake.targets.local.lock import lake_lock
 
 INGEST_SOURCE = "datalake-ingest"
@@ -105,14 +107,6 @@ def _root(layout: LakeLayout) -> Path:
 
 def manifest_path(layout: LakeLayout, table: str) -> Path:
     return _root(layout) / f"{table}.json"
-
-
-def _journal_path(layout: LakeLayout, ingest_id: str) -> Path:
-    return _root(layout) / "runs" / f"{ingest_id}.json"
-
-
-def _staging(layout: LakeLayout, ingest_id: str) -> Path:
-    return _root(layout) / "staging" / ingest_id
 
 
 def load_manifest(layout: LakeLayout, table: str) -> dict[str, Any] | None:
@@ -216,16 +210,25 @@ def _hive_types(manifest: dict[str, Any]) -> str | None:
     return "{" + ", ".join(f"{sql_string(k)}: {sql_string(types[k])}" for k in spec.keys) + "}"
 
 
-def lake_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
-    """The table over its processed Parquet, every column cast to the table's (possibly widened) type."""
+def _no_rows_sql(manifest: dict[str, Any]) -> str:
+    """The table's columns and no rows: what the views show before the table has any files."""
     cols = table_columns(manifest)
-    files = [f.path for f in list_data_files(layout.processed, "processed", manifest["table"])]
-    if not files:
-        return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in cols) + " WHERE false"
+    return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in cols) + " WHERE false"
+
+
+def _processed_sql(manifest: dict[str, Any], files: list[Path]) -> str:
+    """Processed Parquet files read as the table, every column cast to the table's (possibly widened) type."""
+    cols = table_columns(manifest)
     hive = _hive_types(manifest)
     options = f", hive_partitioning = true, hive_types = {hive}" if hive else ", hive_partitioning = false"
     select = ", ".join(f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}" for n, t in cols)
     return f"SELECT {select} FROM read_parquet({sql_list(files)}, union_by_name = true{options})"
+
+
+def lake_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
+    """The table over its processed Parquet, every column cast to the table's (possibly widened) type."""
+    files = [f.path for f in list_data_files(layout.processed, "processed", manifest["table"])]
+    return _processed_sql(manifest, files) if files else _no_rows_sql(manifest)
 
 
 def _derived(manifest: dict[str, Any]) -> str:
@@ -243,8 +246,7 @@ def raw_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
         schema = FileSchema.from_dict(entry["schema"])
         parts.append(f"SELECT *{_derived(manifest)} FROM ({select_sql(layout.root / entry['raw'], schema, data_cols)})")
     if not parts:
-        cols = table_columns(manifest)
-        return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {quote_ident(n)}" for n, t in cols) + " WHERE false"
+        return _no_rows_sql(manifest)
     return "\nUNION ALL\n".join(parts)
 
 
@@ -301,19 +303,25 @@ def _check_partition(spec: PartitionSpec, columns: list[dict[str, Any]]) -> None
 # --------------------------------------------------------------------------- journal and publish
 
 
-def _write_journal(layout: LakeLayout, journal: dict[str, Any]) -> None:
-    atomic_write_json(_journal_path(layout, journal["ingest_id"]), journal)
+def ingest_journal(layout: LakeLayout) -> Journal:
+    """ingest's journals (`_state/ingest/runs/<id>.json`) and staging folders (`_state/ingest/staging/<id>/`).
 
-
-def _journals(layout: LakeLayout) -> list[dict[str, Any]]:
-    folder = _root(layout) / "runs"
-    return [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    Unlike run-etl's, recovery does not compare it with the warehouse's `_ingest_loads`, so a lost
+    warehouse does not get its ingested tables back (passing `loaded` would do it).
+    """
+    return Journal(
+        root=layout.root,
+        runs=_root(layout) / "runs",
+        staging=_root(layout) / "staging",
+        key="ingest_id",
+        label="ingest ",
+        publish=lambda journal: _bookkeep(layout, journal),
+        load=lambda journal: _load_table(layout, journal),
+    )
 
 
 def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
     """Write raw.<table> and processed.<table> into the catalog from what is on disk; (rows, partitions)."""
-    import pyarrow.parquet as pq
-
     catalog = Catalog(layout.catalog_dir)
     catalog.create_database(RAW_DATABASE)
     catalog.create_database(PROCESSED_DATABASE)
@@ -351,7 +359,7 @@ def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
     files = list_data_files(layout.processed, "processed", name)
     parts = group_partitions(files, layout.root)
     keys = spec.keys if spec else []
-    processed_rows = sum(pq.read_metadata(f.path).num_rows for f in files)
+    processed_rows = parquet_rows(f.path for f in files)
     catalog.put(
         Table(
             database=PROCESSED_DATABASE,
@@ -374,95 +382,28 @@ def _register(layout: LakeLayout, manifest: dict[str, Any]) -> tuple[int, int]:
     return processed_rows, len(parts)
 
 
-def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
-    """Roll a committed ingest forward: files into place, manifest, catalog. Repeatable."""
-    staging = _staging(layout, journal["ingest_id"])
-    move_staged(staging, layout.root, journal["moves"])
+def _bookkeep(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    """What publishing an ingest writes once its files are in place: the manifest, then the catalog."""
     atomic_write_json(manifest_path(layout, journal["table"]), journal["manifest"])
     _register(layout, journal["manifest"])
-    journal["status"] = "published"
-    _write_journal(layout, journal)
-    shutil.rmtree(staging, ignore_errors=True)
+
+
+# ingest's publish and load steps, named at module level so a crash test can interrupt an ingest inside either
+def _publish(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    """Roll a committed ingest forward: files into place, manifest, catalog. Repeatable."""
+    ingest_journal(layout).publish(journal)
+
+
+def _load_table(layout: LakeLayout, journal: dict[str, Any]) -> int:
+    table = journal["table"]
+    files = [layout.root / rel for rel in journal["moves"] if rel.startswith(f"processed/{table}/")]
+    select = _processed_sql(journal["manifest"], files) if files else None
+    return warehouse.load_table(layout, journal["ingest_id"], table, table_columns(journal["manifest"]), select)
 
 
 def _load_warehouse(layout: LakeLayout, journal: dict[str, Any]) -> int:
     """Append the ingest's Parquet files to the warehouse table in one transaction, once."""
-    import contextlib
-
-    from datalake.targets.local import warehouse
-
-    manifest, table = journal["manifest"], journal["table"]
-    cols = table_columns(manifest)
-    files = [layout.root / rel for rel in journal["moves"] if rel.startswith(f"processed/{table}/")]
-    con = warehouse.connect(layout)
-    try:
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS _ingest_loads "
-            "(ingest_id VARCHAR PRIMARY KEY, table_name VARCHAR, loaded_at TIMESTAMP, rows BIGINT)"
-        )
-        con.execute("BEGIN TRANSACTION")
-        if con.execute("SELECT count(*) FROM _ingest_loads WHERE ingest_id = ?", [journal["ingest_id"]]).fetchone()[0]:
-            con.execute("ROLLBACK")
-            return 0
-        existing = dict(
-            con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
-            ).fetchall()
-        )
-        if not existing:
-            con.execute(f"CREATE TABLE {quote_ident(table)} ({', '.join(f'{quote_ident(n)} {t}' for n, t in cols)})")
-        for name, dtype in cols:
-            if existing and name not in existing:
-                con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(name)} {dtype}")
-            elif existing and existing[name].replace(" ", "") != dtype.replace(" ", ""):
-                con.execute(f"ALTER TABLE {quote_ident(table)} ALTER COLUMN {quote_ident(name)} SET DATA TYPE {dtype}")
-        rows = 0
-        if files:
-            hive = _hive_types(manifest)
-            options = f", hive_partitioning = true, hive_types = {hive}" if hive else ", hive_partitioning = false"
-            select = ", ".join(f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}" for n, t in cols)
-            rows = con.execute(
-                f"INSERT INTO {quote_ident(table)} BY NAME SELECT {select} "
-                f"FROM read_parquet({sql_list(files)}, union_by_name = true{options})"
-            ).fetchone()[0]
-        con.execute("INSERT INTO _ingest_loads VALUES (?, ?, now(), ?)", [journal["ingest_id"], table, rows])
-        con.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(Exception):
-            con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
-    journal["status"] = "loaded"
-    journal["warehouse_rows_loaded"] = int(rows)
-    _write_journal(layout, journal)
-    return int(rows)
-
-
-def recover(layout: LakeLayout) -> list[str]:
-    """Finish or roll back ingests a crash interrupted. Returns what was done."""
-    done: list[str] = []
-    for journal in _journals(layout):
-        ingest_id, status = journal["ingest_id"], journal["status"]
-        if status == "staging":
-            shutil.rmtree(_staging(layout, ingest_id), ignore_errors=True)
-            journal["status"] = "abandoned"
-            _write_journal(layout, journal)
-            done.append(f"ingest {ingest_id}: rolled back (interrupted before commit)")
-        elif status == "committing":
-            _publish(layout, journal)
-            _load_warehouse(layout, journal)
-            done.append(f"ingest {ingest_id}: published and loaded (interrupted after commit)")
-        elif status == "published":
-            _load_warehouse(layout, journal)
-            done.append(f"ingest {ingest_id}: loaded into the warehouse")
-    staging_root = _root(layout) / "staging"
-    if staging_root.is_dir():
-        live = {j["ingest_id"] for j in _journals(layout) if j["status"] == "committing"}
-        for leftover in staging_root.iterdir():
-            if leftover.name not in live:
-                shutil.rmtree(leftover, ignore_errors=True)
-    return done
+    return ingest_journal(layout).load(journal)
 
 
 # --------------------------------------------------------------------------- ingest
@@ -498,20 +439,9 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
     result = IngestResult(table=table, ingest_id=None, status="nothing_to_do")
 
     with lake_lock(layout, opts.wait, purpose=f"ingest {table}"):
-        result.recovered = recover(layout)
-        manifest = load_manifest(layout, table) or {
-            "table": table,
-            "partition_by": None,
-            "columns": [],
-            "files": {},
-        }
-        if manifest["files"] and spec and str(spec) != manifest.get("partition_by"):
-            raise UsageError(
-                f"table {table!r} is partitioned by {manifest.get('partition_by') or 'nothing'}, not {spec}",
-                hint="leave out --partition-by to keep the table's partitioning",
-            )
-        if not manifest["files"]:
-            manifest["partition_by"] = str(spec) if spec else None
+        runs = ingest_journal(layout)
+        result.recovered = runs.recover()
+        manifest = _table_manifest(layout, table, spec)
         result.partition_by = manifest["partition_by"]
 
         ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
@@ -519,25 +449,7 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
         con = _connect(layout, scratch)
         try:
             # 1. hash, skip known content, infer, merge: all before anything is written
-            new: list[tuple[Path, FileScan, FileSchema]] = []
-            seen: dict[str, str] = {}
-            columns = manifest["columns"]
-            with progress.task(f"Inferring {len(files)} file(s)", total=len(files)) as task:
-                for path in files:
-                    scan = scan_file(path)
-                    if scan.sha256 in manifest["files"]:
-                        known = manifest["files"][scan.sha256]
-                        result.skipped.append({"file": str(path), "reason": f"already ingested as {known['raw']}"})
-                    elif scan.sha256 in seen:
-                        result.skipped.append({"file": str(path), "reason": f"same content as {seen[scan.sha256]}"})
-                    else:
-                        seen[scan.sha256] = str(path)
-                        schema = infer_file(con, path, formats[path], scan, opts.flatten)
-                        columns, added, widened = merge_schema(table, columns, schema, str(path))
-                        result.new_columns += [c for c in added if c not in result.new_columns]
-                        result.widened += widened
-                        new.append((path, scan, schema))
-                    task.advance()
+            new, columns = _scan(con, manifest, files, formats, opts.flatten, result, progress)
             if not new:
                 result.columns = [{"name": n, "type": t} for n, t in table_columns(manifest)] if columns else []
                 result.seconds = round(time.perf_counter() - began, 3)
@@ -548,81 +460,160 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
 
             # 2. stage the raw copies and the Parquet
             result.ingest_id, result.status = ingest_id, "ingested"
-            journal: dict[str, Any] = {
-                "ingest_id": ingest_id,
-                "table": table,
-                "status": "staging",
-                "started": datetime.now(UTC).isoformat(timespec="seconds"),
-                "files": [str(p) for p, _, _ in new],
-            }
-            _write_journal(layout, journal)
-            staging = _staging(layout, ingest_id)
-            try:
-                day = (opts.today or datetime.now(UTC).date()).isoformat()
-                folder = f"raw/{table}/ingest_date={day}"
-                taken: set[str] = set()
-                entries: dict[str, dict[str, Any]] = {}
-                with progress.task("Copying into raw", total=len(new)) as task:
-                    for path, scan, schema in new:
-                        rel = _raw_name(layout, staging, folder, path, scan.sha256, taken)
-                        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(path, staging / rel)
-                        entries[scan.sha256] = {
-                            "source": str(path),
-                            "raw": rel,
-                            "format": schema.format,
-                            "size": scan.size,
-                            "rows": schema.rows,
-                            "ingest_id": ingest_id,
-                            "schema": schema.to_dict(),
-                        }
-                        result.files.append(
-                            {"file": str(path), "raw": rel, "format": schema.format, "rows": schema.rows}
-                            | ({"notes": schema.notes} if schema.notes else {})
-                        )
-                        task.advance()
-                manifest["files"] = {**manifest["files"], **entries}
-                with progress.task("Converting to Parquet") as task:
-                    written = _convert(con, layout, staging, manifest, entries, ingest_id)
-                    task.advance()
-                expected = sum(e["rows"] for e in entries.values())
-                if written != expected:
-                    raise InputError(
-                        f"{table}: {written:,} rows written to Parquet but {expected:,} read; nothing was ingested",
-                        hint="report this as a bug with the file",
-                    )
-            except BaseException as exc:
-                shutil.rmtree(staging, ignore_errors=True)
-                journal["status"] = "abandoned"
-                _write_journal(layout, journal)
-                if exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
-                    raise InputError(
-                        f"{table}: conversion failed, nothing was ingested ({str(exc).splitlines()[0]})",
-                        hint="check the files named above; --debug shows the details",
-                    ) from exc
-                raise
+            journal = runs.begin(
+                {
+                    "ingest_id": ingest_id,
+                    "table": table,
+                    "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "files": [str(p) for p, _, _ in new],
+                }
+            )
+            day = (opts.today or datetime.now(UTC).date()).isoformat()
+            entries = _stage(con, layout, runs, journal, manifest, new, day, result, progress)
         finally:
             con.close()
             shutil.rmtree(scratch, ignore_errors=True)
 
         # 3. commit, publish, load
-        journal.update(status="committing", moves=staged_files(staging), manifest=manifest)
-        _write_journal(layout, journal)  # the commit point
+        runs.commit(journal, manifest=manifest)  # the commit point
         _publish(layout, journal)
         result.warehouse_rows_loaded = _load_warehouse(layout, journal)
 
+    _account(layout, result, journal, manifest, entries)
+    result.seconds = round(time.perf_counter() - began, 3)
+    return result
+
+
+def _table_manifest(layout: LakeLayout, table: str, spec: PartitionSpec | None) -> dict[str, Any]:
+    """The table's manifest (a new, empty one for a new table); a table keeps the partitioning it was made with."""
+    manifest = load_manifest(layout, table) or {"table": table, "partition_by": None, "columns": [], "files": {}}
+    if manifest["files"] and spec and str(spec) != manifest.get("partition_by"):
+        raise UsageError(
+            f"table {table!r} is partitioned by {manifest.get('partition_by') or 'nothing'}, not {spec}",
+            hint="leave out --partition-by to keep the table's partitioning",
+        )
+    if not manifest["files"]:
+        manifest["partition_by"] = str(spec) if spec else None
+    return manifest
+
+
+def _scan(
+    con: Any,
+    manifest: dict[str, Any],
+    files: list[Path],
+    formats: dict[Path, str],
+    flatten: bool,
+    result: IngestResult,
+    progress: Progress,
+) -> tuple[list[tuple[Path, FileScan, FileSchema]], list[dict[str, Any]]]:
+    """Hash every file, skip content the table (or this batch) has, infer and merge the rest: (new, columns).
+
+    Runs before anything is written, so a file whose schema cannot merge stops the ingest with the lake untouched.
+    """
+    new: list[tuple[Path, FileScan, FileSchema]] = []
+    seen: dict[str, str] = {}
+    columns = manifest["columns"]
+    with progress.task(f"Inferring {len(files)} file(s)", total=len(files)) as task:
+        for path in files:
+            scan = scan_file(path)
+            if scan.sha256 in manifest["files"]:
+                known = manifest["files"][scan.sha256]
+                result.skipped.append({"file": str(path), "reason": f"already ingested as {known['raw']}"})
+            elif scan.sha256 in seen:
+                result.skipped.append({"file": str(path), "reason": f"same content as {seen[scan.sha256]}"})
+            else:
+                seen[scan.sha256] = str(path)
+                schema = infer_file(con, path, formats[path], scan, flatten)
+                columns, added, widened = merge_schema(manifest["table"], columns, schema, str(path))
+                result.new_columns += [c for c in added if c not in result.new_columns]
+                result.widened += widened
+                new.append((path, scan, schema))
+            task.advance()
+    return new, columns
+
+
+def _stage(
+    con: Any,
+    layout: LakeLayout,
+    runs: Journal,
+    journal: dict[str, Any],
+    manifest: dict[str, Any],
+    new: list[tuple[Path, FileScan, FileSchema]],
+    day: str,
+    result: IngestResult,
+    progress: Progress,
+) -> dict[str, dict[str, Any]]:
+    """Stage the raw copies and their Parquet, adding the new files to the manifest; the manifest entries.
+
+    A raw copy keeps its file's name (suffixed with its hash when the name is taken), and its manifest
+    entry holds what inference found, to read it again as the conversion did. Any failure drops what
+    was staged and journals the ingest abandoned; a DuckDB error while converting is the input's fault
+    as far as the user can tell, and is reported as such.
+    """
+    table, ingest_id = manifest["table"], journal["ingest_id"]
+    staging = runs.staging(ingest_id)
+    folder = f"raw/{table}/ingest_date={day}"
+    try:
+        taken: set[str] = set()
+        entries: dict[str, dict[str, Any]] = {}
+        with progress.task("Copying into raw", total=len(new)) as task:
+            for path, scan, schema in new:
+                rel = _raw_name(layout, staging, folder, path, scan.sha256, taken)
+                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, staging / rel)
+                entries[scan.sha256] = {
+                    "source": str(path),
+                    "raw": rel,
+                    "format": schema.format,
+                    "size": scan.size,
+                    "rows": schema.rows,
+                    "ingest_id": ingest_id,
+                    "schema": schema.to_dict(),
+                }
+                result.files.append(
+                    {"file": str(path), "raw": rel, "format": schema.format, "rows": schema.rows}
+                    | ({"notes": schema.notes} if schema.notes else {})
+                )
+                task.advance()
+        manifest["files"] = {**manifest["files"], **entries}
+        with progress.task("Converting to Parquet") as task:
+            written = _convert(con, layout, staging, manifest, entries, ingest_id)
+            task.advance()
+        expected = sum(e["rows"] for e in entries.values())
+        if written != expected:
+            raise InputError(
+                f"{table}: {written:,} rows written to Parquet but {expected:,} read; nothing was ingested",
+                hint="report this as a bug with the file",
+            )
+        return entries
+    except BaseException as exc:
+        runs.abandon(journal)
+        if exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+            raise InputError(
+                f"{table}: conversion failed, nothing was ingested ({str(exc).splitlines()[0]})",
+                hint="check the files named above; --debug shows the details",
+            ) from exc
+        raise
+
+
+def _account(
+    layout: LakeLayout,
+    result: IngestResult,
+    journal: dict[str, Any],
+    manifest: dict[str, Any],
+    entries: dict[str, dict[str, Any]],
+) -> None:
+    """Fill the result with what the ingest read and wrote, and the table as the catalog now has it."""
     parquet = [layout.root / m for m in journal["moves"] if m.startswith("processed/")]
     result.rows = sum(e["rows"] for e in entries.values())
     result.bytes_in = sum(e["size"] for e in entries.values())
     result.bytes_out = sum(p.stat().st_size for p in parquet)
     result.parquet_files = len(parquet)
-    catalog_table = Catalog(layout.catalog_dir).get(PROCESSED_DATABASE, table)
+    catalog_table = Catalog(layout.catalog_dir).get(PROCESSED_DATABASE, manifest["table"])
     if catalog_table:
         result.table_rows = int(catalog_table.parameters.get("recordCount", 0))
         result.partitions = len(catalog_table.partitions)
     result.columns = [{"name": n, "type": t} for n, t in table_columns(manifest)]
-    result.seconds = round(time.perf_counter() - began, 3)
-    return result
 
 
 def _convert(
@@ -634,8 +625,6 @@ def _convert(
     ingest_id: str,
 ) -> int:
     """COPY the new files (read from their staged raw copies) into staged Parquet; rows written."""
-    import pyarrow.parquet as pq
-
     data_cols = [(c["name"], c["type"]) for c in manifest["columns"]]
     union = "\nUNION ALL\n".join(
         select_sql(staging / e["raw"], FileSchema.from_dict(e["schema"]), data_cols) for e in entries.values()
@@ -650,4 +639,4 @@ def _convert(
     if spec:
         options += f", PARTITION_BY ({', '.join(quote_ident(k) for k in spec.keys)})"
     con.execute(f"COPY (SELECT *{_derived(manifest)} FROM ({union})) TO {sql_string(target)} ({options})")
-    return sum(pq.read_metadata(p).num_rows for p in target.rglob("*.parquet"))
+    return parquet_rows(target.rglob("*.parquet"))

@@ -387,7 +387,7 @@ def test_a_lake_written_before_the_fact_sort_key_is_sorted_by_the_warehouse(proc
         tmp.replace(path)
     for journal in journals(processed_lake):  # and their runs' journals did not say how files are sorted
         journal.pop("fact_sort")
-        etl._write_journal(processed_lake, journal)
+        etl.run_journal(processed_lake).write(journal)
     shutil.rmtree(processed_lake.warehouse_dir)
     run_etl(processed_lake, OPTS)  # reloads the lost warehouse from the journals
     months, unsorted = _warehouse_order(processed_lake)
