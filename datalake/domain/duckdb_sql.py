@@ -46,6 +46,11 @@ def sql_string(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def quote_ident(name: str) -> str:
+    """A column or table name as a quoted SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_list(paths: Sequence[str | Path]) -> str:
     return "[" + ", ".join(sql_string(p) for p in paths) + "]"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
-from datalake.domain.duckdb_sql import sql_list, sql_string
+from datalake.domain.duckdb_sql import quote_ident, sql_list, sql_string
 from datalake.domain.schema import (
     DIMENSIONS,
     FACT_SORT_KEY,
@@ -34,7 +34,6 @@ from datalake.domain.schema import (
 )
 from datalake.layout import LakeLayout
 from datalake.targets.local.crawler import hive_partition
-from datalake.targets.local.ingest.inference import quote_ident
 
 # Published Parquet loaded (and sorted) per statement, at least: about 2M rows, sorted in memory, and
 # enough row groups for every thread (a statement over one small month runs on one).

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalake.domain.duckdb_sql import sql_string
+from datalake.domain.duckdb_sql import quote_ident, sql_string
 from datalake.errors import InputError
 from datalake.targets.local.catalog import from_json
 
@@ -174,10 +174,6 @@ def normalize_names(names: list[str]) -> list[str]:
             name, n = f"{base}_{n}", n + 1
         out.append(name)
     return out
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --------------------------------------------------------------------------- readers

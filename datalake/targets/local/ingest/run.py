@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
-from datalake.domain.duckdb_sql import sql_list, sql_string
+from datalake.domain.duckdb_sql import quote_ident, sql_list, sql_string
 from datalake.errors import InputError, UsageError
 from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
@@ -53,7 +53,6 @@ from datalake.targets.local.ingest.inference import (
     FileSchema,
     detect_format,
     infer_file,
-    quote_ident,
     scan_file,
     select_sql,
 )
