@@ -100,14 +100,14 @@ class Capabilities:
 Confirm = Callable[[str], bool]
 
 
-def _always(_: str) -> bool:
+def confirm_always(_: str) -> bool:
     return True
 
 
 @dataclass(frozen=True)
 class DeployOptions:
     plan_only: bool = False
-    confirm: Confirm = _always
+    confirm: Confirm = confirm_always
     var_file: Path | None = None  # Terraform tfvars for targets that provision infrastructure
 
 
@@ -161,7 +161,7 @@ class Target(ABC):
 
     @abstractmethod
     def destroy(
-        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+        self, confirm: Confirm = confirm_always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
     ) -> dict[str, Any]:
         """Delete the lake and everything in it, after `confirm` agreed to the description."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, _always
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 
 if TYPE_CHECKING:
     from datalake.targets.aws.lake import AwsLake
@@ -69,7 +69,7 @@ class AwsTarget(Target):
         }
 
     def destroy(
-        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+        self, confirm: Confirm = confirm_always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
     ) -> dict[str, Any]:
         from datalake.targets.aws import infra as aws_infra
 

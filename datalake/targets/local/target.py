@@ -13,7 +13,7 @@ from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import ZONES, LakeLayout
 from datalake.model import EtlOptions, IngestOptions, IngestResult, JobResult, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, _always
+from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 from datalake.targets.local.engines import LOCAL_ENGINES, open_local_engine
 from datalake.targets.local.etl.run import require_lake, run_etl
 
@@ -55,11 +55,7 @@ class LocalTarget(Target):
         catalog.create_database(PROCESSED_DATABASE)
         from datalake.targets.local import warehouse
 
-        con = warehouse.connect(layout)
-        try:
-            warehouse._ensure_schema(con)
-        finally:
-            con.close()
+        warehouse.create(layout)
         if created:
             layout.marker.write_text(
                 json.dumps({"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
@@ -132,7 +128,7 @@ class LocalTarget(Target):
         return run_job(self.layout, name, progress)
 
     def destroy(
-        self, confirm: Confirm = _always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
+        self, confirm: Confirm = confirm_always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
     ) -> dict[str, Any]:
         layout = self.layout
         if not layout.exists():

@@ -66,6 +66,15 @@ def _ensure_schema(con: Any) -> None:
     con.execute(f"CREATE OR REPLACE VIEW sales_fact AS SELECT * FROM {WAREHOUSE_FACT_TABLE}")
 
 
+def create(layout: LakeLayout) -> None:
+    """Create the warehouse database with its fact table, load ledger and view (deploy); idempotent."""
+    con = connect(layout)
+    try:
+        _ensure_schema(con)
+    finally:
+        con.close()
+
+
 def loaded_runs(layout: LakeLayout) -> set[str]:
     if not layout.warehouse_db.is_file():
         return set()
