@@ -17,6 +17,7 @@ import typer
 
 from datalake import __version__
 from datalake.errors import DatalakeError
+from datalake.format import claim_figure, percent, size, usd, verdict
 
 app = typer.Typer(
     name="datalake",
@@ -194,7 +195,7 @@ def seed(
         return
     ui.out.print(
         f"Seeded [bold]{result.rows:,}[/] sales ({result.json_rows:,} JSON, {result.csv_rows:,} CSV) "
-        f"from {result.first_date} to {result.last_date}: {result.files:,} files, {ui.human_bytes(result.bytes)} "
+        f"from {result.first_date} to {result.last_date}: {result.files:,} files, {size(result.bytes)} "
         f"in {result.seconds:.1f}s ({data['rows_per_second']:,} rows/s)."
     )
     if result.defects:
@@ -204,14 +205,12 @@ def seed(
 # ----------------------------------------------------------------------------------- run-etl
 
 
-def _claim_figure(claim: dict[str, Any]) -> str:
-    """A claim's measured value as the claim states it: a share as a percentage, a ratio as N.Nx."""
-    value, threshold = claim.get("measured"), claim.get("threshold")
-    if value is None:
-        return "-"
-    if threshold is not None and threshold <= 1:
-        return f"{value:.0%}"
-    return f"{value:.1f}x"
+def _verdict(holds: bool | None) -> str:
+    """A claim's verdict, green when it holds."""
+    return f"[{'green' if holds else 'red'}]{verdict(holds)}[/]"
+
+
+_usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
 
 
 def render_run(summary: Any) -> None:
@@ -227,7 +226,7 @@ def render_run(summary: Any) -> None:
     counted = bool(s.rows_in or s.rows_processed or s.rows_quarantined)  # the aws job may not report rows
     facts: dict[str, Any] = {
         "raw files in": s.files_in,
-        "raw bytes in": ui.human_bytes(s.bytes_in),
+        "raw bytes in": size(s.bytes_in),
     }
     if counted:
         facts.update(
@@ -240,7 +239,7 @@ def render_run(summary: Any) -> None:
         )
     facts.update(
         {
-            "parquet bytes out": ui.human_bytes(s.bytes_out),
+            "parquet bytes out": size(s.bytes_out),
             "size ratio raw / parquet": f"{s.bytes_in / s.bytes_out:.1f}x" if s.bytes_out else "-",
             "warehouse rows loaded": s.warehouse_rows_loaded,
             "stages (s)": ", ".join(f"{k} {v:.2f}" for k, v in s.stages.items()),
@@ -391,7 +390,7 @@ def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = Fa
         ui.table(
             "Zones",
             ["zone", "files", "size"],
-            [[z, v["files"], ui.human_bytes(v["bytes"])] for z, v in info["zones"].items()],
+            [[z, v["files"], size(v["bytes"])] for z, v in info["zones"].items()],
         )
     )
     ui.out.print(
@@ -405,7 +404,7 @@ def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = Fa
                     t["rows"],
                     t["partitions"],
                     t["files"],
-                    ui.human_bytes(t["bytes"]),
+                    size(t["bytes"]),
                 ]
                 for t in info["tables"]
             ],
@@ -439,7 +438,7 @@ def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = Fa
                 "Storage classes",
                 ["zone", "class", "objects", "size"],
                 [
-                    [zone, cls, v["objects"], ui.human_bytes(v["bytes"])]
+                    [zone, cls, v["objects"], size(v["bytes"])]
                     for zone, classes in info["storage_classes"].items()
                     for cls, v in classes.items()
                 ],
@@ -473,7 +472,7 @@ def archive(
     verb = "Would move" if dry_run else "Moved"
     ui.out.print(
         f"{verb} {result['partitions']:,} partition(s), {result['files']:,} file(s), "
-        f"{ui.human_bytes(result['bytes'])} older than {result['cutoff']} to the archive zone."
+        f"{size(result['bytes'])} older than {result['cutoff']} to the archive zone."
     )
     if result["skipped_unprocessed"]:
         ui.err.print(f"[yellow]Kept {len(result['skipped_unprocessed'])} partition(s) with unprocessed files.[/]")
@@ -506,7 +505,7 @@ def destroy(
     if not result["destroyed"]:
         ui.out.print("Nothing destroyed.")
         return
-    ui.out.print(f"Destroyed {result['destroyed']} ({result['files']:,} files, {ui.human_bytes(result['bytes'])}).")
+    ui.out.print(f"Destroyed {result['destroyed']} ({result['files']:,} files, {size(result['bytes'])}).")
 
 
 # ----------------------------------------------------------------------------------- demo
@@ -550,8 +549,8 @@ def demo(
                 [
                     [
                         x["claim"],
-                        _claim_figure(x),
-                        "[green]holds[/]" if x["holds"] else "[red]does not hold[/]",
+                        claim_figure(x.get("measured"), x.get("threshold"), share=".0%"),
+                        _verdict(x["holds"]),
                     ]
                     for x in claims
                 ],
@@ -584,18 +583,6 @@ def demo(
 # ----------------------------------------------------------------------------------- cost-report
 
 
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value == 0:
-        return "$0"
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.6f}".rstrip("0")
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
-
-
 def render_cost_report(report: dict[str, Any]) -> None:
     from datalake.cli import console as ui
 
@@ -620,7 +607,7 @@ def render_cost_report(report: dict[str, Any]) -> None:
             [
                 [
                     z,
-                    ui.human_bytes(d["bytes"]),
+                    size(d["bytes"]),
                     f"{d['objects']:,.0f}",
                     d["lifecycle"],
                     _usd(d["month1_usd"]),
@@ -642,7 +629,7 @@ def render_cost_report(report: dict[str, Any]) -> None:
                     str(i + 1),
                     _usd(lc),
                     _usd(sd),
-                    ", ".join(f"{c} {ui.human_bytes(b)}" for c, b in d["bytes_by_class"].items()),
+                    ", ".join(f"{c} {size(b)}" for c, b in d["bytes_by_class"].items()),
                 ]
                 for i, (lc, sd, d) in enumerate(
                     zip(st["lifecycle_usd"], st["standard_only_usd"], st["lifecycle_detail"], strict=True)
@@ -665,7 +652,7 @@ def render_cost_report(report: dict[str, Any]) -> None:
             [
                 [
                     q["title"],
-                    ui.human_bytes(q["bytes_scanned"]["lake"]),
+                    size(q["bytes_scanned"]["lake"]),
                     _usd(q["athena_usd"]),
                     _usd(q["raw_athena_usd"]),
                     _usd(q["redshift_provisioned_usd"]),
@@ -688,7 +675,7 @@ def render_cost_report(report: dict[str, Any]) -> None:
             "Savings, computed",
             ["claim", "saving", "baseline /month", "optimised /month"],
             [
-                [s["name"], _pct(s["percent"]), _usd(s["baseline_usd_month"]), _usd(s["optimised_usd_month"])]
+                [s["name"], percent(s["percent"]), _usd(s["baseline_usd_month"]), _usd(s["optimised_usd_month"])]
                 for s in report["savings"]
             ],
             numeric=False,
@@ -754,7 +741,8 @@ def cost_report(
     """What the lake costs on AWS: measured usage x the price table, projected to --scale; savings and break-even."""
     from datalake.cli import console as ui
     from datalake.config import load_settings
-    from datalake.measure.cost.report import CostOptions, default_infra_dir, run_cost_report
+    from datalake.layout import default_infra_dir
+    from datalake.measure.cost.report import CostOptions, run_cost_report
     from datalake.targets import create_target
 
     settings = load_settings({"lake": lake, "target": target, "region": region})
@@ -771,7 +759,7 @@ def cost_report(
     )
     opts.validate()
     tgt = create_target(settings)
-    report = run_cost_report(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir))
+    report = run_cost_report(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir, required=False))
     if as_json:
         ui.print_json(report)
         return
@@ -851,8 +839,8 @@ def ingest(
                 "rows ingested": result.rows,
                 "rows in the table": result.table_rows,
                 "partitions": result.partitions,
-                "bytes in": ui.human_bytes(result.bytes_in),
-                "parquet bytes out": ui.human_bytes(result.bytes_out),
+                "bytes in": size(result.bytes_in),
+                "parquet bytes out": size(result.bytes_out),
                 "warehouse rows loaded": result.warehouse_rows_loaded,
                 "total (s)": result.seconds,
             },
@@ -970,7 +958,7 @@ def render_benchmark(report: Any) -> None:
                     engine,
                     f"{r['median_s']:.3f}",
                     f"{r['min_s']:.3f}-{r['max_s']:.3f}",
-                    ui.human_bytes(r["bytes_scanned"]),
+                    size(r["bytes_scanned"]),
                     r["files_read"],
                     r["rows_returned"],
                     f"${r['cost_usd']:.6f}" if r["cost_usd"] is not None else "-",
@@ -1005,20 +993,19 @@ def render_benchmark(report: Any) -> None:
             table_rows.append(row)
         ui.out.print(ui.table("Speedup (median time ratio) and scan reduction", head, table_rows, numeric=False))
     if data["claims"]:
-        colour = {True: "[green]holds[/]", False: "[red]does not hold[/]"}
         claim_rows = [
             [
                 c["claim"],
-                f"{c['measured']:.1%}" if c["threshold"] < 1 else f"{c['measured']:.1f}x",
-                f"{c['threshold']:.0%}" if c["threshold"] < 1 else f"{c['threshold']:.0f}x",
-                colour[c["holds"]],
+                claim_figure(c["measured"], c["threshold"]),
+                claim_figure(c["threshold"], c["threshold"], share=".0%", ratio=".0f"),
+                _verdict(c["holds"]),
             ]
             for c in data["claims"]
         ]
         ui.out.print(ui.table("The demo's claims, measured", ["claim", "measured", "threshold", "verdict"], claim_rows))
     st = data["storage"]
     ui.out.print(
-        f"Storage: raw sales {ui.human_bytes(st['raw_bytes'])}, Parquet sales_fact {ui.human_bytes(st['parquet_bytes'])}"
+        f"Storage: raw sales {size(st['raw_bytes'])}, Parquet sales_fact {size(st['parquet_bytes'])}"
         + (f" ({st['compression_ratio']:.1f}x smaller)." if st["compression_ratio"] else ".")
     )
     for q in data["queries"]:

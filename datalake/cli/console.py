@@ -38,17 +38,6 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} PB"
-
-
 def fmt(value: Any, thousands: bool = True) -> str:
     if value is None:
         return "-"

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from datalake.domain.seed import SeedOptions
+from datalake.measure.results import Results
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
 from datalake.targets.local.etl.run import EtlOptions
@@ -58,7 +59,7 @@ def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PRO
         "ok": bench.get("ok", True),
         "claims": bench.get("claims", []),
         "storage": bench.get("storage", {}),
-        "saved": str(results_file(target, "benchmark-latest.json")),
+        "saved": str(Results.of(target.settings.lake).benchmark),
     }
     result["cost"] = _cost(target)
     from datalake.report.page import write_report
@@ -68,19 +69,13 @@ def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PRO
     return result
 
 
-def results_file(target: Target, name: str) -> Any:
-    from datalake.report.page import results_dir
-
-    return results_dir(target) / name
-
-
 def _cost(target: Target) -> dict[str, Any]:
     """The cost-report at the scale the original demo talks about (50 TB), on this lake's measurements."""
-    from datalake.measure.cost.report import CostOptions, default_infra_dir, run_cost_report
+    from datalake.layout import default_infra_dir
+    from datalake.measure.cost.report import CostOptions, run_cost_report
 
-    report = run_cost_report(
-        target.measured_usage(), CostOptions(scale=DEMO_SCALE), default_infra_dir(target.settings.infra_dir)
-    )
+    infra = default_infra_dir(target.settings.infra_dir, required=False)
+    report = run_cost_report(target.measured_usage(), CostOptions(scale=DEMO_SCALE), infra)
     return {
         "scale": DEMO_SCALE,
         "total_month1_usd": report["total_month1_usd"],

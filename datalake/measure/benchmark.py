@@ -28,12 +28,12 @@ from typing import Any
 from datalake.domain.sql import anchor_dates, order_keys, translate
 from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
+from datalake.measure.results import Results, UnreadableResult, read_result
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
 
 DIALECTS = ("duckdb", "spark", "redshift", "trino")
 DEMO_TABLE = "demo table"  # the `source` of the four query types of the demo's benchmark table
-LATEST = "benchmark-latest"
 # Roles compared, (baseline, candidate): the demo's claims are about these pairs.
 PAIRS = (("raw", "lake"), ("lake", "warehouse"), ("raw", "warehouse"))
 REL_TOL = 1e-9
@@ -394,7 +394,7 @@ def run_benchmark(target: Target, options: BenchmarkOptions, progress: Progress 
     report.claims = judge_claims(report)
     report.seconds = round(time.perf_counter() - began, 3)
     if options.save:
-        report.saved = save_report(report, LakeLayout(target.settings.lake).results, options.chart)
+        report.saved = save_report(report, Results.of(target.settings.lake).root, options.chart)
     if options.output is not None:
         options.output.parent.mkdir(parents=True, exist_ok=True)
         options.output.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
@@ -541,12 +541,13 @@ def judge_claims(report: BenchmarkReport) -> list[dict[str, Any]]:
 def save_report(report: BenchmarkReport, results_dir: Path, chart: bool = True) -> dict[str, str]:
     """<results>/benchmark-latest.json plus a timestamped copy, and the timing chart (PNG) beside them."""
     results_dir.mkdir(parents=True, exist_ok=True)
+    results = Results(results_dir)
     stamp = report.created.replace(":", "").replace("-", "").replace("+0000", "Z")
     saved: dict[str, str] = {}
-    latest = results_dir / f"{LATEST}.json"
-    stamped = results_dir / f"benchmark-{stamp}.json"
+    latest = results.benchmark
+    stamped = results.benchmark_copy(stamp)
     if chart:
-        png = results_dir / f"{LATEST}.png"
+        png = results.benchmark_chart
         write_chart(report, png)
         saved["chart"] = str(png)
     saved["json"], saved["json_copy"] = str(latest), str(stamped)
@@ -561,12 +562,10 @@ def save_report(report: BenchmarkReport, results_dir: Path, chart: bool = True) 
 
 def load_latest_benchmark(layout: LakeLayout) -> dict[str, Any] | None:
     """The last saved benchmark of this lake, or None when none was run (or the file is unreadable)."""
-    path = layout.results / f"{LATEST}.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_result(Results(layout.results).benchmark)
+    except UnreadableResult:
         return None
-    return data if isinstance(data, dict) else None
 
 
 def write_chart(report: BenchmarkReport, path: Path) -> None:

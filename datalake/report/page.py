@@ -10,7 +10,6 @@ results/benchmark-latest.json and results/cost-latest.json.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -18,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from datalake.errors import DatalakeError
+from datalake.format import claim_figure, percent, verdict
 from datalake.layout import LakeLayout
+from datalake.measure.results import BENCHMARK_FILE, COST_FILE, NOT_AN_OBJECT, Results, UnreadableResult, read_result
 from datalake.report import svgchart
 from datalake.report.svgchart import Series
 from datalake.targets.base import Target
 
-REPORT_FILE = "report.html"
-BENCHMARK_FILE = "benchmark-latest.json"
-COST_FILE = "cost-latest.json"
 DAYS_PER_MONTH = 365 / 12
 ROLE_COLORS = {"raw": "#d95f02", "lake": "#1b9e77", "warehouse": "#7570b3"}
 ROLE_LABELS = {"raw": "raw JSON/CSV", "lake": "lake (Parquet)", "warehouse": "warehouse"}
@@ -69,19 +67,14 @@ def _as_target(target_or_layout: Target | LakeLayout) -> Target:
     return LocalTarget(Settings(lake=target_or_layout.root))
 
 
-def results_dir(target: Target) -> Path:
-    return LakeLayout(target.settings.lake).results
-
-
 def _read_result(path: Path, command: str) -> tuple[dict[str, Any] | None, str | None]:
-    if not path.is_file():
-        return None, f"no {path.name} yet: run `{command}` to add this section"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return None, f"{path} is unreadable ({exc}): run `{command}` again"
-    if not isinstance(data, dict):
-        return None, f"{path} is not a JSON object: run `{command}` again"
+        data = read_result(path)
+    except UnreadableResult as exc:
+        problem = f"is {NOT_AN_OBJECT}" if exc.reason == NOT_AN_OBJECT else f"is unreadable ({exc.reason})"
+        return None, f"{path} {problem}: run `{command}` again"
+    if data is None:
+        return None, f"no {path.name} yet: run `{command}` to add this section"
     return data, None
 
 
@@ -95,11 +88,11 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
         validation: dict[str, Any] | None = target.validate()
     except DatalakeError:
         validation = None  # not every target can validate yet; the page shows what it has
-    results = results_dir(target)
-    benchmark, bench_note = _read_result(results / BENCHMARK_FILE, "datalake benchmark")
+    results = Results.of(target.settings.lake)
+    benchmark, bench_note = _read_result(results.benchmark, "datalake benchmark")
     if benchmark is not None and not isinstance(benchmark.get("queries"), list):
-        benchmark, bench_note = None, f"{results / BENCHMARK_FILE} has no queries: run `datalake benchmark` again"
-    cost, cost_note = _read_result(results / COST_FILE, "datalake cost-report")
+        benchmark, bench_note = None, f"{results.benchmark} has no queries: run `datalake benchmark` again"
+    cost, cost_note = _read_result(results.cost, "datalake cost-report")
     notes = {k: v for k, v in (("benchmark", bench_note), ("costs", cost_note)) if v}
     return ReportData(
         created=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -168,10 +161,6 @@ def _cards(items: list[tuple[str, str]]) -> str:
 
 def _missing(note: str) -> str:
     return f'<p class="missing">{_e(note)}</p>'
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
 
 
 # ----------------------------------------------------------------------------------- pipeline
@@ -397,11 +386,13 @@ def _speedups(bench: dict[str, Any], engines: list[str]) -> list[tuple[str, dict
 
 
 def _claim_value(value: Any, threshold: Any) -> str:
-    if not isinstance(value, int | float):
-        return _e(value)
-    if isinstance(threshold, int | float) and 0 < threshold < 1:
-        return f"{value:.1%}"
-    return f"{value:,.2f}×"
+    return escape(claim_figure(value, threshold, ratio=",.2f", suffix="×"))
+
+
+def _verdict(holds: bool | None) -> str:
+    if holds is None:
+        return "-"
+    return f'<span class="{"pass" if holds else "fail"}">{"✓" if holds else "✗"} {verdict(holds)}</span>'
 
 
 def benchmark_section(data: ReportData) -> tuple[str, int]:
@@ -436,14 +427,6 @@ def benchmark_section(data: ReportData) -> tuple[str, int]:
         parts.append("<h3>The original demo's claims, measured</h3>")
         rows = []
         for c in claims:
-            holds = c.get("holds")
-            verdict = (
-                '<span class="pass">✓ holds</span>'
-                if holds
-                else '<span class="fail">✗ does not hold</span>'
-                if holds is False
-                else "-"
-            )
             detail = c.get("metric") or ""
             if c.get("detail"):
                 detail = f"{detail} ({c['detail']})"
@@ -452,7 +435,7 @@ def benchmark_section(data: ReportData) -> tuple[str, int]:
                     _e(c.get("claim")),
                     _claim_value(c.get("measured"), c.get("threshold")),
                     _claim_value(c.get("threshold"), c.get("threshold")),
-                    verdict,
+                    _verdict(c.get("holds")),
                     _e(detail),
                 ]
             )
@@ -639,7 +622,7 @@ def cost_section(data: ReportData) -> tuple[str, int]:
                 [
                     [
                         _e(s.get("name")),
-                        _percent(s.get("percent")),
+                        percent(s.get("percent")),
                         svgchart.usd(float(s.get("baseline_usd_month") or 0)),
                         svgchart.usd(float(s.get("optimised_usd_month") or 0)),
                     ]
@@ -652,7 +635,7 @@ def cost_section(data: ReportData) -> tuple[str, int]:
     projection = [
         ["measured raw data", svgchart.size(float(a.get("measured_raw_bytes") or 0))],
         ["projected raw data", svgchart.size(float(a.get("projected_raw_bytes") or 0))],
-        ["growth per month", _percent(float(a.get("growth_per_month") or 0) * 100)],
+        ["growth per month", percent(float(a.get("growth_per_month") or 0) * 100)],
         ["months", _num(a.get("months"))],
     ]
     parts.append(_table(["assumption", "value"], projection, numeric={1}, cls="narrow"))
@@ -901,7 +884,7 @@ def render_html(data: ReportData) -> tuple[str, dict[str, dict[str, Any]]]:
         f"<strong>{_e(data.target)}</strong> target · generated {_e(data.created)}</p></header>"
         f"<nav>{nav}</nav>{''.join(bodies)}"
         "<footer>Made by <code>datalake report</code>; every figure comes from the lake's status, run journals "
-        "and the saved results (results/benchmark-latest.json, results/cost-latest.json).</footer>"
+        f"and the saved results (results/{BENCHMARK_FILE}, results/{COST_FILE}).</footer>"
         "</main></body></html>\n"
     )
     return page, sections
@@ -918,7 +901,7 @@ def write_report(
     """Write the page (default <lake>/results/report.html) atomically; return its path and section summary."""
     target = _as_target(target_or_layout)
     page, sections = render_html(gather(target, now))
-    path = output or results_dir(target) / REPORT_FILE
+    path = output or Results.of(target.settings.lake).report
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(page, encoding="utf-8")

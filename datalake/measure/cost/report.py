@@ -9,7 +9,6 @@ this module gathers the inputs, projects them to --scale, and assembles one JSON
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,10 +18,8 @@ from datalake.errors import InputError, UsageError
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, ZONE_NAMES, InfraShape, read_infra_shape
 from datalake.measure.cost.pricing import GB, PriceTable, load_prices
+from datalake.measure.results import BENCHMARK_FILE, NOT_AN_OBJECT, Results, UnreadableResult, read_result
 
-BENCHMARK_FILE = "benchmark-latest.json"
-RESULT_FILE = "cost-latest.json"
-CHART_FILE = "cost-latest.png"
 CRAWLER_DPUS = 2  # what AWS's own crawler pricing example uses; crawlers' DPUs are not configurable
 GLUE_RUNS_PER_DAY = 1
 CLOUDTRAIL_EVENT_BYTES = 1024  # rough size of one data event delivered to CloudWatch Logs
@@ -95,15 +92,17 @@ def _day_partitions(zone_root: Path) -> dict[str, tuple[int, int]]:
 
 
 def read_benchmark(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"benchmark results {path} are not valid JSON: {exc}", hint="run `datalake benchmark` again"
-        ) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("queries"), list):
+        data = read_result(path)
+    except UnreadableResult as exc:
+        if exc.reason != NOT_AN_OBJECT:
+            raise InputError(
+                f"benchmark results {path} are not valid JSON: {exc.reason}", hint="run `datalake benchmark` again"
+            ) from exc
+        data = {}
+    if data is None:
+        return None
+    if not isinstance(data.get("queries"), list):
         raise InputError(f"benchmark results {path} have no 'queries' list", hint="run `datalake benchmark` again")
     return data
 
@@ -117,7 +116,7 @@ def measure_local(layout: Any) -> MeasuredUsage:
     runs = [
         j["summary"] for j in journals(layout) if isinstance(j.get("summary"), dict) and j["summary"].get("bytes_in")
     ]
-    bench_path = layout.results / BENCHMARK_FILE
+    bench_path = Results(layout.results).benchmark
     return MeasuredUsage(
         lake=str(layout.root),
         target="local",
@@ -232,7 +231,7 @@ def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[
             )
         return out
     notes.append(
-        "no benchmark results (results/benchmark-latest.json): each query is assumed to scan its whole table "
+        f"no benchmark results (results/{BENCHMARK_FILE}): each query is assumed to scan its whole table "
         "(raw sales JSON/CSV, or the Parquet sales_fact without partition pruning). Run `datalake benchmark` "
         "to price the measured scans instead."
     )
@@ -624,15 +623,11 @@ def run_cost_report(usage: MeasuredUsage, opts: CostOptions, infra_dir: Path | N
     prices = load_prices(opts.region, opts.prices_file)
     shape = read_infra_shape(infra_dir)
     report = _rounded(build_report(usage, shape, prices, opts))
-    chart = opts.chart or (usage.results_dir / CHART_FILE if usage.results_dir else None)
+    results = Results(usage.results_dir) if usage.results_dir is not None else None
+    chart = opts.chart or (results.cost_chart if results else None)
     if opts.write_chart and chart is not None:
         report["chart"] = str(write_chart(report, chart))
-    if usage.results_dir is not None:
-        report["saved"] = str(usage.results_dir / RESULT_FILE)
-        atomic_write_json(usage.results_dir / RESULT_FILE, report)
+    if results is not None:
+        report["saved"] = str(results.cost)
+        atomic_write_json(results.cost, report)
     return report
-
-
-def default_infra_dir(configured: Path) -> Path:
-    """infra/ relative to the working directory, as configured (DATALAKE_INFRA_DIR, datalake.toml)."""
-    return configured if configured.is_absolute() else Path(os.getcwd()) / configured

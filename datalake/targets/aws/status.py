@@ -173,7 +173,8 @@ def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
     A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
     run that carried that `--run_id`. The latest benchmark is the one saved under `results_dir`.
     """
-    from datalake.measure.cost.report import BENCHMARK_FILE, MeasuredUsage, read_benchmark
+    from datalake.measure.cost.report import MeasuredUsage, read_benchmark
+    from datalake.measure.results import BENCHMARK_FILE
     from datalake.targets.aws.pipeline import load_bookmark
 
     s3 = lake.client("s3")
