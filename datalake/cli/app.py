@@ -912,7 +912,7 @@ def report(
     Reads the lake's status and journals and the saved results of `datalake benchmark` and `datalake cost-report`.
     """
     from datalake.cli import console as ui
-    from datalake.report.page import write_report
+    from datalake.report.sections import write_report
 
     result = write_report(_target(lake, target), output)
     opened = False
