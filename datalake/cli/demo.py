@@ -62,7 +62,7 @@ def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PRO
         "saved": str(Results.of(target.settings.lake).benchmark),
     }
     result["cost"] = _cost(target)
-    from datalake.report.sections import write_report
+    from datalake.report.html import write_report
 
     result["report"] = str(write_report(target).path)
     result["seconds"] = round(time.perf_counter() - began, 3)

@@ -17,7 +17,8 @@ from datalake.cli.app import app
 from datalake.config import Settings
 from datalake.layout import LakeLayout
 from datalake.measure.cost.report import CostOptions, measure_local, run_cost_report
-from datalake.report.sections import architecture_svg, build_report, write_report
+from datalake.report.architecture import architecture_svg
+from datalake.report.html import build_report, write_report
 from datalake.targets.aws.target import AwsTarget
 from datalake.targets.local.etl.run import journals
 from datalake.targets.local.target import LocalTarget
