@@ -402,14 +402,14 @@ def demo(
 
     result = run_demo(_target(lake, target), rows=rows, seed=seed_value, progress=_progress(as_json))
     if as_json:
-        ui.print_json(result)
+        ui.print_json(result.to_dict())
     else:
         render.render_demo(result)
-    if not result["validate"]["ok"]:
+    if not result.validate["ok"]:
         from datalake.errors import CheckFailedError
 
         raise CheckFailedError("the demo's validation failed", hint="run `datalake validate` for details")
-    if not result["benchmark"]["ok"]:
+    if result.benchmark is not None and not result.benchmark.ok:
         from datalake.errors import CheckFailedError
 
         raise CheckFailedError("the engines disagreed in the demo's benchmark", hint="run `datalake benchmark`")
@@ -469,7 +469,7 @@ def cost_report(
     from datalake.cli import render
     from datalake.config import load_settings
     from datalake.layout import default_infra_dir
-    from datalake.measure.cost.report import CostOptions, run_cost_report
+    from datalake.measure.cost.report import CostOptions, run_costs
     from datalake.targets import create_target
 
     settings = load_settings({"lake": lake, "target": target, "region": region})
@@ -486,9 +486,9 @@ def cost_report(
     )
     opts.validate()
     tgt = create_target(settings)
-    report = run_cost_report(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir, required=False))
+    report = run_costs(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir, required=False))
     if as_json:
-        ui.print_json(report)
+        ui.print_json(report.to_dict())
         return
     render.render_cost_report(report)
 

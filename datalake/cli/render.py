@@ -6,10 +6,15 @@ Only datalake.cli.app imports this module; a renderer prints and returns nothing
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datalake.cli import console as ui
 from datalake.format import claim_figure, percent, size, usd, verdict
+
+if TYPE_CHECKING:
+    from datalake.cli.demo import DemoCost, DemoResult
+    from datalake.measure.benchmark import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
+    from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
 
 _usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
 
@@ -219,7 +224,7 @@ def render_report(result: Any, open_page: bool, opened: bool) -> None:
 # ----------------------------------------------------------------------------------- demo
 
 
-def _demo_claims(claims: list[dict[str, Any]]) -> None:
+def _demo_claims(claims: list[Claim]) -> None:
     rows = [
         [x["claim"], claim_figure(x.get("measured"), x.get("threshold"), share=".0%"), _verdict(x["holds"])]
         for x in claims
@@ -228,85 +233,83 @@ def _demo_claims(claims: list[dict[str, Any]]) -> None:
     ui.out.print(ui.table(title, ["claim", "measured", "verdict"], rows, numeric=False))
 
 
-def _demo_savings(cost: dict[str, Any]) -> None:
-    title = f"Projected to {cost['scale']} on AWS (datalake cost-report): ${cost['total_month1_usd']:,.0f} in month 1"
-    rows = [[x["name"], f"{x['percent']:.0f}%"] for x in cost["savings"]]
+def _demo_savings(cost: DemoCost) -> None:
+    title = f"Projected to {cost.scale} on AWS (datalake cost-report): ${cost.total_month1_usd:,.0f} in month 1"
+    rows = [[x.name, f"{x.percent:.0f}%"] for x in cost.savings]
     ui.out.print(ui.table(title, ["saving the original demo claims", "measured"], rows, numeric=False))
 
 
-def render_demo(result: dict[str, Any]) -> None:
-    lake = {k: v for k, v in result["deploy"].items() if k.endswith(("root", "database"))}
+def render_demo(result: DemoResult) -> None:
+    lake = {k: v for k, v in result.deploy.items() if k.endswith(("root", "database"))}
     ui.out.print(ui.key_values("Lake", lake))
-    s = result["seed"]
-    ui.out.print(f"Seeded {s['rows']:,} sales in {s['seconds']:.1f}s ({s['rows_per_second']:,} rows/s).")
-    from datalake.targets.local.etl.run import RunSummary
-
-    render_run(RunSummary(**result["run_etl"]))
-    rows = [[c["status"].upper(), c["name"], c["detail"]] for c in result["validate"]["checks"]]
+    s = result.seed
+    rate = s.to_dict()["rows_per_second"]
+    ui.out.print(f"Seeded {s.rows:,} sales in {s.seconds:.1f}s ({rate:,} rows/s).")
+    render_run(result.run_etl)
+    rows = [[c["status"].upper(), c["name"], c["detail"]] for c in result.validate["checks"]]
     ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
-    for q in result["queries"]:
-        title = f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)"
-        ui.out.print(ui.table(title, q["columns"], q["rows"], thousands=False))
-    _demo_claims(result["benchmark"]["claims"])
-    _demo_savings(result["cost"])
-    ui.out.print(f"Report: [bold]{result['report']}[/]")
-    ui.out.print(f'Done in {result["seconds"]:.1f}s. Try: [bold]datalake query "SELECT * FROM sales_fact LIMIT 5"[/]')
+    for q in result.queries:
+        title = f"{q.title} ({q.engine}, {q.seconds:.3f}s)"
+        ui.out.print(ui.table(title, q.columns, q.rows, thousands=False))
+    if result.benchmark is not None:
+        _demo_claims(result.benchmark.claims)
+    if result.cost is not None:
+        _demo_savings(result.cost)
+    ui.out.print(f"Report: [bold]{result.report}[/]")
+    ui.out.print(f'Done in {result.seconds:.1f}s. Try: [bold]datalake query "SELECT * FROM sales_fact LIMIT 5"[/]')
 
 
 # ----------------------------------------------------------------------------------- benchmark
 
 
-def _benchmark_runs(data: dict[str, Any]) -> None:
-    rows = []
-    for q in data["queries"]:
-        for engine in data["engines"]:
-            r = q["results"][engine]
-            if r["error"]:
-                rows.append([q["name"], engine, "[red]error[/]", "-", "-", "-", "-", "-"])
+def _benchmark_runs(report: BenchmarkReport) -> None:
+    rows: list[list[Any]] = []
+    for q in report.queries:
+        for engine in report.engines:
+            r = q.results[engine]
+            if r.error:
+                rows.append([q.query.name, engine, "[red]error[/]", "-", "-", "-", "-", "-"])
                 continue
+            t = r.timing
             rows.append(
                 [
-                    q["name"],
+                    q.query.name,
                     engine,
-                    f"{r['median_s']:.3f}",
-                    f"{r['min_s']:.3f}-{r['max_s']:.3f}",
-                    size(r["bytes_scanned"]),
-                    r["files_read"],
-                    r["rows_returned"],
-                    f"${r['cost_usd']:.6f}" if r["cost_usd"] is not None else "-",
+                    f"{t.median_s:.3f}",
+                    f"{t.min_s:.3f}-{t.max_s:.3f}",
+                    size(r.bytes_scanned),
+                    r.files_read,
+                    r.rows_returned,
+                    f"${r.cost_usd:.6f}" if r.cost_usd is not None else "-",
                 ]
             )
-    title = f"Benchmark as of {data['as_of']}: {data['fact_rows'] or 0:,} sales, median of {data['repeat']} run(s)"
+    title = f"Benchmark as of {report.as_of}: {report.fact_rows or 0:,} sales, median of {report.repeat} run(s)"
     headers = ["query", "engine", "median s", "min-max s", "scanned", "files", "rows", "Athena cost"]
     ui.out.print(ui.table(title, headers, rows, numeric=False))
 
 
-def _speedup_row(q: dict[str, Any], engines: list[str], pairs: list[tuple[str, Any]]) -> list[Any]:
-    row: list[Any] = [q["title"]]
-    medians = [q["results"][e]["median_s"] for e in engines]
+def _speedup_row(q: QueryBenchmark, engines: list[str], pairs: list[PairRatio]) -> list[Any]:
+    row: list[Any] = [q.query.title]
+    medians = [q.results[e].timing.median_s for e in engines]
     row += [f"{x:.3f}" if x is not None else "-" for x in medians]
-    for _, v in pairs:
-        x = v["per_query"].get(q["name"], {}).get("speedup")
-        row.append(f"{x:.1f}x" if x else "-")
-    for _, v in pairs[:1]:
-        x = v["per_query"].get(q["name"], {}).get("scan_reduction")
-        row.append(f"{-x:+.1%}" if x is not None else "-")
+    ratios: list[Speedup | None] = [v.per_query.get(q.query.name) for v in pairs]
+    row += [f"{r.speedup:.1f}x" if r and r.speedup else "-" for r in ratios]
+    row += [f"{-r.scan_reduction:+.1%}" if r and r.scan_reduction is not None else "-" for r in ratios[:1]]
     return row
 
 
-def _benchmark_speedups(data: dict[str, Any]) -> None:
-    pairs = list(data["ratios"].items())[:2]  # e.g. lake vs raw, warehouse vs lake; the JSON has every pair
+def _benchmark_speedups(report: BenchmarkReport) -> None:
+    pairs = list(report.ratios.values())[:2]  # e.g. lake vs raw, warehouse vs lake; the JSON has every pair
     if not pairs:
         return
-    engines = data["engines"]
-    head = ["query", *(f"{e} s" for e in engines)]
-    head += [f"{v['engine']} vs {v['baseline']}" for _, v in pairs]
-    head += [f"scan {v['engine']} vs {v['baseline']}" for _, v in pairs[:1]]
-    rows = [_speedup_row(q, engines, pairs) for q in data["queries"]]
+    head = ["query", *(f"{e} s" for e in report.engines)]
+    head += [f"{v.engine} vs {v.baseline}" for v in pairs]
+    head += [f"scan {v.engine} vs {v.baseline}" for v in pairs[:1]]
+    rows = [_speedup_row(q, report.engines, pairs) for q in report.queries]
     ui.out.print(ui.table("Speedup (median time ratio) and scan reduction", head, rows, numeric=False))
 
 
-def _benchmark_claims(claims: list[dict[str, Any]]) -> None:
+def _benchmark_claims(claims: list[Claim]) -> None:
     if not claims:
         return
     rows = [
@@ -321,55 +324,54 @@ def _benchmark_claims(claims: list[dict[str, Any]]) -> None:
     ui.out.print(ui.table("The demo's claims, measured", ["claim", "measured", "threshold", "verdict"], rows))
 
 
-def render_benchmark(report: Any) -> None:
-    data = report.to_dict()
-    _benchmark_runs(data)
-    _benchmark_speedups(data)
-    _benchmark_claims(data["claims"])
-    st = data["storage"]
+def render_benchmark(report: BenchmarkReport) -> None:
+    _benchmark_runs(report)
+    _benchmark_speedups(report)
+    _benchmark_claims(report.claims)
+    st = report.storage
     ui.out.print(
-        f"Storage: raw sales {size(st['raw_bytes'])}, Parquet sales_fact {size(st['parquet_bytes'])}"
-        + (f" ({st['compression_ratio']:.1f}x smaller)." if st["compression_ratio"] else ".")
+        f"Storage: raw sales {size(st.raw_bytes)}, Parquet sales_fact {size(st.parquet_bytes)}"
+        + (f" ({st.compression_ratio:.1f}x smaller)." if st.compression_ratio else ".")
     )
-    for q in data["queries"]:
-        for problem in q["mismatches"]:
-            ui.err.print(f"[bold red]Mismatch[/] {q['name']}: {problem}", highlight=False, soft_wrap=True)
-    for what, path in data["saved"].items():
+    for q in report.queries:
+        for problem in q.mismatches:
+            ui.err.print(f"[bold red]Mismatch[/] {q.query.name}: {problem}", highlight=False, soft_wrap=True)
+    for what, path in report.saved.items():
         ui.err.print(f"[dim]Saved {what}: {path}[/]", highlight=False)
 
 
 # ----------------------------------------------------------------------------------- cost-report
 
 
-def _cost_header(report: dict[str, Any]) -> None:
-    a = report["assumptions"]
-    scale = f"{a['scale']} (x{a['scale_factor']:,.0f} the measured lake)" if a["scale"] else "the measured lake"
+def _cost_header(report: CostReport) -> None:
+    a = report.assumptions
+    scale = f"{a.scale} (x{a.scale_factor:,.0f} the measured lake)" if a.scale else "the measured lake"
     ui.out.print(
-        f"[bold]Cost report[/] for {scale} in {report['region']}: {a['queries_per_day']:g} queries/day, "
-        f"{a['months']} months, growth {a['growth_per_month']:.1%}/month. Prices: {report['prices']['date']}."
+        f"[bold]Cost report[/] for {scale} in {report.region}: {a.queries_per_day:g} queries/day, "
+        f"{a.months} months, growth {a.growth_per_month:.1%}/month. Prices: {report.prices.date}."
     )
-    for note in report["notes"]:
+    for note in report.notes:
         ui.err.print(f"[yellow]Note:[/] {note}", highlight=False)
 
 
-def _cost_services(report: dict[str, Any]) -> None:
-    months = report["assumptions"]["months"]
-    rows = [[s, _usd(v), _usd(report["by_service_average"][s])] for s, v in report["by_service"].items()]
-    rows.append(["[bold]total[/]", _usd(report["total_month1_usd"]), _usd(report["total_horizon_usd"] / months)])
+def _cost_services(report: CostReport) -> None:
+    months = report.assumptions.months
+    rows = [[s, _usd(v), _usd(report.by_service_average[s])] for s, v in report.by_service.items()]
+    rows.append(["[bold]total[/]", _usd(report.total_month1_usd), _usd(report.total_horizon_usd / months)])
     headers = ["service", "month 1", f"average of {months}"]
     ui.out.print(ui.table("Monthly cost by service", headers, rows, numeric=False))
 
 
-def _cost_zones(by_zone: dict[str, dict[str, Any]]) -> None:
+def _cost_zones(by_zone: dict[str, ZoneCost]) -> None:
     rows = [
         [
             z,
-            size(d["bytes"]),
-            f"{d['objects']:,.0f}",
-            d["lifecycle"],
-            _usd(d["month1_usd"]),
-            _usd(d["average_month_usd"]),
-            _usd(d["standard_only_average_month_usd"]),
+            size(d.bytes),
+            f"{d.objects:,.0f}",
+            d.lifecycle,
+            _usd(d.month1_usd),
+            _usd(d.average_month_usd),
+            _usd(d.standard_only_average_month_usd),
         ]
         for z, d in by_zone.items()
     ]
@@ -377,25 +379,25 @@ def _cost_zones(by_zone: dict[str, dict[str, Any]]) -> None:
     ui.out.print(ui.table("Storage by zone", headers, rows, numeric=False))
 
 
-def _cost_storage_months(st: dict[str, Any]) -> None:
-    months = zip(st["lifecycle_usd"], st["standard_only_usd"], st["lifecycle_detail"], strict=True)
+def _cost_storage_months(st: StorageBill) -> None:
+    months = zip(st.lifecycle_usd, st.standard_only_usd, st.lifecycle_detail, strict=True)
     rows = [
-        [str(i + 1), _usd(lc), _usd(sd), ", ".join(f"{c} {size(b)}" for c, b in d["bytes_by_class"].items())]
+        [str(i + 1), _usd(lc), _usd(sd), ", ".join(f"{c} {size(b)}" for c, b in d.bytes_by_class.items())]
         for i, (lc, sd, d) in enumerate(months)
     ]
     headers = ["month", "lifecycle", "all Standard", "data at month end"]
     ui.out.print(ui.table("S3 storage bill month by month", headers, rows, numeric=False))
 
 
-def _cost_queries(queries: list[dict[str, Any]]) -> None:
+def _cost_queries(queries: list[QueryCost]) -> None:
     rows = [
         [
-            q["title"],
-            size(q["bytes_scanned"]["lake"]),
-            _usd(q["athena_usd"]),
-            _usd(q["raw_athena_usd"]),
-            _usd(q["redshift_provisioned_usd"]),
-            _usd(q["redshift_serverless_min_usd"]),
+            q.title,
+            size(q.bytes_scanned["lake"]),
+            _usd(q.athena_usd),
+            _usd(q.raw_athena_usd),
+            _usd(q.redshift_provisioned_usd),
+            _usd(q.redshift_serverless_min_usd),
         ]
         for q in queries
     ]
@@ -410,35 +412,32 @@ def _cost_queries(queries: list[dict[str, Any]]) -> None:
     ui.out.print(ui.table("Cost per query", headers, rows, numeric=False))
 
 
-def _cost_savings(report: dict[str, Any]) -> None:
-    be = report["break_even"]
-    qpd = be["queries_per_day"]
+def _cost_savings(report: CostReport) -> None:
+    be = report.break_even
+    qpd = be.queries_per_day
     ui.out.print(
-        f"Athena vs Redshift: {be['warehouse']} costs {_usd(be['redshift_monthly_usd'])}/month; at "
-        f"{_usd(be['athena_usd_per_query'])} per Athena query the warehouse is cheaper above "
+        f"Athena vs Redshift: {be.warehouse} costs {_usd(be.redshift_monthly_usd)}/month; at "
+        f"{_usd(be.athena_usd_per_query)} per Athena query the warehouse is cheaper above "
         f"[bold]{'-' if qpd is None else f'{qpd:,.0f}'}[/] queries/day."
     )
     rows = [
-        [s["name"], percent(s["percent"]), _usd(s["baseline_usd_month"]), _usd(s["optimised_usd_month"])]
-        for s in report["savings"]
+        [s.name, percent(s.percent), _usd(s.baseline_usd_month), _usd(s.optimised_usd_month)] for s in report.savings
     ]
     headers = ["claim", "saving", "baseline /month", "optimised /month"]
     ui.out.print(ui.table("Savings, computed", headers, rows, numeric=False))
 
 
-def render_cost_report(report: dict[str, Any]) -> None:
+def render_cost_report(report: CostReport) -> None:
     _cost_header(report)
     _cost_services(report)
-    _cost_zones(report["by_zone"])
-    _cost_storage_months(report["storage"])
-    _cost_queries(report["queries"])
+    _cost_zones(report.by_zone)
+    _cost_storage_months(report.storage)
+    _cost_queries(report.queries)
     _cost_savings(report)
-    if report.get("infracost"):
-        ic = report["infracost"]
-        ui.out.print(
-            f"Infracost: merged {_usd(ic['merged_monthly_usd'])}/month of resources cost-report does not model."
-        )
-    if report.get("chart"):
-        ui.err.print(f"[dim]Chart: {report['chart']}[/]")
-    if report.get("saved"):
-        ui.err.print(f"[dim]Saved: {report['saved']} (inputs of every figure are in it; --json prints it)[/]")
+    if report.infracost:
+        merged = _usd(report.infracost.merged_monthly_usd)
+        ui.out.print(f"Infracost: merged {merged}/month of resources cost-report does not model.")
+    if report.chart:
+        ui.err.print(f"[dim]Chart: {report.chart}[/]")
+    if report.saved:
+        ui.err.print(f"[dim]Saved: {report.saved} (inputs of every figure are in it; --json prints it)[/]")

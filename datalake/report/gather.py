@@ -11,6 +11,8 @@ from typing import Any
 
 from datalake.errors import DatalakeError
 from datalake.layout import LakeLayout
+from datalake.measure.benchmark import BenchmarkReport
+from datalake.measure.cost.result import CostReport
 from datalake.measure.results import NOT_AN_OBJECT, Results, UnreadableResult, read_result
 from datalake.targets.base import Target
 
@@ -26,8 +28,8 @@ class ReportData:
     status: dict[str, Any]
     journals: list[dict[str, Any]]
     validation: dict[str, Any] | None
-    benchmark: dict[str, Any] | None
-    cost: dict[str, Any] | None
+    benchmark: BenchmarkReport | None
+    cost: CostReport | None
     notes: dict[str, str] = field(default_factory=dict)  # section -> why it is missing
 
 
@@ -65,7 +67,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
     benchmark, bench_note = _read_result(results.benchmark, "datalake benchmark")
     if benchmark is not None and not isinstance(benchmark.get("queries"), list):
         benchmark, bench_note = None, f"{results.benchmark} has no queries: run `datalake benchmark` again"
-    cost, cost_note = _read_result(results.cost, "datalake cost-report")
+    cost_data, cost_note = _read_result(results.cost, "datalake cost-report")
     notes = {k: v for k, v in (("benchmark", bench_note), ("costs", cost_note)) if v}
     return ReportData(
         created=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -75,7 +77,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
         status=status,
         journals=journals(LakeLayout(target.settings.lake)),
         validation=validation,
-        benchmark=benchmark,
-        cost=cost,
+        benchmark=BenchmarkReport.from_dict(benchmark) if benchmark is not None else None,
+        cost=CostReport.from_dict(cost_data) if cost_data is not None else None,
         notes=notes,
     )

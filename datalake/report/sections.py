@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datalake.format import claim_figure, percent, verdict
+from datalake.measure.benchmark import BenchmarkReport, Claim, QueryBenchmark, Speedup, StorageStats
+from datalake.measure.cost.result import CostReport
 from datalake.report import markup as m
 from datalake.report import svgchart
 from datalake.report.gather import ReportData
@@ -203,59 +205,47 @@ def pipeline_section(data: ReportData) -> tuple[str, int]:
 # ----------------------------------------------------------------------------------- benchmark
 
 
-def _engines(bench: dict[str, Any]) -> list[str]:
-    engines = [e for e in bench.get("engines") or [] if isinstance(e, str)]
-    for q in bench["queries"]:
-        engines += [e for e in (q.get("results") or {}) if e not in engines]
+def _engines(bench: BenchmarkReport) -> list[str]:
+    engines = list(bench.engines)
+    for q in bench.queries:
+        engines += [e for e in q.results if e not in engines]
     return engines
 
 
-def _role(bench: dict[str, Any], engine: str) -> str:
-    return str((bench.get("roles") or {}).get(engine, engine))
-
-
-def _engine_series(bench: dict[str, Any], engines: list[str]) -> list[Series]:
+def _engine_series(bench: BenchmarkReport, engines: list[str]) -> list[Series]:
     out = []
     for i, engine in enumerate(engines):
-        role = _role(bench, engine)
+        role = bench.roles.get(engine, engine)
         label = ROLE_LABELS.get(role, role)
         name = label if engine == role else f"{engine} ({label})"
         out.append(Series(name, ROLE_COLORS.get(role, svgchart.PALETTE[(i + 3) % len(svgchart.PALETTE)])))
     return out
 
 
-def _metric(bench: dict[str, Any], q: dict[str, Any], engine: str, key: str) -> float | None:
-    r = (q.get("results") or {}).get(engine) or {}
-    value = r.get(key)
-    if r.get("error") or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+def _median(q: QueryBenchmark, engine: str) -> float | None:
+    run = q.results.get(engine)
+    return None if run is None or run.error else run.timing.median_s
 
 
-def _speedups(bench: dict[str, Any], engines: list[str]) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-    """(title, {query: {speedup, scan_reduction}}) per compared pair: saved ratios, else from the medians."""
-    ratios = bench.get("ratios")
-    if isinstance(ratios, dict) and ratios:
-        out = []
-        for key, r in ratios.items():
-            if isinstance(r, dict) and isinstance(r.get("per_query"), dict):
-                title = f"{r.get('engine', key)} vs {r.get('baseline', '')}".strip()
-                out.append((title, r["per_query"]))
-        if out:
-            return out
+def _scanned(q: QueryBenchmark, engine: str) -> float | None:
+    run = q.results.get(engine)
+    return None if run is None or run.error or run.bytes_scanned is None else float(run.bytes_scanned)
+
+
+def _speedups(bench: BenchmarkReport, engines: list[str]) -> list[tuple[str, dict[str, Speedup]]]:
+    """(title, {query: speedup and scan reduction}) per compared pair: saved ratios, else from the medians."""
+    if bench.ratios:
+        return [(f"{r.engine or key} vs {r.baseline}".strip(), r.per_query) for key, r in bench.ratios.items()]
     out = []
     for base, cand in itertools.pairwise(engines):
-        per_query: dict[str, dict[str, Any]] = {}
-        for q in bench["queries"]:
-            b, c = _metric(bench, q, base, "median_s"), _metric(bench, q, cand, "median_s")
-            bb, cb = _metric(bench, q, base, "bytes_scanned"), _metric(bench, q, cand, "bytes_scanned")
-            per_query[str(q.get("name"))] = {
-                "speedup": b / c if b and c else None,
-                "scan_reduction": 1 - cb / bb if bb and cb is not None else None,
-            }
+        per_query: dict[str, Speedup] = {}
+        for q in bench.queries:
+            b, c = _median(q, base), _median(q, cand)
+            bb, cb = _scanned(q, base), _scanned(q, cand)
+            per_query[q.query.name] = Speedup(
+                speedup=b / c if b and c else None,
+                scan_reduction=1 - cb / bb if bb and cb is not None else None,
+            )
         out.append((f"{cand} vs {base}", per_query))
     return out
 
@@ -270,29 +260,27 @@ def _verdict(holds: bool | None) -> str:
     return f'<span class="{"pass" if holds else "fail"}">{"✓" if holds else "✗"} {verdict(holds)}</span>'
 
 
-def _benchmark_cards(bench: dict[str, Any], engines: list[str], queries: list[dict[str, Any]]) -> list[str]:
-    mismatched = [_title(q) for q in queries if q.get("match") is False]
-    storage = bench.get("storage") or {}
+def _benchmark_cards(bench: BenchmarkReport, engines: list[str]) -> list[str]:
+    mismatched = [q.query.title for q in bench.queries if not q.match]
     cards = [
-        ("fact rows", m.num(bench.get("fact_rows"))),
-        ("query types", m.num(len(queries))),
+        ("fact rows", m.num(bench.fact_rows)),
+        ("query types", m.num(len(bench.queries))),
         ("engines", m.esc(", ".join(engines))),
-        ("runs per query", m.num(bench.get("repeat"))),
+        ("runs per query", m.num(bench.repeat)),
         ("answers agree", "yes" if not mismatched else f"no ({len(mismatched)})"),
     ]
-    if storage.get("compression_ratio"):
-        cards.append(("raw / Parquet bytes", f"{float(storage['compression_ratio']):.2f}×"))
+    if bench.storage.compression_ratio:
+        cards.append(("raw / Parquet bytes", f"{float(bench.storage.compression_ratio):.2f}×"))
     parts = [
         m.cards(cards),
-        f'<p class="meta">Measured {m.esc(bench.get("created"))} on the {m.esc(bench.get("target"))} target.</p>',
+        f'<p class="meta">Measured {m.esc(bench.created)} on the {m.esc(bench.target)} target.</p>',
     ]
     if mismatched:
         parts.append(m.missing("engines disagree on: " + ", ".join(mismatched)))
     return parts
 
 
-def _claims_table(bench: dict[str, Any]) -> list[str]:
-    claims = [c for c in bench.get("claims") or [] if isinstance(c, dict)]
+def _claims_table(claims: list[Claim]) -> list[str]:
     if not claims:
         return []
     rows = []
@@ -313,21 +301,17 @@ def _claims_table(bench: dict[str, Any]) -> list[str]:
     return ["<h3>The original demo's claims, measured</h3>", m.table(headers, rows, numeric={1, 2})]
 
 
-def _title(q: dict[str, Any]) -> str:
-    return str(q.get("title") or q.get("name"))
-
-
-def _benchmark_figures(bench: dict[str, Any], engines: list[str], queries: list[dict[str, Any]]) -> list[str]:
+def _benchmark_figures(bench: BenchmarkReport, engines: list[str]) -> list[str]:
     series = _engine_series(bench, engines)
     figures = []
-    times = [(_title(q), [_metric(bench, q, e, "median_s") for e in engines]) for q in queries]
+    times = [(q.query.title, [_median(q, e) for e in engines]) for q in bench.queries]
     if any(v for _, vs in times for v in vs):
         chart = svgchart.hbar_chart(
             times, series, "Median time per query type", fmt=svgchart.seconds, log=True, axis_label="seconds"
         )
         caption = "Median wall-clock time of each query type on each engine (log scale: each grid line is 10×)."
         figures.append(m.figure(chart, caption))
-    scanned = [(_title(q), [_metric(bench, q, e, "bytes_scanned") for e in engines]) for q in queries]
+    scanned = [(q.query.title, [_scanned(q, e) for e in engines]) for q in bench.queries]
     if any(v for _, vs in scanned for v in vs):
         chart = svgchart.hbar_chart(
             scanned,
@@ -343,7 +327,7 @@ def _benchmark_figures(bench: dict[str, Any], engines: list[str], queries: list[
     return figures
 
 
-def _speedup_table(bench: dict[str, Any], engines: list[str], queries: list[dict[str, Any]]) -> list[str]:
+def _speedup_table(bench: BenchmarkReport, engines: list[str]) -> list[str]:
     speedups = _speedups(bench, engines)
     if not speedups:
         return []
@@ -351,43 +335,36 @@ def _speedup_table(bench: dict[str, Any], engines: list[str], queries: list[dict
     for title, _ in speedups:
         headers += [f"{title}: faster", f"{title}: less scanned"]
     rows = []
-    for q in queries:
-        row = [m.esc(_title(q))]
+    for q in bench.queries:
+        row = [m.esc(q.query.title)]
         for _, per_query in speedups:
-            r = per_query.get(str(q.get("name"))) or {}
-            sp, red = r.get("speedup"), r.get("scan_reduction")
-            row += [
-                f"{sp:,.1f}×" if isinstance(sp, int | float) else "-",
-                f"{red:.1%}" if isinstance(red, int | float) else "-",
-            ]
+            r = per_query.get(q.query.name) or Speedup()
+            sp, red = r.speedup, r.scan_reduction
+            row += [f"{sp:,.1f}×" if sp is not None else "-", f"{red:.1%}" if red is not None else "-"]
         rows.append(row)
     return ["<h3>Speedups and scan reductions</h3>", m.table(headers, rows, numeric=set(range(1, len(headers))))]
 
 
-def _storage_line(storage: dict[str, Any]) -> list[str]:
-    if not storage:
-        return []
-    raw = svgchart.size(float(storage.get("raw_bytes") or 0))
-    parquet = svgchart.size(float(storage.get("parquet_bytes") or 0))
+def _storage_line(storage: StorageStats) -> list[str]:
+    raw = svgchart.size(float(storage.raw_bytes or 0))
+    parquet = svgchart.size(float(storage.parquet_bytes or 0))
     return [f"<p>Storage: raw sales <strong>{raw}</strong> as JSON + CSV, <strong>{parquet}</strong> as Parquet.</p>"]
 
 
 def benchmark_section(data: ReportData) -> tuple[str, int]:
     bench = data.benchmark
     if bench is None:
-        return _absent(
-            "benchmark", "The benchmark", data.notes.get("benchmark", "no benchmark yet: run `datalake benchmark`")
-        )
+        note = data.notes.get("benchmark", "no benchmark yet: run `datalake benchmark`")
+        return _absent("benchmark", "The benchmark", note)
     engines = _engines(bench)
-    queries = [q for q in bench["queries"] if isinstance(q, dict)]
-    figures = _benchmark_figures(bench, engines, queries)
+    figures = _benchmark_figures(bench, engines)
     parts = [
         '<section id="benchmark"><h2>The benchmark</h2>',
-        *_benchmark_cards(bench, engines, queries),
-        *_claims_table(bench),
+        *_benchmark_cards(bench, engines),
+        *_claims_table(bench.claims),
         _charts(figures),
-        *_speedup_table(bench, engines, queries),
-        *_storage_line(bench.get("storage") or {}),
+        *_speedup_table(bench, engines),
+        *_storage_line(bench.storage),
         "</section>",
     ]
     return "".join(parts), len(figures)
@@ -396,14 +373,12 @@ def benchmark_section(data: ReportData) -> tuple[str, int]:
 # ----------------------------------------------------------------------------------- costs
 
 
-def _break_even_chart(cost: dict[str, Any]) -> tuple[str, str] | None:
-    be = cost.get("break_even") or {}
-    per_query = be.get("athena_usd_per_query")
-    monthly = be.get("redshift_monthly_usd")
-    point = be.get("queries_per_day")
-    if not isinstance(per_query, int | float) or not isinstance(monthly, int | float) or not point:
+def _break_even_chart(cost: CostReport) -> tuple[str, str] | None:
+    be = cost.break_even
+    per_query, monthly, point = be.athena_usd_per_query, be.redshift_monthly_usd, be.queries_per_day
+    if not point:
         return None
-    qpd = float((cost.get("assumptions") or {}).get("queries_per_day") or 0)
+    qpd = float(cost.assumptions.queries_per_day or 0)
     x_max = 3 * float(point)
     if 0 < qpd <= 10 * float(point):
         x_max = max(x_max, qpd * 1.2)
@@ -416,7 +391,7 @@ def _break_even_chart(cost: dict[str, Any]) -> tuple[str, str] | None:
         xs,
         [
             (Series("Athena (pay per query)", "#1b9e77"), [per_query * x * DAYS_PER_MONTH for x in xs]),
-            (Series(f"Redshift {be.get('warehouse', '')}", "#7570b3", dashed=True), [float(monthly)] * len(xs)),
+            (Series(f"Redshift {be.warehouse}", "#7570b3", dashed=True), [float(monthly)] * len(xs)),
         ],
         "Athena vs Redshift: monthly cost by queries per day",
         x_label="queries per day",
@@ -436,25 +411,24 @@ def _break_even_chart(cost: dict[str, Any]) -> tuple[str, str] | None:
     return svg, caption
 
 
-def _cost_cards(cost: dict[str, Any]) -> list[str]:
-    a = cost.get("assumptions") or {}
+def _cost_cards(cost: CostReport) -> list[str]:
+    a = cost.assumptions
     cards = [
-        ("month 1 total", svgchart.usd(float(cost.get("total_month1_usd") or 0))),
-        (f"{a.get('months', '?')}-month total", svgchart.usd(float(cost.get("total_horizon_usd") or 0))),
-        ("scale", m.esc(a.get("scale") or "the measured size")),
-        ("queries per day", m.num(a.get("queries_per_day"))),
-        ("region", m.esc(cost.get("region"))),
+        ("month 1 total", svgchart.usd(float(cost.total_month1_usd or 0))),
+        (f"{a.months}-month total", svgchart.usd(float(cost.total_horizon_usd or 0))),
+        ("scale", m.esc(a.scale or "the measured size")),
+        ("queries per day", m.num(a.queries_per_day)),
+        ("region", m.esc(cost.region)),
     ]
-    prices = cost.get("prices") or {}
     meta = (
-        f'<p class="meta">Priced {m.esc(cost.get("created"))} with the {m.esc(prices.get("source"))} price table '
-        f"({m.esc(prices.get('date'))}); scans from {m.esc(a.get('scan_source'))}.</p>"
+        f'<p class="meta">Priced {m.esc(cost.created)} with the {m.esc(cost.prices.source)} price table '
+        f"({m.esc(cost.prices.date)}); scans from {m.esc(a.scan_source)}.</p>"
     )
     return [m.cards(cards), meta]
 
 
-def _services_figure(cost: dict[str, Any]) -> list[str]:
-    services = {k: float(v) for k, v in (cost.get("by_service") or {}).items() if isinstance(v, int | float) and v > 0}
+def _services_figure(cost: CostReport) -> list[str]:
+    services = {k: float(v) for k, v in cost.by_service.items() if v > 0}
     if not services:
         return []
     ordered = sorted(services.items(), key=lambda kv: -kv[1])
@@ -471,9 +445,8 @@ def _services_figure(cost: dict[str, Any]) -> list[str]:
     return [m.figure(chart, "Month 1 of the projection, by AWS service" + (" (log scale)." if log else "."))]
 
 
-def _storage_figure(cost: dict[str, Any]) -> list[str]:
-    storage = cost.get("storage") or {}
-    lifecycle, standard = storage.get("lifecycle_usd") or [], storage.get("standard_only_usd") or []
+def _storage_figure(cost: CostReport) -> list[str]:
+    lifecycle, standard = cost.storage.lifecycle_usd, cost.storage.standard_only_usd
     if not (lifecycle and standard):
         return []
     months = list(range(1, len(lifecycle) + 1))
@@ -493,49 +466,46 @@ def _storage_figure(cost: dict[str, Any]) -> list[str]:
     return [m.figure(chart, caption)]
 
 
-def _cost_figures(cost: dict[str, Any]) -> list[str]:
+def _cost_figures(cost: CostReport) -> list[str]:
     be = _break_even_chart(cost)
     return [*_services_figure(cost), *_storage_figure(cost), *([m.figure(*be)] if be else [])]
 
 
-def _savings_table(cost: dict[str, Any]) -> list[str]:
-    savings = [s for s in cost.get("savings") or [] if isinstance(s, dict)]
-    if not savings:
+def _savings_table(cost: CostReport) -> list[str]:
+    if not cost.savings:
         return []
     rows = [
         [
-            m.esc(s.get("name")),
-            percent(s.get("percent")),
-            svgchart.usd(float(s.get("baseline_usd_month") or 0)),
-            svgchart.usd(float(s.get("optimised_usd_month") or 0)),
+            m.esc(s.name),
+            percent(s.percent),
+            svgchart.usd(float(s.baseline_usd_month or 0)),
+            svgchart.usd(float(s.optimised_usd_month or 0)),
         ]
-        for s in savings
+        for s in cost.savings
     ]
     headers = ["saving", "percent", "baseline / month", "optimised / month"]
     return ["<h3>Savings the demo claims, computed</h3>", m.table(headers, rows, numeric={1, 2, 3})]
 
 
-def _projection_tables(cost: dict[str, Any]) -> list[str]:
-    a = cost.get("assumptions") or {}
+def _projection_tables(cost: CostReport) -> list[str]:
+    a = cost.assumptions
     projection = [
-        ["measured raw data", svgchart.size(float(a.get("measured_raw_bytes") or 0))],
-        ["projected raw data", svgchart.size(float(a.get("projected_raw_bytes") or 0))],
-        ["growth per month", percent(float(a.get("growth_per_month") or 0) * 100)],
-        ["months", m.num(a.get("months"))],
+        ["measured raw data", svgchart.size(float(a.measured_raw_bytes or 0))],
+        ["projected raw data", svgchart.size(float(a.projected_raw_bytes or 0))],
+        ["growth per month", percent(float(a.growth_per_month or 0) * 100)],
+        ["months", m.num(a.months)],
     ]
     parts = [
-        f"<h3>Projection at {m.esc(a.get('scale') or 'the measured size')}</h3>",
+        f"<h3>Projection at {m.esc(a.scale or 'the measured size')}</h3>",
         m.table(["assumption", "value"], projection, numeric={1}, cls="narrow"),
     ]
-    months_out = [month for month in cost.get("months") or [] if isinstance(month, dict)]
-    if months_out:
-        rows = [[m.num(x.get("month")), svgchart.usd(float(x.get("total_usd") or 0))] for x in months_out]
+    if cost.months:
+        rows = [[m.num(x.month), svgchart.usd(float(x.total_usd or 0))] for x in cost.months]
         parts.append(m.table(["month", "total"], rows, numeric={0, 1}, cls="narrow"))
     return parts
 
 
-def _notes(cost: dict[str, Any]) -> list[str]:
-    notes = [n for n in cost.get("notes") or [] if isinstance(n, str)]
+def _notes(notes: list[str]) -> list[str]:
     return ['<ul class="notes">' + "".join(f"<li>{m.esc(n)}</li>" for n in notes) + "</ul>"] if notes else []
 
 
@@ -550,7 +520,7 @@ def cost_section(data: ReportData) -> tuple[str, int]:
         _charts(figures),
         *_savings_table(cost),
         *_projection_tables(cost),
-        *_notes(cost),
+        *_notes(cost.notes),
         "</section>",
     ]
     return "".join(parts), len(figures)
