@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.errors import InputError, UsageError
+from datalake.measure.benchmark import BenchmarkReport, QueryBenchmark
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, ZONE_NAMES, InfraShape, read_infra_shape
 from datalake.measure.cost.pricing import GB, PriceTable, load_prices
@@ -50,7 +51,7 @@ class MeasuredUsage:
     zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
     day_partitions: dict[str, dict[str, tuple[int, int]]]  # zone -> ISO day -> (bytes, files) of sales partitions
     runs: list[dict[str, Any]]  # completed run summaries (seconds, stages, bytes_in, ...)
-    benchmark: dict[str, Any] | None = None
+    benchmark: BenchmarkReport | None = None
     benchmark_path: str | None = None
     sales_fact_bytes: int = 0
     results_dir: Path | None = None
@@ -105,7 +106,8 @@ def _day_partitions(zone_root: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def read_benchmark(path: Path) -> dict[str, Any] | None:
+def read_benchmark(path: Path) -> BenchmarkReport | None:
+    """The saved benchmark whose scans cost-report prices; None when there is none yet."""
     try:
         data = read_result(path)
     except UnreadableResult as exc:
@@ -118,7 +120,7 @@ def read_benchmark(path: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(data.get("queries"), list):
         raise InputError(f"benchmark results {path} have no 'queries' list", hint="run `datalake benchmark` again")
-    return data
+    return BenchmarkReport.from_dict(data)
 
 
 def measure_local(layout: Any) -> MeasuredUsage:
@@ -214,25 +216,24 @@ def _project(usage: MeasuredUsage, opts: CostOptions, growth: float) -> _Project
     return proj
 
 
-def _benchmark_query(q: dict[str, Any], roles: dict[str, str], proj: _Projection) -> QueryCost:
+def _benchmark_query(q: QueryBenchmark, roles: dict[str, str], proj: _Projection) -> QueryCost:
     """One benchmarked query at scale; engines are looked up by role (athena plays "lake" on aws)."""
-    row = QueryCost(name=q.get("name"), title=q.get("title") or q.get("name"))
-    by_role = {roles.get(name, name): r for name, r in (q.get("results") or {}).items()}
+    row = QueryCost(name=q.query.name, title=q.query.title)
+    by_role = {roles.get(name, name): r for name, r in q.results.items()}
     for engine in ("raw", "lake", "warehouse"):
-        r = by_role.get(engine) or {}
-        if r.get("bytes_scanned") is not None:
-            row.bytes_scanned[engine] = float(r["bytes_scanned"]) * proj.factor
-        if r.get("files_read") is not None:
+        r = by_role.get(engine)
+        if r is not None and r.bytes_scanned is not None:
+            row.bytes_scanned[engine] = float(r.bytes_scanned) * proj.factor
+        if r is not None and r.files_read is not None:
             zone = "raw" if engine == "raw" else "processed"
-            row.files_read[engine] = float(r["files_read"]) * proj.object_factor.get(zone, proj.factor)
+            row.files_read[engine] = float(r.files_read) * proj.object_factor.get(zone, proj.factor)
     return row
 
 
 def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[QueryCost]:
     """Each query type's bytes scanned (and files read) per engine, at scale."""
     if usage.benchmark:
-        roles = usage.benchmark.get("roles") or {}
-        rows = [_benchmark_query(q, roles, proj) for q in usage.benchmark["queries"]]
+        rows = [_benchmark_query(q, usage.benchmark.roles, proj) for q in usage.benchmark.queries]
         out = [row for row in rows if "lake" in row.bytes_scanned]
         if not out:
             raise InputError(
