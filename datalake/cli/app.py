@@ -17,6 +17,7 @@ import typer
 
 from datalake import __version__
 from datalake.errors import DatalakeError
+from datalake.measure.results import COST_CHART, REPORT_FILE
 
 app = typer.Typer(
     name="datalake",
@@ -135,7 +136,6 @@ def deploy(
 
     With --target aws: terraform init/plan/apply in infra/, then the outputs are saved for the other commands.
     """
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.targets.base import DeployOptions
@@ -144,10 +144,7 @@ def deploy(
         raise UsageError(f"--var-file {var_file} does not exist", hint="pass an existing .tfvars file")
     options = DeployOptions(plan_only=plan_only, confirm=_confirmer(yes), var_file=var_file)
     outputs = _target(lake, target).deploy(options, _progress(as_json))
-    if as_json:
-        ui.print_json(outputs)
-        return
-    render.render_deploy(outputs)
+    render.show(as_json, outputs, render.render_deploy)
 
 
 # ----------------------------------------------------------------------------------- seed
@@ -175,7 +172,6 @@ def seed(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate fake retail sales (star schema) into the raw zone as JSON lines and CSV, by day."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.domain.seed import SeedOptions
     from datalake.errors import UsageError
@@ -189,10 +185,7 @@ def seed(
     opts = SeedOptions(rows=rows, days=days, end_date=parsed_end, seed=seed_value, format=fmt, error_rate=error_rate)
     opts.validate()
     result = _target(lake, target).seed(opts, _progress(as_json))
-    if as_json:
-        ui.print_json(result.to_dict())
-        return
-    render.render_seed(result)
+    render.show(as_json, result, render.render_seed)
 
 
 # ----------------------------------------------------------------------------------- run-etl
@@ -212,7 +205,6 @@ def run_etl(
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl raw files, check quality, quarantine bad rows, write partitioned Parquet, load the warehouse."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.targets.local.etl.run import EtlOptions
@@ -226,10 +218,7 @@ def run_etl(
             f"unknown --engine {engine!r}", hint=f"choose one of: {', '.join(tgt.capabilities.etl_engines)}"
         )
     summary = tgt.run_etl(EtlOptions(engine=engine, wait=wait), _progress(as_json))
-    if as_json:
-        ui.print_json(summary.to_dict())
-        return
-    render.render_run(summary)
+    render.show(as_json, summary, render.render_run)
 
 
 # ----------------------------------------------------------------------------------- query
@@ -299,15 +288,11 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Data-quality report: reconciliation, rule-by-rule counts, duplicates, schema, freshness."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.errors import CheckFailedError
 
     report = _target(lake, target).validate(max_age_days)
-    if as_json:
-        ui.print_json(report)
-    else:
-        render.render_validation(report)
+    render.show(as_json, report, render.render_validation)
     if not report["ok"]:
         failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
         raise CheckFailedError(f"validation failed: {', '.join(failed)}", hint="see the checks above for details")
@@ -320,14 +305,10 @@ def validate(
 @handle_errors
 def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = False) -> None:
     """Zones with sizes and file counts, catalog tables with rows and partitions, the last runs."""
-    from datalake.cli import console as ui
     from datalake.cli import render
 
     info = _target(lake, target).status()
-    if as_json:
-        ui.print_json(info)
-        return
-    render.render_status(info)
+    render.show(as_json, info, render.render_status)
 
 
 # ----------------------------------------------------------------------------------- archive
@@ -345,14 +326,10 @@ def archive(
     as_json: JsonOpt = False,
 ) -> None:
     """Move processed raw partitions past a retention window to the archive zone."""
-    from datalake.cli import console as ui
     from datalake.cli import render
 
     result = _target(lake, target).archive(older_than, dry_run)
-    if as_json:
-        ui.print_json(result)
-        return
-    render.render_archive(result, dry_run)
+    render.show(as_json, result, render.render_archive, dry_run)
 
 
 # ----------------------------------------------------------------------------------- destroy
@@ -370,17 +347,13 @@ def destroy(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete the lake (all zones, catalog, warehouse) after a confirmation; on aws, empty the buckets and destroy."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.errors import UsageError
 
     if var_file is not None and not var_file.is_file():
         raise UsageError(f"--var-file {var_file} does not exist", hint="pass the .tfvars file used to deploy")
     result = _target(lake, target).destroy(_confirmer(yes), _progress(as_json), var_file)
-    if as_json:
-        ui.print_json(result)
-        return
-    render.render_destroy(result)
+    render.show(as_json, result, render.render_destroy)
 
 
 # ----------------------------------------------------------------------------------- demo
@@ -396,15 +369,11 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """The whole pipeline in one go: deploy, seed, run-etl, validate and a sample query."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.cli.demo import run_demo
 
     result = run_demo(_target(lake, target), rows=rows, seed=seed_value, progress=_progress(as_json))
-    if as_json:
-        ui.print_json(result.to_dict())
-    else:
-        render.render_demo(result)
+    render.show(as_json, result, render.render_demo)
     if not result.validate["ok"]:
         from datalake.errors import CheckFailedError
 
@@ -458,14 +427,13 @@ def cost_report(
     ] = "128MB",
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Chart PNG path [default <lake>/results/cost-latest.png].", show_default=False),
+        typer.Option("--output", help=f"Chart PNG path [default <lake>/results/{COST_CHART}].", show_default=False),
     ] = None,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What the lake costs on AWS: measured usage x the price table, projected to --scale; savings and break-even."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.config import load_settings
     from datalake.layout import default_infra_dir
@@ -487,10 +455,7 @@ def cost_report(
     opts.validate()
     tgt = create_target(settings)
     report = run_costs(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir, required=False))
-    if as_json:
-        ui.print_json(report.to_dict())
-        return
-    render.render_cost_report(report)
+    render.show(as_json, report, render.render_cost_report)
 
 
 # ----------------------------------------------------------------------------------- ingest
@@ -522,7 +487,6 @@ def ingest(
 
     Re-ingesting is incremental: files whose content was ingested before are skipped.
     """
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.targets.local.ingest.run import IngestOptions
@@ -534,10 +498,7 @@ def ingest(
         table=table, paths=tuple(paths), partition_by=partition_by, format=fmt, flatten=flatten, wait=wait
     )
     result = tgt.ingest(opts, _progress(as_json))
-    if as_json:
-        ui.print_json(result.to_dict())
-        return
-    render.render_ingest(result)
+    render.show(as_json, result, render.render_ingest)
 
 
 # ----------------------------------------------------------------------------------- run-job
@@ -552,16 +513,12 @@ def run_job(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a Spark job of jobs/ on local Spark against the lake and register its output in the catalog."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.targets.local.jobs import run_job as run_spark_job
 
     tgt = _target(lake, target)
     result = run_spark_job(tgt.layout, name, _progress(as_json))
-    if as_json:
-        ui.print_json(result.to_dict())
-        return
-    render.render_job(result)
+    render.show(as_json, result, render.render_job)
 
 
 # ----------------------------------------------------------------------------------- report
@@ -580,7 +537,7 @@ def report(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="HTML file to write [default <lake>/results/report.html].", show_default=False
+            "--output", "-o", help=f"HTML file to write [default <lake>/results/{REPORT_FILE}].", show_default=False
         ),
     ] = None,
     open_page: Annotated[
@@ -652,7 +609,6 @@ def benchmark(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the same queries on raw files, the Parquet lake and the warehouse: time, bytes scanned, cross-checks, verdicts."""
-    from datalake.cli import console as ui
     from datalake.cli import render
     from datalake.errors import CheckFailedError, UsageError
     from datalake.measure.benchmark import BenchmarkOptions, run_benchmark
@@ -674,10 +630,7 @@ def benchmark(
         output=output,
     )
     report = run_benchmark(_target(lake, target), opts, _progress(as_json))
-    if as_json:
-        ui.print_json(report.to_dict())
-    else:
-        render.render_benchmark(report)
+    render.show(as_json, report, render.render_benchmark)
     if not report.ok:
         failed = [q.query.name for q in report.queries if not q.match]
         raise CheckFailedError(

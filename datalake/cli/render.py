@@ -6,6 +6,7 @@ Only datalake.cli.app imports this module; a renderer prints and returns nothing
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from datalake.cli import console as ui
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
     from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
 
 _usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
+
+
+def show(as_json: bool, result: Any, renderer: Callable[..., None], *args: Any) -> None:
+    """--json prints the result (its to_dict() where it has one) on stdout; else the renderer shows it."""
+    if as_json:
+        ui.print_json(result.to_dict() if hasattr(result, "to_dict") else result)
+    else:
+        renderer(result, *args)
 
 
 def _verdict(holds: bool | None) -> str:

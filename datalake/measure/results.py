@@ -20,39 +20,35 @@ COST_CHART = "cost-latest.png"
 REPORT_FILE = "report.html"
 
 
+class _File:
+    """A file of the results folder: `cost = _File(COST_FILE)` reads as `Results(root).cost == root / COST_FILE`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, results: Results, owner: type | None = None) -> Path:
+        return results.root / self.name
+
+
 @dataclass(frozen=True)
 class Results:
     """The results folder of one lake and the path of every file in it."""
 
     root: Path
 
+    benchmark = _File(BENCHMARK_FILE)
+    benchmark_chart = _File(BENCHMARK_CHART)
+    cost = _File(COST_FILE)
+    cost_chart = _File(COST_CHART)
+    report = _File(REPORT_FILE)
+
     @classmethod
     def of(cls, lake: Path) -> Results:
         return cls(LakeLayout(lake).results)
 
-    @property
-    def benchmark(self) -> Path:
-        return self.root / BENCHMARK_FILE
-
-    @property
-    def benchmark_chart(self) -> Path:
-        return self.root / BENCHMARK_CHART
-
     def benchmark_copy(self, stamp: str) -> Path:
         """The timestamped copy kept beside the latest benchmark."""
         return self.root / f"benchmark-{stamp}.json"
-
-    @property
-    def cost(self) -> Path:
-        return self.root / COST_FILE
-
-    @property
-    def cost_chart(self) -> Path:
-        return self.root / COST_CHART
-
-    @property
-    def report(self) -> Path:
-        return self.root / REPORT_FILE
 
 
 NOT_AN_OBJECT = "not a JSON object"

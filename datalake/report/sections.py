@@ -7,6 +7,7 @@ missing shows the note gather() left for it (which command makes it).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,14 @@ def _charts(figures: list[str]) -> str:
     return '<div class="charts">' + "".join(figures) + "</div>" if figures else ""
 
 
+def _section(section: str, title: str, blocks: list[list[str]], charts: int = 0) -> tuple[str, int]:
+    """A section of the page from its blocks of HTML, in order, and how many charts it draws."""
+    body = "".join(part for block in blocks for part in block)
+    return f'<section id="{section}"><h2>{title}</h2>{body}</section>', charts
+
+
 def _absent(section: str, title: str, note: str) -> tuple[str, int]:
-    return f'<section id="{section}"><h2>{title}</h2>{m.missing(note)}</section>', 0
+    return _section(section, title, [[m.missing(note)]])
 
 
 # ----------------------------------------------------------------------------------- pipeline
@@ -115,22 +122,21 @@ def _pipeline_figures(runs: _Runs, zones: dict[str, Any]) -> list[str]:
     return figures
 
 
+def _cells(records: list[dict[str, Any]], columns: list[tuple[str, Callable[[Any], str]]]) -> list[list[str]]:
+    """One row per record: each column's key, shown by its formatter."""
+    return [[show(r.get(key)) for key, show in columns] for r in records]
+
+
+def _size_or_dash(value: Any) -> str:
+    return svgchart.size(float(value)) if value is not None else "-"
+
+
 def _runs_table(status_runs: list[dict[str, Any]]) -> list[str]:
     if not status_runs:
         return []
-    rows = [
-        [
-            m.esc(r.get("run_id")),
-            m.esc(r.get("status")),
-            m.esc(r.get("engine")),
-            m.esc(r.get("started")),
-            m.num(r.get("rows_in")),
-            m.num(r.get("rows_processed")),
-            m.num(r.get("rows_quarantined")),
-            m.num(r.get("seconds")),
-        ]
-        for r in reversed(status_runs)
-    ]
+    texts = [(key, m.esc) for key in ("run_id", "status", "engine", "started")]
+    numbers = [(key, m.num) for key in ("rows_in", "rows_processed", "rows_quarantined", "seconds")]
+    rows = _cells(list(reversed(status_runs)), [*texts, *numbers])
     headers = ["run", "status", "engine", "started", "rows in", "processed", "quarantined", "seconds"]
     return ["<h3>Last runs</h3>", m.table(headers, rows, numeric={4, 5, 6, 7})]
 
@@ -145,18 +151,9 @@ def _zones_table(zones: dict[str, Any]) -> list[str]:
 def _catalog_table(tables: list[dict[str, Any]]) -> list[str]:
     if not tables:
         return []
-    rows = [
-        [
-            m.esc(t.get("database")),
-            m.esc(t.get("table")),
-            m.esc(t.get("format")),
-            m.num(t.get("rows")),
-            m.num(t.get("partitions")),
-            m.num(t.get("files")),
-            svgchart.size(float(t["bytes"])) if t.get("bytes") is not None else "-",
-        ]
-        for t in tables
-    ]
+    texts = [(key, m.esc) for key in ("database", "table", "format")]
+    numbers = [(key, m.num) for key in ("rows", "partitions", "files")]
+    rows = _cells(tables, [*texts, *numbers, ("bytes", _size_or_dash)])
     headers = ["database", "table", "format", "rows", "partitions", "files", "size"]
     return ["<h3>Catalog</h3>", m.table(headers, rows, numeric={3, 4, 5, 6})]
 
@@ -188,18 +185,16 @@ def pipeline_section(data: ReportData) -> tuple[str, int]:
     zones = st.get("zones") or {}
     runs = _Runs.of(data.journals)
     figures = _pipeline_figures(runs, zones)
-    parts = [
-        '<section id="pipeline"><h2>The pipeline</h2>',
-        *_pipeline_cards(runs, zones),
-        _charts(figures),
-        *_runs_table(st.get("runs") or []),
-        *_zones_table(zones),
-        *_catalog_table(st.get("tables") or []),
-        *_warehouse_line(st.get("warehouse") or {}),
-        *_validation_table(data.validation),
-        "</section>",
+    blocks = [
+        _pipeline_cards(runs, zones),
+        [_charts(figures)],
+        _runs_table(st.get("runs") or []),
+        _zones_table(zones),
+        _catalog_table(st.get("tables") or []),
+        _warehouse_line(st.get("warehouse") or {}),
+        _validation_table(data.validation),
     ]
-    return "".join(parts), len(figures)
+    return _section("pipeline", "The pipeline", blocks, len(figures))
 
 
 # ----------------------------------------------------------------------------------- benchmark
@@ -358,16 +353,14 @@ def benchmark_section(data: ReportData) -> tuple[str, int]:
         return _absent("benchmark", "The benchmark", note)
     engines = _engines(bench)
     figures = _benchmark_figures(bench, engines)
-    parts = [
-        '<section id="benchmark"><h2>The benchmark</h2>',
-        *_benchmark_cards(bench, engines),
-        *_claims_table(bench.claims),
-        _charts(figures),
-        *_speedup_table(bench, engines),
-        *_storage_line(bench.storage),
-        "</section>",
+    blocks = [
+        _benchmark_cards(bench, engines),
+        _claims_table(bench.claims),
+        [_charts(figures)],
+        _speedup_table(bench, engines),
+        _storage_line(bench.storage),
     ]
-    return "".join(parts), len(figures)
+    return _section("benchmark", "The benchmark", blocks, len(figures))
 
 
 # ----------------------------------------------------------------------------------- costs
@@ -514,13 +507,5 @@ def cost_section(data: ReportData) -> tuple[str, int]:
     if cost is None:
         return _absent("costs", "The costs", data.notes.get("costs", "no cost report yet: run `datalake cost-report`"))
     figures = _cost_figures(cost)
-    parts = [
-        '<section id="costs"><h2>The costs</h2>',
-        *_cost_cards(cost),
-        _charts(figures),
-        *_savings_table(cost),
-        *_projection_tables(cost),
-        *_notes(cost.notes),
-        "</section>",
-    ]
-    return "".join(parts), len(figures)
+    blocks = [_cost_cards(cost), [_charts(figures)], _savings_table(cost), _projection_tables(cost), _notes(cost.notes)]
+    return _section("costs", "The costs", blocks, len(figures))
