@@ -1,4 +1,4 @@
-"""The `datalake` command line: parse options, call one core function, render the result.
+"""The `datalake` command line: parse options, call one core function, render the result (cli/render.py).
 
 Every command takes --json (machine-readable result on stdout), --lake and --target; errors
 print one red line with a hint and exit non-zero (--debug, or DATALAKE_DEBUG=1, shows the traceback).

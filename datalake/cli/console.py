@@ -1,6 +1,6 @@
 """The CLI's console layer (rich): data and --json to stdout, progress and diagnostics to stderr.
 
-Only cli.py imports this module; the core reports progress through `datalake.progress.Progress`.
+Only datalake.cli imports this module; the core reports progress through `datalake.progress.Progress`.
 """
 
 from __future__ import annotations

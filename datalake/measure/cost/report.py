@@ -2,8 +2,8 @@
 
 Measured: zone sizes and object counts, the age profile of the data (its day partitions), ETL and
 crawl throughput from the run journals, bytes scanned per query from the latest benchmark.
-Shape: infra/*.tf (infra_shape). Prices: the price table (pricing). The arithmetic is in cost.py;
-this module gathers the inputs, projects them to --scale, and assembles one JSON-able report.
+Shape: infra/*.tf (infra_shape). Prices: the price table (pricing). The arithmetic is in model.py;
+this module gathers the inputs, projects them to --scale, and assembles one CostReport (result.py).
 """
 
 from __future__ import annotations
