@@ -53,6 +53,20 @@ def _read_result(path: Path, command: str) -> tuple[dict[str, Any] | None, str |
     return data, None
 
 
+def _saved_benchmark(results: Results) -> tuple[BenchmarkReport | None, str | None]:
+    data, note = _read_result(results.benchmark, "datalake benchmark")
+    if data is None:
+        return None, note
+    if not isinstance(data.get("queries"), list):
+        return None, f"{results.benchmark} has no queries: run `datalake benchmark` again"
+    return BenchmarkReport.from_dict(data), None
+
+
+def _saved_cost(results: Results) -> tuple[CostReport | None, str | None]:
+    data, note = _read_result(results.cost, "datalake cost-report")
+    return (CostReport.from_dict(data) if data is not None else None), note
+
+
 def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -> ReportData:
     """Read every input of the page; the lake must exist, the results are optional."""
     from datalake.targets.local.etl.run import journals
@@ -64,10 +78,8 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
     except DatalakeError:
         validation = None  # not every target can validate yet; the page shows what it has
     results = Results.of(target.settings.lake)
-    benchmark, bench_note = _read_result(results.benchmark, "datalake benchmark")
-    if benchmark is not None and not isinstance(benchmark.get("queries"), list):
-        benchmark, bench_note = None, f"{results.benchmark} has no queries: run `datalake benchmark` again"
-    cost_data, cost_note = _read_result(results.cost, "datalake cost-report")
+    benchmark, bench_note = _saved_benchmark(results)
+    cost, cost_note = _saved_cost(results)
     notes = {k: v for k, v in (("benchmark", bench_note), ("costs", cost_note)) if v}
     return ReportData(
         created=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -77,7 +89,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
         status=status,
         journals=journals(LakeLayout(target.settings.lake)),
         validation=validation,
-        benchmark=BenchmarkReport.from_dict(benchmark) if benchmark is not None else None,
-        cost=CostReport.from_dict(cost_data) if cost_data is not None else None,
+        benchmark=benchmark,
+        cost=cost,
         notes=notes,
     )
