@@ -9,10 +9,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from datalake.errors import ConfigError
+
 # The checkout this package runs from: jobs/ and infra/ ship beside the package, not inside the wheel.
 SOURCE_TREE = Path(__file__).resolve().parent.parent
 JOBS_DIR = SOURCE_TREE / "jobs"
 INFRA_DIR = SOURCE_TREE / "infra"
+
+
+def default_infra_dir(configured: Path | None = None, *, required: bool = True) -> Path:
+    """The Terraform of the AWS target, for deploy and cost-report alike.
+
+    The configured folder (settings.infra_dir: DATALAKE_INFRA_DIR, datalake.toml; relative to the working
+    directory) when it holds the Terraform, else infra/ of the checkout this package runs from. When neither
+    does: ConfigError, or with `required=False` the configured folder (cost-report then prices its defaults).
+    """
+    path = None
+    if configured is not None:
+        path = configured if configured.is_absolute() else Path.cwd() / configured
+        if (path / "versions.tf").is_file():
+            return path
+    if (INFRA_DIR / "versions.tf").is_file():
+        return INFRA_DIR
+    if required:
+        raise ConfigError(
+            "infra/ (the Terraform of the AWS target) was not found next to the datalake package",
+            hint="run from a git checkout of datalake, or pass the infra directory explicitly",
+        )
+    return path or INFRA_DIR
+
 
 ZONES = ("raw", "processed", "archive", "quarantine")
 MARKER = ".datalake"

@@ -186,21 +186,3 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checks": [asdict(c) for c in self.checks], "rules": self.rules}
-
-
-# ------------------------------------------------------------------------------------ cost-report
-
-
-@dataclass
-class MeasuredUsage:
-    """What a target measured about its lake: the inputs of the cost model."""
-
-    lake: str
-    target: str
-    zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
-    day_partitions: dict[str, dict[str, tuple[int, int]]]  # zone -> ISO day -> (bytes, files) of sales partitions
-    runs: list[dict[str, Any]]  # completed run summaries (seconds, stages, bytes_in, ...)
-    benchmark: dict[str, Any] | None = None
-    benchmark_path: str | None = None
-    sales_fact_bytes: int = 0
-    results_dir: Path | None = None

@@ -75,4 +75,3 @@ def test_imports_point_down_the_tree(source: str) -> None:
         if layer(module) == source and layer(target) not in allowed and target != "datalake"
     ]
     assert wrong == []
-

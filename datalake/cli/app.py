@@ -1,4 +1,4 @@
-"""The `datalake` command line: parse options, call one core function, render the result.
+"""The `datalake` command line: parse options, call one core function, render the result (cli/render.py).
 
 Every command takes --json (machine-readable result on stdout), --lake and --target; errors
 print one red line with a hint and exit non-zero (--debug, or DATALAKE_DEBUG=1, shows the traceback).
@@ -17,6 +17,7 @@ import typer
 
 from datalake import __version__
 from datalake.errors import DatalakeError
+from datalake.measure.results import COST_CHART, REPORT_FILE
 
 app = typer.Typer(
     name="datalake",
@@ -139,7 +140,7 @@ def deploy(
 
     With --target aws: terraform init/plan/apply in infra/, then the outputs are saved for the other commands.
     """
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.targets.base import DeployOptions
 
@@ -147,11 +148,7 @@ def deploy(
         raise UsageError(f"--var-file {var_file} does not exist", hint="pass an existing .tfvars file")
     options = DeployOptions(plan_only=plan_only, confirm=_confirmer(yes), var_file=var_file)
     outputs = _target(lake, target).deploy(options, _progress(as_json))
-    if as_json:
-        ui.print_json(outputs)
-        return
-    verb = "Created" if outputs.pop("created") else "Already deployed"
-    ui.out.print(ui.key_values(f"{verb}: lake outputs", outputs))
+    render.show(as_json, outputs, render.render_deploy)
 
 
 # ----------------------------------------------------------------------------------- seed
@@ -179,7 +176,7 @@ def seed(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate fake retail sales (star schema) into the raw zone as JSON lines and CSV, by day."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.model import SeedOptions
 
@@ -192,71 +189,10 @@ def seed(
     opts = SeedOptions(rows=rows, days=days, end_date=parsed_end, seed=seed_value, format=fmt, error_rate=error_rate)
     opts.validate()
     result = _target(lake, target).seed(opts, _progress(as_json))
-    data = result.to_dict()
-    if as_json:
-        ui.print_json(data)
-        return
-    ui.out.print(
-        f"Seeded [bold]{result.rows:,}[/] sales ({result.json_rows:,} JSON, {result.csv_rows:,} CSV) "
-        f"from {result.first_date} to {result.last_date}: {result.files:,} files, {ui.human_bytes(result.bytes)} "
-        f"in {result.seconds:.1f}s ({data['rows_per_second']:,} rows/s)."
-    )
-    if result.defects:
-        ui.out.print("Injected defects: " + ", ".join(f"{k} {v:,}" for k, v in result.defects.items()))
+    render.show(as_json, result, render.render_seed)
 
 
 # ----------------------------------------------------------------------------------- run-etl
-
-
-def _claim_figure(claim: dict[str, Any]) -> str:
-    """A claim's measured value as the claim states it: a share as a percentage, a ratio as N.Nx."""
-    value, threshold = claim.get("measured"), claim.get("threshold")
-    if value is None:
-        return "-"
-    if threshold is not None and threshold <= 1:
-        return f"{value:.0%}"
-    return f"{value:.1f}x"
-
-
-def render_run(summary: Any) -> None:
-    from datalake.cli import console as ui
-
-    s = summary
-    if s.recovered:
-        for line in s.recovered:
-            ui.err.print(f"[yellow]Recovered[/] {line}")
-    if s.status == "nothing_to_do":
-        ui.out.print("Nothing to do: every raw file has already been processed (bookmark up to date).")
-        return
-    counted = bool(s.rows_in or s.rows_processed or s.rows_quarantined)  # the aws job may not report rows
-    facts: dict[str, Any] = {
-        "raw files in": s.files_in,
-        "raw bytes in": ui.human_bytes(s.bytes_in),
-    }
-    if counted:
-        facts.update(
-            {
-                "rows in": s.rows_in,
-                "rows processed": s.rows_processed,
-                "rows quarantined": s.rows_quarantined,
-                "balanced (in = processed + quarantined)": s.balanced,
-            }
-        )
-    facts.update(
-        {
-            "parquet bytes out": ui.human_bytes(s.bytes_out),
-            "size ratio raw / parquet": f"{s.bytes_in / s.bytes_out:.1f}x" if s.bytes_out else "-",
-            "warehouse rows loaded": s.warehouse_rows_loaded,
-            "stages (s)": ", ".join(f"{k} {v:.2f}" for k, v in s.stages.items()),
-            "total (s)": s.seconds,
-        }
-    )
-    ui.out.print(ui.key_values(f"run-etl {s.run_id} ({s.engine})", facts))
-    if s.by_reason:
-        ui.out.print(ui.table("Quarantined by reason", ["reason", "rows"], sorted(s.by_reason.items())))
-    if s.bad_files:
-        rows = [[b["file"], ", ".join(f"{k} {v}" if v else k for k, v in b["problems"].items())] for b in s.bad_files]
-        ui.out.print(ui.table("Files with problems (their good rows were processed)", ["file", "problems"], rows))
 
 
 @app.command("run-etl")
@@ -273,7 +209,7 @@ def run_etl(
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl raw files, check quality, quarantine bad rows, write partitioned Parquet, load the warehouse."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.model import EtlOptions
 
@@ -286,10 +222,7 @@ def run_etl(
             f"unknown --engine {engine!r}", hint=f"choose one of: {', '.join(tgt.capabilities.etl_engines)}"
         )
     summary = tgt.run_etl(EtlOptions(engine=engine, wait=wait), _progress(as_json))
-    if as_json:
-        ui.print_json(summary.to_dict())
-        return
-    render_run(summary)
+    render.show(as_json, summary, render.render_run)
 
 
 # ----------------------------------------------------------------------------------- query
@@ -318,6 +251,7 @@ def query(
     import sys
 
     from datalake.cli import console as ui
+    from datalake.cli import render
 
     tgt = _target(lake, target)
     with tgt.query_engine(engine) as eng:
@@ -338,10 +272,7 @@ def query(
         writer.writerow(result.columns)
         writer.writerows(result.rows)
     else:
-        shown = result.rows[:limit]
-        ui.out.print(ui.table(None, result.columns, shown, thousands=False))
-        more = f" (showing {len(shown)})" if len(result.rows) > len(shown) else ""
-        ui.err.print(f"[dim]{len(result.rows):,} row(s){more} from {result.engine} in {result.seconds:.3f}s[/]")
+        render.render_query(result, limit)
 
 
 # ----------------------------------------------------------------------------------- validate
@@ -361,17 +292,11 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Data-quality report: reconciliation, rule-by-rule counts, duplicates, schema, freshness."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import CheckFailedError
 
     report = _target(lake, target, "validate").validate(max_age_days)
-    if as_json:
-        ui.print_json(report)
-    else:
-        colour = {"pass": "green", "warn": "yellow", "fail": "red"}
-        rows = [[f"[{colour[c['status']]}]{c['status'].upper()}[/]", c["name"], c["detail"]] for c in report["checks"]]
-        ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
-        ui.out.print(ui.table("Quality rules (rows quarantined)", ["rule", "rows"], list(report["rules"].items())))
+    render.show(as_json, report, render.render_validation)
     if not report["ok"]:
         failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
         raise CheckFailedError(f"validation failed: {', '.join(failed)}", hint="see the checks above for details")
@@ -384,73 +309,10 @@ def validate(
 @handle_errors
 def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = False) -> None:
     """Zones with sizes and file counts, catalog tables with rows and partitions, the last runs."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
 
     info = _target(lake, target).status()
-    if as_json:
-        ui.print_json(info)
-        return
-    ui.out.print(f"Lake [bold]{info['lake']}[/] (target {info['target']})")
-    ui.out.print(
-        ui.table(
-            "Zones",
-            ["zone", "files", "size"],
-            [[z, v["files"], ui.human_bytes(v["bytes"])] for z, v in info["zones"].items()],
-        )
-    )
-    ui.out.print(
-        ui.table(
-            "Catalog",
-            ["table", "format", "rows", "partitions", "files", "size"],
-            [
-                [
-                    f"{t['database']}.{t['table']}",
-                    t["format"],
-                    t["rows"],
-                    t["partitions"],
-                    t["files"],
-                    ui.human_bytes(t["bytes"]),
-                ]
-                for t in info["tables"]
-            ],
-        )
-    )
-    if info["warehouse"]:
-        ui.out.print(ui.table("Warehouse", ["table", "rows"], list(info["warehouse"].items())))
-    if info["runs"]:
-        ui.out.print(
-            ui.table(
-                "Last runs",
-                ["run", "status", "engine", "files", "rows in", "processed", "quarantined", "seconds"],
-                [
-                    [
-                        r["run_id"],
-                        r["status"],
-                        r["engine"],
-                        r["files"],
-                        r["rows_in"],
-                        r["rows_processed"],
-                        r["rows_quarantined"],
-                        r["seconds"],
-                    ]
-                    for r in info["runs"]
-                ],
-            )
-        )
-    if info.get("storage_classes"):
-        ui.out.print(
-            ui.table(
-                "Storage classes",
-                ["zone", "class", "objects", "size"],
-                [
-                    [zone, cls, v["objects"], ui.human_bytes(v["bytes"])]
-                    for zone, classes in info["storage_classes"].items()
-                    for cls, v in classes.items()
-                ],
-            )
-        )
-    if info.get("pending_raw_files") is not None:
-        ui.out.print(f"Raw files waiting for run-etl: {info['pending_raw_files']:,}")
+    render.show(as_json, info, render.render_status)
 
 
 # ----------------------------------------------------------------------------------- archive
@@ -468,19 +330,10 @@ def archive(
     as_json: JsonOpt = False,
 ) -> None:
     """Move processed raw partitions past a retention window to the archive zone."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
 
     result = _target(lake, target, "archive").archive(older_than, dry_run)
-    if as_json:
-        ui.print_json(result)
-        return
-    verb = "Would move" if dry_run else "Moved"
-    ui.out.print(
-        f"{verb} {result['partitions']:,} partition(s), {result['files']:,} file(s), "
-        f"{ui.human_bytes(result['bytes'])} older than {result['cutoff']} to the archive zone."
-    )
-    if result["skipped_unprocessed"]:
-        ui.err.print(f"[yellow]Kept {len(result['skipped_unprocessed'])} partition(s) with unprocessed files.[/]")
+    render.show(as_json, result, render.render_archive, dry_run)
 
 
 # ----------------------------------------------------------------------------------- destroy
@@ -498,19 +351,13 @@ def destroy(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete the lake (all zones, catalog, warehouse) after a confirmation; on aws, empty the buckets and destroy."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import UsageError
 
     if var_file is not None and not var_file.is_file():
         raise UsageError(f"--var-file {var_file} does not exist", hint="pass the .tfvars file used to deploy")
     result = _target(lake, target).destroy(_confirmer(yes), _progress(as_json), var_file)
-    if as_json:
-        ui.print_json(result)
-        return
-    if not result["destroyed"]:
-        ui.out.print("Nothing destroyed.")
-        return
-    ui.out.print(f"Destroyed {result['destroyed']} ({result['files']:,} files, {ui.human_bytes(result['bytes'])}).")
+    render.show(as_json, result, render.render_destroy)
 
 
 # ----------------------------------------------------------------------------------- demo
@@ -526,187 +373,22 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """The whole pipeline in one go: deploy, seed, run-etl, validate and a sample query."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.cli.demo import run_demo
 
     result = run_demo(_target(lake, target), rows=rows, seed=seed_value, progress=_progress(as_json))
-    if as_json:
-        ui.print_json(result)
-    else:
-        ui.out.print(
-            ui.key_values("Lake", {k: v for k, v in result["deploy"].items() if k.endswith(("root", "database"))})
-        )
-        s = result["seed"]
-        ui.out.print(f"Seeded {s['rows']:,} sales in {s['seconds']:.1f}s ({s['rows_per_second']:,} rows/s).")
-        from datalake.model import RunSummary
-
-        render_run(RunSummary(**result["run_etl"]))
-        rows_ = [[c["status"].upper(), c["name"], c["detail"]] for c in result["validate"]["checks"]]
-        ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows_, numeric=False))
-        for q in result["queries"]:
-            title = f"{q['title']} ({q['engine']}, {q['seconds']:.3f}s)"
-            ui.out.print(ui.table(title, q["columns"], q["rows"], thousands=False))
-        claims = result["benchmark"]["claims"]
-        ui.out.print(
-            ui.table(
-                "The original demo's claims, measured on this lake (datalake benchmark)",
-                ["claim", "measured", "verdict"],
-                [
-                    [
-                        x["claim"],
-                        _claim_figure(x),
-                        "[green]holds[/]" if x["holds"] else "[red]does not hold[/]",
-                    ]
-                    for x in claims
-                ],
-                numeric=False,
-            )
-        )
-        c = result["cost"]
-        ui.out.print(
-            ui.table(
-                f"Projected to {c['scale']} on AWS (datalake cost-report): ${c['total_month1_usd']:,.0f} in month 1",
-                ["saving the original demo claims", "measured"],
-                [[x["name"], f"{x['percent']:.0f}%"] for x in c["savings"]],
-                numeric=False,
-            )
-        )
-        ui.out.print(f"Report: [bold]{result['report']}[/]")
-        ui.out.print(
-            f'Done in {result["seconds"]:.1f}s. Try: [bold]datalake query "SELECT * FROM sales_fact LIMIT 5"[/]'
-        )
-    if not result["validate"]["ok"]:
+    render.show(as_json, result, render.render_demo)
+    if not result.validate["ok"]:
         from datalake.errors import CheckFailedError
 
         raise CheckFailedError("the demo's validation failed", hint="run `datalake validate` for details")
-    if not result["benchmark"]["ok"]:
+    if result.benchmark is not None and not result.benchmark.ok:
         from datalake.errors import CheckFailedError
 
         raise CheckFailedError("the engines disagreed in the demo's benchmark", hint="run `datalake benchmark`")
 
 
 # ----------------------------------------------------------------------------------- cost-report
-
-
-def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value == 0:
-        return "$0"
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.6f}".rstrip("0")
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
-
-
-def render_cost_report(report: dict[str, Any]) -> None:
-    from datalake.cli import console as ui
-
-    a = report["assumptions"]
-    scale = f"{a['scale']} (x{a['scale_factor']:,.0f} the measured lake)" if a["scale"] else "the measured lake"
-    ui.out.print(
-        f"[bold]Cost report[/] for {scale} in {report['region']}: {a['queries_per_day']:g} queries/day, "
-        f"{a['months']} months, growth {a['growth_per_month']:.1%}/month. Prices: {report['prices']['date']}."
-    )
-    for note in report["notes"]:
-        ui.err.print(f"[yellow]Note:[/] {note}", highlight=False)
-    services = report["by_service"]
-    rows = [[s, _usd(v), _usd(report["by_service_average"][s])] for s, v in services.items()]
-    rows.append(["[bold]total[/]", _usd(report["total_month1_usd"]), _usd(report["total_horizon_usd"] / a["months"])])
-    ui.out.print(
-        ui.table("Monthly cost by service", ["service", "month 1", f"average of {a['months']}"], rows, numeric=False)
-    )
-    ui.out.print(
-        ui.table(
-            "Storage by zone",
-            ["zone", "size", "objects", "lifecycle (from infra)", "month 1", "avg/month", "avg if all Standard"],
-            [
-                [
-                    z,
-                    ui.human_bytes(d["bytes"]),
-                    f"{d['objects']:,.0f}",
-                    d["lifecycle"],
-                    _usd(d["month1_usd"]),
-                    _usd(d["average_month_usd"]),
-                    _usd(d["standard_only_average_month_usd"]),
-                ]
-                for z, d in report["by_zone"].items()
-            ],
-            numeric=False,
-        )
-    )
-    st = report["storage"]
-    ui.out.print(
-        ui.table(
-            "S3 storage bill month by month",
-            ["month", "lifecycle", "all Standard", "data at month end"],
-            [
-                [
-                    str(i + 1),
-                    _usd(lc),
-                    _usd(sd),
-                    ", ".join(f"{c} {ui.human_bytes(b)}" for c, b in d["bytes_by_class"].items()),
-                ]
-                for i, (lc, sd, d) in enumerate(
-                    zip(st["lifecycle_usd"], st["standard_only_usd"], st["lifecycle_detail"], strict=True)
-                )
-            ],
-            numeric=False,
-        )
-    )
-    ui.out.print(
-        ui.table(
-            "Cost per query",
-            [
-                "query",
-                "Parquet scanned",
-                "Athena",
-                "raw JSON/CSV on Athena",
-                "Redshift (provisioned, amortised)",
-                "Serverless (min)",
-            ],
-            [
-                [
-                    q["title"],
-                    ui.human_bytes(q["bytes_scanned"]["lake"]),
-                    _usd(q["athena_usd"]),
-                    _usd(q["raw_athena_usd"]),
-                    _usd(q["redshift_provisioned_usd"]),
-                    _usd(q["redshift_serverless_min_usd"]),
-                ]
-                for q in report["queries"]
-            ],
-            numeric=False,
-        )
-    )
-    be = report["break_even"]
-    qpd = be["queries_per_day"]
-    ui.out.print(
-        f"Athena vs Redshift: {be['warehouse']} costs {_usd(be['redshift_monthly_usd'])}/month; at "
-        f"{_usd(be['athena_usd_per_query'])} per Athena query the warehouse is cheaper above "
-        f"[bold]{'-' if qpd is None else f'{qpd:,.0f}'}[/] queries/day."
-    )
-    ui.out.print(
-        ui.table(
-            "Savings, computed",
-            ["claim", "saving", "baseline /month", "optimised /month"],
-            [
-                [s["name"], _pct(s["percent"]), _usd(s["baseline_usd_month"]), _usd(s["optimised_usd_month"])]
-                for s in report["savings"]
-            ],
-            numeric=False,
-        )
-    )
-    if report.get("infracost"):
-        ic = report["infracost"]
-        ui.out.print(
-            f"Infracost: merged {_usd(ic['merged_monthly_usd'])}/month of resources cost-report does not model."
-        )
-    if report.get("chart"):
-        ui.err.print(f"[dim]Chart: {report['chart']}[/]")
-    if report.get("saved"):
-        ui.err.print(f"[dim]Saved: {report['saved']} (inputs of every figure are in it; --json prints it)[/]")
 
 
 @app.command("cost-report")
@@ -749,16 +431,17 @@ def cost_report(
     ] = "128MB",
     output: Annotated[
         Path | None,
-        typer.Option("--output", help="Chart PNG path [default <lake>/results/cost-latest.png].", show_default=False),
+        typer.Option("--output", help=f"Chart PNG path [default <lake>/results/{COST_CHART}].", show_default=False),
     ] = None,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What the lake costs on AWS: measured usage x the price table, projected to --scale; savings and break-even."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.config import load_settings
-    from datalake.measure.cost.report import CostOptions, default_infra_dir, run_cost_report
+    from datalake.layout import default_infra_dir
+    from datalake.measure.cost.report import CostOptions, run_costs
     from datalake.targets import create_target
 
     settings = load_settings({"lake": lake, "target": target, "region": region})
@@ -775,11 +458,8 @@ def cost_report(
     )
     opts.validate()
     tgt = create_target(settings)
-    report = run_cost_report(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir))
-    if as_json:
-        ui.print_json(report)
-        return
-    render_cost_report(report)
+    report = run_costs(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir, required=False))
+    render.show(as_json, report, render.render_cost_report)
 
 
 # ----------------------------------------------------------------------------------- ingest
@@ -811,7 +491,7 @@ def ingest(
 
     Re-ingesting is incremental: files whose content was ingested before are skipped.
     """
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import UsageError
     from datalake.model import IngestOptions
 
@@ -822,46 +502,7 @@ def ingest(
         table=table, paths=tuple(paths), partition_by=partition_by, format=fmt, flatten=flatten, wait=wait
     )
     result = tgt.ingest(opts, _progress(as_json))
-    if as_json:
-        ui.print_json(result.to_dict())
-        return
-    for line in result.recovered:
-        ui.err.print(f"[yellow]Recovered[/] {line}")
-    for s in result.skipped:
-        ui.err.print(f"[dim]Skipped {s['file']}: {s['reason']}[/]", highlight=False)
-    if result.status == "nothing_to_do":
-        ui.out.print(f"Nothing to do: every file is already in table {result.table!r}.")
-        return
-    ui.out.print(
-        ui.table(
-            f"Ingested into {result.table} ({result.ingest_id})",
-            ["file", "format", "rows", "raw copy"],
-            [[f["file"], f["format"], f["rows"], f["raw"]] for f in result.files],
-        )
-    )
-    for f in result.files:
-        for note in f.get("notes", []):
-            ui.err.print(f"[yellow]Note[/] {f['file']}: {note}", highlight=False)
-    if result.new_columns:
-        ui.out.print(f"New columns (older rows get NULL): {', '.join(result.new_columns)}")
-    for w in result.widened:
-        ui.out.print(f"Column {w['column']} widened from {w['from']} to {w['to']} ({w['file']})")
-    ui.out.print(
-        ui.key_values(
-            f"Table {result.table}",
-            {
-                "columns": ", ".join(f"{c['name']} {c['type']}" for c in result.columns),
-                "partitioned by": result.partition_by or "-",
-                "rows ingested": result.rows,
-                "rows in the table": result.table_rows,
-                "partitions": result.partitions,
-                "bytes in": ui.human_bytes(result.bytes_in),
-                "parquet bytes out": ui.human_bytes(result.bytes_out),
-                "warehouse rows loaded": result.warehouse_rows_loaded,
-                "total (s)": result.seconds,
-            },
-        )
-    )
+    render.show(as_json, result, render.render_ingest)
 
 
 # ----------------------------------------------------------------------------------- run-job
@@ -876,21 +517,10 @@ def run_job(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a Spark job of jobs/ on local Spark against the lake and register its output in the catalog."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
 
     result = _target(lake, target, "run-job").run_job(name, _progress(as_json))
-    if as_json:
-        ui.print_json(result.to_dict())
-        return
-    if result.etl is not None:
-        render_run(result.etl)
-        return
-    rows = [[t["table"], t["location"], t["rows"], t["files"]] for t in result.tables]
-    ui.out.print(
-        ui.table(
-            f"Job {result.job} ({result.engine}, {result.seconds:.1f}s)", ["table", "location", "rows", "files"], rows
-        )
-    )
+    render.show(as_json, result, render.render_job)
 
 
 # ----------------------------------------------------------------------------------- report
@@ -909,7 +539,7 @@ def report(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="HTML file to write [default <lake>/results/report.html].", show_default=False
+            "--output", "-o", help=f"HTML file to write [default <lake>/results/{REPORT_FILE}].", show_default=False
         ),
     ] = None,
     open_page: Annotated[
@@ -924,7 +554,8 @@ def report(
     Reads the lake's status and journals and the saved results of `datalake benchmark` and `datalake cost-report`.
     """
     from datalake.cli import console as ui
-    from datalake.report.page import write_report
+    from datalake.cli import render
+    from datalake.report.html import write_report
 
     result = write_report(_target(lake, target), output)
     opened = False
@@ -935,14 +566,7 @@ def report(
     if as_json:
         ui.print_json({**result.to_dict(), "opened": opened})
         return
-    for name, section in result.sections.items():
-        if section["present"]:
-            ui.out.print(f"[green]✓[/] {name}: {section['charts']} chart(s)")
-        else:
-            ui.out.print(f"[yellow]-[/] {name}: {section.get('note', 'missing')}", highlight=False, soft_wrap=True)
-    ui.out.print(f"Report: {result.path}", highlight=False, soft_wrap=True)
-    if open_page and not opened:
-        ui.err.print("[dim]No display to open a browser on: open the file above yourself.[/]")
+    render.render_report(result, open_page, opened)
 
 
 # ----------------------------------------------------------------------------------- benchmark
@@ -950,82 +574,6 @@ def report(
 
 def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
-
-
-def render_benchmark(report: Any) -> None:
-    from datalake.cli import console as ui
-
-    data = report.to_dict()
-    engines = data["engines"]
-    rows = []
-    for q in data["queries"]:
-        for engine in engines:
-            r = q["results"][engine]
-            if r["error"]:
-                rows.append([q["name"], engine, "[red]error[/]", "-", "-", "-", "-", "-"])
-                continue
-            rows.append(
-                [
-                    q["name"],
-                    engine,
-                    f"{r['median_s']:.3f}",
-                    f"{r['min_s']:.3f}-{r['max_s']:.3f}",
-                    ui.human_bytes(r["bytes_scanned"]),
-                    r["files_read"],
-                    r["rows_returned"],
-                    f"${r['cost_usd']:.6f}" if r["cost_usd"] is not None else "-",
-                ]
-            )
-    ui.out.print(
-        ui.table(
-            f"Benchmark as of {data['as_of']}: {data['fact_rows'] or 0:,} sales, median of {data['repeat']} run(s)",
-            ["query", "engine", "median s", "min-max s", "scanned", "files", "rows", "Athena cost"],
-            rows,
-            numeric=False,
-        )
-    )
-    pairs = list(data["ratios"].items())[:2]  # e.g. lake vs raw, warehouse vs lake; the JSON has every pair
-    if pairs:
-        head = ["query", *(f"{e} s" for e in engines)]
-        head += [f"{v['engine']} vs {v['baseline']}" for _, v in pairs]
-        head += [f"scan {v['engine']} vs {v['baseline']}" for _, v in pairs[:1]]
-        table_rows = []
-        for q in data["queries"]:
-            row: list[Any] = [q["title"]]
-            row += [
-                f"{q['results'][e]['median_s']:.3f}" if q["results"][e]["median_s"] is not None else "-"
-                for e in engines
-            ]
-            for _, v in pairs:
-                x = v["per_query"].get(q["name"], {}).get("speedup")
-                row.append(f"{x:.1f}x" if x else "-")
-            for _, v in pairs[:1]:
-                x = v["per_query"].get(q["name"], {}).get("scan_reduction")
-                row.append(f"{-x:+.1%}" if x is not None else "-")
-            table_rows.append(row)
-        ui.out.print(ui.table("Speedup (median time ratio) and scan reduction", head, table_rows, numeric=False))
-    if data["claims"]:
-        colour = {True: "[green]holds[/]", False: "[red]does not hold[/]"}
-        claim_rows = [
-            [
-                c["claim"],
-                f"{c['measured']:.1%}" if c["threshold"] < 1 else f"{c['measured']:.1f}x",
-                f"{c['threshold']:.0%}" if c["threshold"] < 1 else f"{c['threshold']:.0f}x",
-                colour[c["holds"]],
-            ]
-            for c in data["claims"]
-        ]
-        ui.out.print(ui.table("The demo's claims, measured", ["claim", "measured", "threshold", "verdict"], claim_rows))
-    st = data["storage"]
-    ui.out.print(
-        f"Storage: raw sales {ui.human_bytes(st['raw_bytes'])}, Parquet sales_fact {ui.human_bytes(st['parquet_bytes'])}"
-        + (f" ({st['compression_ratio']:.1f}x smaller)." if st["compression_ratio"] else ".")
-    )
-    for q in data["queries"]:
-        for problem in q["mismatches"]:
-            ui.err.print(f"[bold red]Mismatch[/] {q['name']}: {problem}", highlight=False, soft_wrap=True)
-    for what, path in data["saved"].items():
-        ui.err.print(f"[dim]Saved {what}: {path}[/]", highlight=False)
 
 
 @app.command()
@@ -1063,7 +611,7 @@ def benchmark(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the same queries on raw files, the Parquet lake and the warehouse: time, bytes scanned, cross-checks, verdicts."""
-    from datalake.cli import console as ui
+    from datalake.cli import render
     from datalake.errors import CheckFailedError, UsageError
     from datalake.measure.benchmark import BenchmarkOptions, run_benchmark
 
@@ -1084,10 +632,7 @@ def benchmark(
         output=output,
     )
     report = run_benchmark(_target(lake, target), opts, _progress(as_json))
-    if as_json:
-        ui.print_json(report.to_dict())
-    else:
-        render_benchmark(report)
+    render.show(as_json, report, render.render_benchmark)
     if not report.ok:
         failed = [q.query.name for q in report.queries if not q.match]
         raise CheckFailedError(

@@ -1,6 +1,6 @@
 """The CLI's console layer (rich): data and --json to stdout, progress and diagnostics to stderr.
 
-Only cli.py imports this module; the core reports progress through `datalake.progress.Progress`.
+Only datalake.cli imports this module; the core reports progress through `datalake.progress.Progress`.
 """
 
 from __future__ import annotations
@@ -36,17 +36,6 @@ def _default(value: Any) -> Any:
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
     sys.stdout.flush()
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} PB"
 
 
 def fmt(value: Any, thousands: bool = True) -> str:

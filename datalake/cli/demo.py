@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from datalake.model import EtlOptions, SeedOptions
+from datalake.measure.benchmark import Claim, StorageStats
+from datalake.measure.jsondata import to_json
+from datalake.measure.results import Results
+from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
 
@@ -28,62 +32,104 @@ DEMO_QUERIES = (
 DEMO_SCALE = "50TB"
 
 
-def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
-    began = time.perf_counter()
-    result: dict[str, Any] = {"deploy": target.deploy(progress=progress)}
-    result["seed"] = target.seed(SeedOptions(rows=rows, seed=seed), progress).to_dict()
-    result["run_etl"] = target.run_etl(EtlOptions(), progress).to_dict()
-    result["validate"] = target.validate()
-    queries = []
-    for title, sql, engine in DEMO_QUERIES:
-        name = engine if engine in target.capabilities.query_engines else target.capabilities.default_query_engine
-        with target.query_engine(name) as eng:
-            r = eng.execute(sql)
-        queries.append(
-            {
-                "title": title,
-                "engine": r.engine,
-                "seconds": r.seconds,
-                "columns": r.columns,
-                "rows": [list(x) for x in r.rows],
-            }
-        )
-    result["queries"] = queries
+@dataclass
+class DemoQuery:
+    title: str
+    engine: str
+    seconds: float
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class DemoBenchmark:
+    ok: bool
+    claims: list[Claim]
+    storage: StorageStats
+    saved: str
+
+
+@dataclass
+class DemoSaving:
+    name: str
+    percent: float | None
+
+
+@dataclass
+class DemoCost:
+    scale: str
+    total_month1_usd: float
+    savings: list[DemoSaving]
+    break_even_queries_per_day: float | None
+    saved: str | None
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, step by step: `--json` prints to_dict(), the CLI renders the fields."""
+
+    deploy: dict[str, Any]
+    seed: SeedResult
+    run_etl: RunSummary
+    validate: dict[str, Any]
+    queries: list[DemoQuery] = field(default_factory=list)
+    benchmark: DemoBenchmark | None = None
+    cost: DemoCost | None = None
+    report: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = to_json(self)
+        data["seed"], data["run_etl"] = self.seed.to_dict(), self.run_etl.to_dict()
+        return data
+
+
+def _query(target: Target, title: str, sql: str, engine: str) -> DemoQuery:
+    name = engine if engine in target.capabilities.query_engines else target.capabilities.default_query_engine
+    with target.query_engine(name) as eng:
+        r = eng.execute(sql)
+    return DemoQuery(title=title, engine=r.engine, seconds=r.seconds, columns=r.columns, rows=[list(x) for x in r.rows])
+
+
+def _benchmark(target: Target, progress: Progress) -> DemoBenchmark:
     from datalake.measure.benchmark import BenchmarkOptions, run_benchmark
 
     # one timed run after the warm-up keeps the demo short; `datalake benchmark --repeat N` for more
-    bench = run_benchmark(target, BenchmarkOptions(repeat=1), progress).to_dict()
-    result["benchmark"] = {
-        "ok": bench.get("ok", True),
-        "claims": bench.get("claims", []),
-        "storage": bench.get("storage", {}),
-        "saved": str(results_file(target, "benchmark-latest.json")),
-    }
-    result["cost"] = _cost(target)
-    from datalake.report.page import write_report
+    bench = run_benchmark(target, BenchmarkOptions(repeat=1), progress)
+    saved = str(Results.of(target.settings.lake).benchmark)
+    return DemoBenchmark(ok=bench.ok, claims=bench.claims, storage=bench.storage, saved=saved)
 
-    result["report"] = str(write_report(target).path)
-    result["seconds"] = round(time.perf_counter() - began, 3)
+
+def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PROGRESS) -> DemoResult:
+    began = time.perf_counter()
+    deployed = target.deploy(progress=progress)
+    result = DemoResult(
+        deploy=deployed,
+        seed=target.seed(SeedOptions(rows=rows, seed=seed), progress),
+        run_etl=target.run_etl(EtlOptions(), progress),
+        validate=target.validate(),
+    )
+    result.queries = [_query(target, title, sql, engine) for title, sql, engine in DEMO_QUERIES]
+    result.benchmark = _benchmark(target, progress)
+    result.cost = _cost(target)
+    from datalake.report.html import write_report
+
+    result.report = str(write_report(target).path)
+    result.seconds = round(time.perf_counter() - began, 3)
     return result
 
 
-def results_file(target: Target, name: str) -> Any:
-    from datalake.report.page import results_dir
-
-    return results_dir(target) / name
-
-
-def _cost(target: Target) -> dict[str, Any]:
+def _cost(target: Target) -> DemoCost:
     """The cost-report at the scale the original demo talks about (50 TB), on this lake's measurements."""
-    from datalake.measure.cost.report import CostOptions, default_infra_dir, run_cost_report
+    from datalake.layout import default_infra_dir
+    from datalake.measure.cost.report import CostOptions, run_costs
 
-    report = run_cost_report(
-        target.measured_usage(), CostOptions(scale=DEMO_SCALE), default_infra_dir(target.settings.infra_dir)
+    infra = default_infra_dir(target.settings.infra_dir, required=False)
+    report = run_costs(target.measured_usage(), CostOptions(scale=DEMO_SCALE), infra)
+    return DemoCost(
+        scale=DEMO_SCALE,
+        total_month1_usd=report.total_month1_usd,
+        savings=[DemoSaving(name=s.name, percent=s.percent) for s in report.savings],
+        break_even_queries_per_day=report.break_even.queries_per_day,
+        saved=report.saved,
     )
-    return {
-        "scale": DEMO_SCALE,
-        "total_month1_usd": report["total_month1_usd"],
-        "savings": [{"name": s["name"], "percent": s["percent"]} for s in report["savings"]],
-        "break_even_queries_per_day": report["break_even"].get("queries_per_day"),
-        "saved": report.get("saved"),
-    }

@@ -23,17 +23,18 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from datalake.domain.sql import anchor_dates, order_keys, translate
 from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
+from datalake.measure.jsondata import from_json, to_json
+from datalake.measure.results import Results, UnreadableResult, read_result
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
 
 DIALECTS = ("duckdb", "spark", "redshift", "trino")
 DEMO_TABLE = "demo table"  # the `source` of the four query types of the demo's benchmark table
-LATEST = "benchmark-latest"
 # Roles compared, (baseline, candidate): the demo's claims are about these pairs.
 PAIRS = (("raw", "lake"), ("lake", "warehouse"), ("raw", "warehouse"))
 REL_TOL = 1e-9
@@ -108,6 +109,73 @@ def load_queries(names: list[str] | None = None) -> list[BenchmarkQuery]:
 # ----------------------------------------------------------------------------------- results
 
 
+class Claim(TypedDict, total=False):
+    """A claim of the original demo with the figure measured on this lake; `detail` only where there is one."""
+
+    claim: str
+    metric: str
+    measured: float
+    threshold: float
+    holds: bool
+    detail: str
+
+
+@dataclass
+class Speedup:
+    speedup: float | None = None  # baseline median / candidate median
+    scan_reduction: float | None = None  # 1 - candidate bytes / baseline bytes
+
+
+@dataclass
+class PairRatio:
+    """One compared pair of roles (e.g. lake vs raw), per query and as geometric means."""
+
+    baseline: str = ""
+    engine: str = ""
+    per_query: dict[str, Speedup] = field(default_factory=dict)
+    geomean_speedup_demo_table: float | None = None
+    geomean_speedup_all: float | None = None
+    demo_table_queries: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StorageStats:
+    """Raw sales (JSON + CSV as landed) against the processed Parquet sales_fact."""
+
+    raw_bytes: int = 0
+    parquet_bytes: int = 0
+    compression_ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Median, fastest and slowest run, in seconds rounded as saved."""
+
+    median_s: float | None = None
+    min_s: float | None = None
+    max_s: float | None = None
+
+
+def _number(data: dict[str, Any], key: str) -> Any:
+    value = data.get(key)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _text(data: dict[str, Any], key: str, default: Any = None) -> Any:
+    value = data.get(key)
+    return value if isinstance(value, str) else default
+
+
 @dataclass
 class EngineRun:
     engine: str
@@ -127,16 +195,28 @@ class EngineRun:
     error: str | None = None
     columns: list[str] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+    saved_timing: Timing | None = field(default=None, repr=False)  # as read back from a results file
 
     @property
     def median_s(self) -> float | None:
-        return statistics.median(self.times) if self.times else None
+        if self.times:
+            return statistics.median(self.times)
+        return self.saved_timing.median_s if self.saved_timing else None
+
+    @property
+    def timing(self) -> Timing:
+        if self.saved_timing is not None:
+            return self.saved_timing
+        if not self.times:
+            return Timing()
+        return Timing(_round(self.median_s), _round(min(self.times)), _round(max(self.times)))
 
     def to_dict(self) -> dict[str, Any]:
+        timing = self.timing
         return {
-            "median_s": _round(self.median_s),
-            "min_s": _round(min(self.times)) if self.times else None,
-            "max_s": _round(max(self.times)) if self.times else None,
+            "median_s": timing.median_s,
+            "min_s": timing.min_s,
+            "max_s": timing.max_s,
             "times_s": [_round(t) for t in self.times],
             "bytes_scanned": self.bytes_scanned,
             "bytes_scanned_unpruned": self.bytes_scanned_unpruned,
@@ -152,6 +232,33 @@ class EngineRun:
             "sql": self.sql,
             "error": self.error,
         }
+
+    @classmethod
+    def from_dict(cls, engine: str, data: dict[str, Any]) -> EngineRun:
+        """A saved run; what an older file lacks stays None (its answer rows are not saved)."""
+        return cls(
+            engine=engine,
+            role=_text(data, "role", engine),
+            times=[t for t in _list(data, "times_s") if isinstance(t, int | float)],
+            saved_timing=Timing(_number(data, "median_s"), _number(data, "min_s"), _number(data, "max_s")),
+            method=_text(data, "bytes_method"),
+            sql=_text(data, "sql", ""),
+            error=_text(data, "error"),
+            **{key: _number(data, key) for key in _RUN_NUMBERS},
+        )
+
+
+_RUN_NUMBERS = (
+    "bytes_scanned",
+    "bytes_scanned_unpruned",
+    "io_bytes_read",
+    "files_read",
+    "files_unpruned",
+    "row_groups_scanned",
+    "row_groups_total",
+    "rows_returned",
+    "cost_usd",
+)
 
 
 @dataclass
@@ -177,6 +284,27 @@ class QueryBenchmark:
             "results": {name: run.to_dict() for name, run in self.results.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QueryBenchmark:
+        """A saved query (as run: the anchored SQL stands for the query's own)."""
+        name = str(data.get("name"))
+        sql = _text(data, "sql", "")
+        query = BenchmarkQuery(
+            name=name,
+            title=str(data.get("title") or name),
+            measures=_text(data, "measures", ""),
+            source=_text(data, "source", ""),
+            sql=sql,
+        )
+        results = _dict(data, "results")
+        return cls(
+            query=query,
+            sql=sql,
+            results={e: EngineRun.from_dict(e, r) for e, r in results.items() if isinstance(r, dict)},
+            match=data.get("match") is not False,
+            mismatches=[str(x) for x in _list(data, "mismatches")],
+        )
+
 
 @dataclass
 class BenchmarkReport:
@@ -189,9 +317,9 @@ class BenchmarkReport:
     engines: list[str]
     roles: dict[str, str]
     queries: list[QueryBenchmark]
-    ratios: dict[str, Any]
-    claims: list[dict[str, Any]]
-    storage: dict[str, Any]
+    ratios: dict[str, PairRatio]
+    claims: list[Claim]
+    storage: StorageStats
     seconds: float = 0.0
     saved: dict[str, str] = field(default_factory=dict)
 
@@ -212,12 +340,32 @@ class BenchmarkReport:
             "roles": self.roles,
             "ok": self.ok,
             "queries": [q.to_dict() for q in self.queries],
-            "ratios": self.ratios,
-            "claims": self.claims,
-            "storage": self.storage,
+            "ratios": to_json(self.ratios),
+            "claims": [dict(c) for c in self.claims],
+            "storage": to_json(self.storage),
             "seconds": self.seconds,
             "saved": self.saved,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchmarkReport:
+        """A saved benchmark (results/benchmark-latest.json); an older file's missing parts read as empty."""
+        return cls(
+            created=_text(data, "created", ""),
+            target=_text(data, "target", ""),
+            lake=_text(data, "lake", ""),
+            as_of=_text(data, "as_of", ""),
+            fact_rows=_number(data, "fact_rows"),
+            repeat=_number(data, "repeat") or 0,
+            engines=[e for e in _list(data, "engines") if isinstance(e, str)],
+            roles={str(k): str(v) for k, v in _dict(data, "roles").items()},
+            queries=[QueryBenchmark.from_dict(q) for q in _list(data, "queries") if isinstance(q, dict)],
+            ratios={k: from_json(PairRatio, r) for k, r in _dict(data, "ratios").items() if isinstance(r, dict)},
+            claims=[cast(Claim, c) for c in _list(data, "claims") if isinstance(c, dict)],
+            storage=from_json(StorageStats, data.get("storage")),
+            seconds=_number(data, "seconds") or 0.0,
+            saved={str(k): str(v) for k, v in _dict(data, "saved").items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -394,7 +542,7 @@ def run_benchmark(target: Target, options: BenchmarkOptions, progress: Progress 
     report.claims = judge_claims(report)
     report.seconds = round(time.perf_counter() - began, 3)
     if options.save:
-        report.saved = save_report(report, LakeLayout(target.settings.lake).results, options.chart)
+        report.saved = save_report(report, Results.of(target.settings.lake).root, options.chart)
     if options.output is not None:
         options.output.parent.mkdir(parents=True, exist_ok=True)
         options.output.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
@@ -414,7 +562,7 @@ def _fact_rows(info: dict[str, Any]) -> int | None:
     return None
 
 
-def storage_stats(info: dict[str, Any]) -> dict[str, Any]:
+def storage_stats(info: dict[str, Any]) -> StorageStats:
     """Raw sales (JSON + CSV as landed) against the processed Parquet sales_fact, from the catalog."""
     raw = sum(
         int(t["bytes"] or 0)
@@ -422,117 +570,114 @@ def storage_stats(info: dict[str, Any]) -> dict[str, Any]:
         if t.get("table") == "sales" and t.get("format") != "parquet"
     )
     parquet = sum(int(t["bytes"] or 0) for t in info.get("tables", []) if t.get("table") == "sales_fact")
-    return {
-        "raw_bytes": raw,
-        "parquet_bytes": parquet,
-        "compression_ratio": round(raw / parquet, 2) if raw and parquet else None,
-    }
+    return StorageStats(raw, parquet, round(raw / parquet, 2) if raw and parquet else None)
 
 
 # ----------------------------------------------------------------------------------- ratios and claims
 
 
-def _geomean(values: list[float]) -> float | None:
-    values = [v for v in values if v and v > 0]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+def _geomean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v and v > 0]
+    return math.exp(sum(math.log(v) for v in present) / len(present)) if present else None
 
 
 def _by_role(qb: QueryBenchmark, role: str) -> EngineRun | None:
     return next((r for r in qb.results.values() if r.role == role and not r.error), None)
 
 
-def compute_ratios(report: BenchmarkReport) -> dict[str, Any]:
+def _speedup(base: EngineRun, cand: EngineRun) -> Speedup:
+    speedup = base.median_s / cand.median_s if base.median_s and cand.median_s else None
+    reduction = (
+        1 - cand.bytes_scanned / base.bytes_scanned if base.bytes_scanned and cand.bytes_scanned is not None else None
+    )
+    return Speedup(speedup=_round(speedup, 2), scan_reduction=_round(reduction, 4))
+
+
+def compute_ratios(report: BenchmarkReport) -> dict[str, PairRatio]:
     """Speedup (baseline median / candidate median) and scan reduction (1 - candidate / baseline bytes)."""
-    ratios: dict[str, Any] = {}
+    ratios: dict[str, PairRatio] = {}
     for base_role, cand_role in PAIRS:
-        per_query: dict[str, Any] = {}
+        per_query: dict[str, Speedup] = {}
         for qb in report.queries:
             base, cand = _by_role(qb, base_role), _by_role(qb, cand_role)
-            if base is None or cand is None:
-                continue
-            speedup = base.median_s / cand.median_s if base.median_s and cand.median_s else None
-            reduction = (
-                1 - cand.bytes_scanned / base.bytes_scanned
-                if base.bytes_scanned and cand.bytes_scanned is not None
-                else None
-            )
-            per_query[qb.query.name] = {"speedup": _round(speedup, 2), "scan_reduction": _round(reduction, 4)}
+            if base is not None and cand is not None:
+                per_query[qb.query.name] = _speedup(base, cand)
         if not per_query:
             continue
         table = [q.query.name for q in report.queries if q.query.source == DEMO_TABLE and q.query.name in per_query]
-        ratios[f"{cand_role}_vs_{base_role}"] = {
-            "baseline": base_role,
-            "engine": cand_role,
-            "per_query": per_query,
-            "geomean_speedup_demo_table": _round(_geomean([per_query[n]["speedup"] for n in table]), 2),
-            "geomean_speedup_all": _round(_geomean([v["speedup"] for v in per_query.values()]), 2),
-            "demo_table_queries": table,
-        }
+        ratios[f"{cand_role}_vs_{base_role}"] = PairRatio(
+            baseline=base_role,
+            engine=cand_role,
+            per_query=per_query,
+            geomean_speedup_demo_table=_round(_geomean([per_query[n].speedup for n in table]), 2),
+            geomean_speedup_all=_round(_geomean([v.speedup for v in per_query.values()]), 2),
+            demo_table_queries=table,
+        )
     return ratios
 
 
-def judge_claims(report: BenchmarkReport) -> list[dict[str, Any]]:
-    """A verdict per claim of the original demo, with the figure measured on this lake (only measurable ones)."""
-    claims: list[dict[str, Any]] = []
-    lake_raw = report.ratios.get("lake_vs_raw")
-    if lake_raw and lake_raw["geomean_speedup_demo_table"] is not None:
-        measured = lake_raw["geomean_speedup_demo_table"]
-        claims.append(
-            {
-                "claim": "10x faster queries via columnar formats",
-                "metric": "geometric-mean speedup of the lake (Parquet) over raw JSON/CSV, the demo table's 4 query types",
-                "measured": measured,
-                "threshold": 10.0,
-                "holds": measured >= 10.0,
-            }
-        )
-    pruned = [qb for qb in report.queries if qb.query.pruning]
-    for qb in pruned:
-        lake = _by_role(qb, "lake")
+def _ratio_claim(ratio: PairRatio | None, claim: str, metric: str, threshold: float) -> list[Claim]:
+    """A claim about the geometric-mean speedup of one pair over the demo table's query types."""
+    if ratio is None or ratio.geomean_speedup_demo_table is None:
+        return []
+    measured = ratio.geomean_speedup_demo_table
+    return [Claim(claim=claim, metric=metric, measured=measured, threshold=threshold, holds=measured >= threshold)]
+
+
+def _pruning_claim(report: BenchmarkReport) -> list[Claim]:
+    for qb in report.queries:
+        lake = _by_role(qb, "lake") if qb.query.pruning else None
         if lake and lake.bytes_scanned is not None and lake.bytes_scanned_unpruned:
             saving = 1 - lake.bytes_scanned / lake.bytes_scanned_unpruned
-            claims.append(
-                {
-                    "claim": "Partitioning reduces scan costs by 60-80%",
-                    "metric": (
-                        f"bytes the lake reads for '{qb.query.title}' with partition and row-group pruning, "
-                        "against the same query with pruning disabled"
-                    ),
-                    "measured": round(saving, 4),
-                    "threshold": 0.6,
-                    "holds": saving >= 0.6,
-                    "detail": (
-                        f"{lake.bytes_scanned:,} of {lake.bytes_scanned_unpruned:,} bytes; "
-                        f"files {lake.files_read} of {lake.files_unpruned}; "
-                        f"row groups {lake.row_groups_scanned} of {lake.row_groups_total}"
-                    ),
-                }
+            metric = (
+                f"bytes the lake reads for '{qb.query.title}' with partition and row-group pruning, "
+                "against the same query with pruning disabled"
             )
-            break
-    ratio = report.storage.get("compression_ratio")
-    if ratio:
-        claims.append(
-            {
-                "claim": "Parquet for 10x compression",
-                "metric": "raw sales bytes (JSON + CSV) / processed sales_fact Parquet bytes (zstd, more columns)",
-                "measured": ratio,
-                "threshold": 10.0,
-                "holds": ratio >= 10.0,
-            }
-        )
-    wh = report.ratios.get("warehouse_vs_lake")
-    if wh and wh["geomean_speedup_demo_table"] is not None:
-        measured = wh["geomean_speedup_demo_table"]
-        claims.append(
-            {
-                "claim": "Redshift 5x-7.5x faster than Athena (the demo's benchmark table)",
-                "metric": "geometric-mean speedup of the warehouse over the lake, the demo table's 4 query types",
-                "measured": measured,
-                "threshold": 5.0,
-                "holds": measured >= 5.0,
-            }
-        )
-    return claims
+            detail = (
+                f"{lake.bytes_scanned:,} of {lake.bytes_scanned_unpruned:,} bytes; "
+                f"files {lake.files_read} of {lake.files_unpruned}; "
+                f"row groups {lake.row_groups_scanned} of {lake.row_groups_total}"
+            )
+            claim = "Partitioning reduces scan costs by 60-80%"
+            return [
+                Claim(
+                    claim=claim,
+                    metric=metric,
+                    measured=round(saving, 4),
+                    threshold=0.6,
+                    holds=saving >= 0.6,
+                    detail=detail,
+                )
+            ]
+    return []
+
+
+def judge_claims(report: BenchmarkReport) -> list[Claim]:
+    """A verdict per claim of the original demo, with the figure measured on this lake (only measurable ones)."""
+    ratio = report.storage.compression_ratio
+    compression = Claim(
+        claim="Parquet for 10x compression",
+        metric="raw sales bytes (JSON + CSV) / processed sales_fact Parquet bytes (zstd, more columns)",
+        measured=ratio or 0.0,
+        threshold=10.0,
+        holds=bool(ratio and ratio >= 10.0),
+    )
+    return [
+        *_ratio_claim(
+            report.ratios.get("lake_vs_raw"),
+            "10x faster queries via columnar formats",
+            "geometric-mean speedup of the lake (Parquet) over raw JSON/CSV, the demo table's 4 query types",
+            10.0,
+        ),
+        *_pruning_claim(report),
+        *([compression] if ratio else []),
+        *_ratio_claim(
+            report.ratios.get("warehouse_vs_lake"),
+            "Redshift 5x-7.5x faster than Athena (the demo's benchmark table)",
+            "geometric-mean speedup of the warehouse over the lake, the demo table's 4 query types",
+            5.0,
+        ),
+    ]
 
 
 # ----------------------------------------------------------------------------------- saving
@@ -541,12 +686,13 @@ def judge_claims(report: BenchmarkReport) -> list[dict[str, Any]]:
 def save_report(report: BenchmarkReport, results_dir: Path, chart: bool = True) -> dict[str, str]:
     """<results>/benchmark-latest.json plus a timestamped copy, and the timing chart (PNG) beside them."""
     results_dir.mkdir(parents=True, exist_ok=True)
+    results = Results(results_dir)
     stamp = report.created.replace(":", "").replace("-", "").replace("+0000", "Z")
     saved: dict[str, str] = {}
-    latest = results_dir / f"{LATEST}.json"
-    stamped = results_dir / f"benchmark-{stamp}.json"
+    latest = results.benchmark
+    stamped = results.benchmark_copy(stamp)
     if chart:
-        png = results_dir / f"{LATEST}.png"
+        png = results.benchmark_chart
         write_chart(report, png)
         saved["chart"] = str(png)
     saved["json"], saved["json_copy"] = str(latest), str(stamped)
@@ -561,12 +707,10 @@ def save_report(report: BenchmarkReport, results_dir: Path, chart: bool = True) 
 
 def load_latest_benchmark(layout: LakeLayout) -> dict[str, Any] | None:
     """The last saved benchmark of this lake, or None when none was run (or the file is unreadable)."""
-    path = layout.results / f"{LATEST}.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_result(Results(layout.results).benchmark)
+    except UnreadableResult:
         return None
-    return data if isinstance(data, dict) else None
 
 
 def write_chart(report: BenchmarkReport, path: Path) -> None:

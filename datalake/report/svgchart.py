@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from datalake import format as numbers
+
 Fmt = Callable[[float], str]
 
 WIDTH = 520
@@ -46,19 +48,13 @@ def seconds(value: float) -> str:
 
 
 def size(value: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
-        value /= 1024
-    return f"{value:.3g} PB"
+    """Sizes on the page: three significant figures."""
+    return numbers.size(value, ".3g")
 
 
 def usd(value: float) -> str:
-    if abs(value) >= 100:
-        return f"${value:,.0f}"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.3g}"
+    """Money on the page: three significant figures below $1."""
+    return numbers.usd(value)
 
 
 def usd_short(value: float) -> str:

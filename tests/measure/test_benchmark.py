@@ -22,6 +22,7 @@ from datalake.measure.benchmark import (
     DEMO_TABLE,
     DIALECTS,
     BenchmarkOptions,
+    BenchmarkReport,
     EngineRun,
     compare_results,
     load_latest_benchmark,
@@ -32,6 +33,7 @@ from datalake.measure.benchmark import (
 from datalake.targets.base import QueryEngine, QueryResult
 from datalake.targets.local.target import LocalTarget
 from tests.conftest import END_DATE, build_lake
+from tests.paths import FIXTURES
 
 ENGINES = ["raw", "lake", "warehouse"]
 
@@ -319,3 +321,30 @@ def test_engines_without_a_profiler_report_their_own_scan_bytes() -> None:
     stats = ReportingEngine().measure("SELECT 1").stats
     assert stats["bytes_scanned"] == 12345 and "data_scanned_bytes" in stats["method"]
     assert stats["files_read"] is None
+
+
+def test_saved_json_reads_back_into_the_report(shared_processed_lake: LakeLayout, tmp_path: Path) -> None:
+    report = run_benchmark(_target(shared_processed_lake), BenchmarkOptions(repeat=2, save=False, chart=False))
+    saved = json.loads(json.dumps(report.to_dict(), default=str))
+    back = BenchmarkReport.from_dict(saved)
+    assert back.to_dict() == saved  # medians of an even number of runs come back as saved, not recomputed
+    assert back.ok == report.ok
+    assert [q.query.name for q in back.queries] == [q.query.name for q in report.queries]
+    lake = back.queries[0].results["lake"]
+    assert lake.timing == report.queries[0].results["lake"].timing
+    assert lake.bytes_scanned == report.queries[0].results["lake"].bytes_scanned
+    assert back.ratios["lake_vs_raw"].per_query == report.ratios["lake_vs_raw"].per_query
+    assert back.storage == report.storage
+    assert back.claims == report.claims
+
+
+def test_an_older_benchmark_file_reads_without_its_newer_keys() -> None:
+    fixture = json.loads((FIXTURES / "benchmark-latest.json").read_text())
+    back = BenchmarkReport.from_dict(fixture)
+    assert len(back.queries) == len(fixture["queries"])
+    old = BenchmarkReport.from_dict({"queries": [{"name": "q", "results": {"lake": {"median_s": 0.5}}}]})
+    assert old.queries[0].query.title == "q"
+    assert old.queries[0].results["lake"].timing.median_s == 0.5
+    assert old.queries[0].results["lake"].bytes_scanned is None
+    assert old.ratios == {} and old.claims == [] and old.storage.compression_ratio is None
+    assert old.ok

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from datalake.layout import LakeLayout
-from datalake.report.page import write_report
+from datalake.report.html import write_report
 from tests.browser import Browser, find_chromium
 from tests.paths import REPO
 from tests.report.test_page import add_benchmark, add_cost_report

@@ -17,7 +17,8 @@ from datalake.cli.app import app
 from datalake.config import Settings
 from datalake.layout import LakeLayout
 from datalake.measure.cost.report import CostOptions, measure_local, run_cost_report
-from datalake.report.page import architecture_svg, build_report, write_report
+from datalake.report.architecture import architecture_svg
+from datalake.report.html import build_report, write_report
 from datalake.targets.aws.target import AwsTarget
 from datalake.targets.local.etl.run import journals
 from datalake.targets.local.target import LocalTarget
@@ -184,6 +185,19 @@ def test_unreadable_results_become_notes(processed_lake: LakeLayout) -> None:
     assert not result.sections["benchmark"]["present"]
     assert "unreadable" in result.sections["benchmark"]["note"]
     assert "not a JSON object" in result.sections["costs"]["note"]
+
+
+def test_results_from_an_older_version_still_make_a_page(processed_lake: LakeLayout) -> None:
+    processed_lake.results.mkdir(parents=True, exist_ok=True)
+    old_bench = {"queries": [{"name": "q", "results": {"lake": {"median_s": 0.5, "bytes_scanned": 2048}}}]}
+    (processed_lake.results / "benchmark-latest.json").write_text(json.dumps(old_bench))
+    (processed_lake.results / "cost-latest.json").write_text(json.dumps({"total_month1_usd": 12.5, "savings": [{}]}))
+    result = write_report(processed_lake, processed_lake.root / "out" / "r.html")
+    page = result.path.read_text()
+    parse(page)
+    assert result.sections["benchmark"]["present"] and result.sections["costs"]["present"]
+    assert "$12.50" in section(page, "costs")
+    assert "2 KB" in section(page, "benchmark")
 
 
 def test_architecture_follows_the_target(shared_processed_lake: LakeLayout, tmp_path: Path) -> None:

@@ -339,33 +339,23 @@ def _read_redshift(mod: _Module, shape: InfraShape) -> None:
         shape.notes.append(f"no Redshift in infra/: warehouse priced as {shape.redshift_mode} by default")
     else:
         shape.redshift_mode = mode
-    node_type = _pick(
-        mod,
-        shape,
-        "redshift.node_type",
-        ("redshift_node_type",),
-        [(b.get("node_type"), f"{f}: aws_redshift_cluster.{n}") for n, b, f in clusters],
-        _str,
+    # (shape field, variables, resources, their type, their attribute, conversion)
+    sizing = (
+        ("node_type", ("redshift_node_type",), clusters, "aws_redshift_cluster", "node_type", _str),
+        ("node_count", ("redshift_node_count",), clusters, "aws_redshift_cluster", "number_of_nodes", _int),
+        (
+            "base_rpu",
+            ("redshift_base_capacity", "redshift_base_rpu"),
+            workgroups,
+            "aws_redshiftserverless_workgroup",
+            "base_capacity",
+            _int,
+        ),
     )
-    count = _pick(
-        mod,
-        shape,
-        "redshift.node_count",
-        ("redshift_node_count",),
-        [(b.get("number_of_nodes"), f"{f}: aws_redshift_cluster.{n}") for n, b, f in clusters],
-        _int,
-    )
-    rpu = _pick(
-        mod,
-        shape,
-        "redshift.base_rpu",
-        ("redshift_base_capacity", "redshift_base_rpu"),
-        [(b.get("base_capacity"), f"{f}: aws_redshiftserverless_workgroup.{n}") for n, b, f in workgroups],
-        _int,
-    )
-    shape.redshift_node_type = node_type or shape.redshift_node_type
-    shape.redshift_node_count = count or shape.redshift_node_count
-    shape.redshift_base_rpu = rpu or shape.redshift_base_rpu
+    for name, variables, resources, rtype, attribute, convert in sizing:
+        values = [(b.get(attribute), f"{f}: {rtype}.{n}") for n, b, f in resources]
+        value = _pick(mod, shape, f"redshift.{name}", variables, values, convert)
+        setattr(shape, f"redshift_{name}", value or getattr(shape, f"redshift_{name}"))
 
 
 def _read_emr(mod: _Module, shape: InfraShape) -> None:

@@ -117,6 +117,18 @@ def _segments(rule: LifecycleRule) -> list[tuple[int, int | None, str]]:
     return out
 
 
+def _early_leave_charges(segments: list[tuple[int, int | None, str]], prices: PriceTable) -> dict[int, float]:
+    """Exit age -> $ per GB charged when a cohort leaves a class before its minimum duration."""
+    early_at: dict[int, float] = {}
+    for entry, exit_, cls in segments:
+        minimum = prices.s3_minimum_days(cls)
+        if exit_ is not None and exit_ - entry < minimum:
+            early_at[exit_] = early_at.get(exit_, 0.0) + (
+                minimum - (exit_ - entry)
+            ) * 12 / 365 * prices.s3_storage_gb_month(cls)
+    return early_at
+
+
 def simulate_storage(
     initial: list[Cohort],
     daily_ingest: list[tuple[float, float]],
@@ -142,13 +154,7 @@ def simulate_storage(
     transition_at = {
         entry: prices.s3_transition_per_1000(cls) / 1000 for entry, _, cls in segments if cls != "STANDARD"
     }
-    early_at: dict[int, float] = {}  # exit age -> $ per GB charged when leaving the class then
-    for entry, exit_, cls in segments:
-        minimum = prices.s3_minimum_days(cls)
-        if exit_ is not None and exit_ - entry < minimum:
-            early_at[exit_] = early_at.get(exit_, 0.0) + (
-                minimum - (exit_ - entry)
-            ) * 12 / 365 * prices.s3_storage_gb_month(cls)
+    early_at = _early_leave_charges(segments, prices)
     expire = rule.expiration_days
     put_price = prices.s3_put_per_1000("STANDARD") / 1000
 

@@ -149,6 +149,16 @@ def _read(path: Path | None) -> dict[str, Any]:
     return data
 
 
+class _Rate:
+    """One price of the table, read where it is used: `glue_dpu_hour = _Rate("glue", "etl_dpu_hour")`."""
+
+    def __init__(self, service: str, key: str) -> None:
+        self.service, self.key = service, key
+
+    def __get__(self, table: PriceTable, owner: type | None = None) -> float:
+        return float(table.data[self.service][self.key])
+
+
 @dataclass(frozen=True)
 class PriceTable:
     region: str
@@ -157,9 +167,7 @@ class PriceTable:
     date: str = ""
 
     # ---- Athena
-    @property
-    def athena_per_tb(self) -> float:
-        return float(self.data["athena"]["per_tb_scanned"])
+    athena_per_tb = _Rate("athena", "per_tb_scanned")
 
     @property
     def athena_minimum_bytes(self) -> int:
@@ -171,14 +179,18 @@ class PriceTable:
         return billed / TB * self.athena_per_tb
 
     # ---- S3
+    def _known(self, rates: dict[str, Any], key: str, what: str, known: str) -> Any:
+        """rates[key], or a ConfigError naming what has no price here and which keys do."""
+        if key not in rates:
+            raise ConfigError(
+                f"no {what} {key!r} in region {self.region}",
+                hint=f"known {known}: {', '.join(sorted(rates))}; add it with --prices FILE",
+            )
+        return rates[key]
+
     def _s3(self, table: str, storage_class: str) -> float:
         rates = self.data["s3"][table]
-        if storage_class not in rates:
-            raise ConfigError(
-                f"no S3 {table} price for storage class {storage_class!r} in region {self.region}",
-                hint=f"known classes: {', '.join(sorted(rates))}; add it with --prices FILE",
-            )
-        return float(rates[storage_class])
+        return float(self._known(rates, storage_class, f"S3 {table} price for storage class", "classes"))
 
     def s3_storage_gb_month(self, storage_class: str = "STANDARD") -> float:
         return self._s3("storage_gb_month", storage_class)
@@ -195,48 +207,27 @@ class PriceTable:
     def s3_minimum_days(self, storage_class: str) -> int:
         return int(self.data["s3"]["minimum_storage_days"].get(storage_class, 0))
 
-    @property
-    def s3_it_monitoring_per_1000(self) -> float:
-        return float(self.data["s3"]["intelligent_tiering_monitoring_per_1000_objects"])
+    s3_it_monitoring_per_1000 = _Rate("s3", "intelligent_tiering_monitoring_per_1000_objects")
 
     # ---- Redshift
     def redshift_node_hour(self, node_type: str) -> float:
         nodes = self.data["redshift"]["node_hour"]
-        if node_type not in nodes:
-            raise ConfigError(
-                f"no Redshift price for node type {node_type!r} in region {self.region}",
-                hint=f"known node types: {', '.join(sorted(nodes))}; add it with --prices FILE",
-            )
-        return float(nodes[node_type])
+        return float(self._known(nodes, node_type, "Redshift price for node type", "node types"))
 
-    @property
-    def redshift_storage_gb_month(self) -> float:
-        return float(self.data["redshift"]["managed_storage_gb_month"])
+    redshift_storage_gb_month = _Rate("redshift", "managed_storage_gb_month")
 
-    @property
-    def redshift_rpu_hour(self) -> float:
-        return float(self.data["redshift"]["serverless_rpu_hour"])
+    redshift_rpu_hour = _Rate("redshift", "serverless_rpu_hour")
 
-    @property
-    def redshift_serverless_minimum_seconds(self) -> float:
-        return float(self.data["redshift"]["serverless_minimum_seconds"])
+    redshift_serverless_minimum_seconds = _Rate("redshift", "serverless_minimum_seconds")
 
     # ---- Glue
-    @property
-    def glue_dpu_hour(self) -> float:
-        return float(self.data["glue"]["etl_dpu_hour"])
+    glue_dpu_hour = _Rate("glue", "etl_dpu_hour")
 
-    @property
-    def glue_crawler_dpu_hour(self) -> float:
-        return float(self.data["glue"]["crawler_dpu_hour"])
+    glue_crawler_dpu_hour = _Rate("glue", "crawler_dpu_hour")
 
-    @property
-    def glue_minimum_seconds(self) -> float:
-        return float(self.data["glue"]["etl_minimum_seconds"])
+    glue_minimum_seconds = _Rate("glue", "etl_minimum_seconds")
 
-    @property
-    def glue_crawler_minimum_seconds(self) -> float:
-        return float(self.data["glue"]["crawler_minimum_seconds"])
+    glue_crawler_minimum_seconds = _Rate("glue", "crawler_minimum_seconds")
 
     def glue_dpu_per_worker(self, worker_type: str) -> float:
         workers = self.data["glue"]["dpu_per_worker"]
@@ -250,30 +241,17 @@ class PriceTable:
     def emr_instance(self, instance_type: str) -> tuple[float, float]:
         """(EC2 on-demand $/hour, EMR surcharge $/hour) of an instance type."""
         instances = self.data["emr"]["instances"]
-        if instance_type not in instances:
-            raise ConfigError(
-                f"no EC2/EMR price for instance type {instance_type!r} in region {self.region}",
-                hint=f"known instance types: {', '.join(sorted(instances))}; add it with --prices FILE",
-            )
-        rates = instances[instance_type]
+        rates = self._known(instances, instance_type, "EC2/EMR price for instance type", "instance types")
         return float(rates["ec2_hour"]), float(rates["emr_hour"])
 
-    @property
-    def spot_discount(self) -> float:
-        return float(self.data["emr"]["spot_discount"])
+    spot_discount = _Rate("emr", "spot_discount")
 
     # ---- audit and logs
-    @property
-    def cloudtrail_per_100k_data_events(self) -> float:
-        return float(self.data["cloudtrail"]["data_events_per_100k"])
+    cloudtrail_per_100k_data_events = _Rate("cloudtrail", "data_events_per_100k")
 
-    @property
-    def cloudwatch_ingest_per_gb(self) -> float:
-        return float(self.data["cloudwatch"]["logs_ingest_per_gb"])
+    cloudwatch_ingest_per_gb = _Rate("cloudwatch", "logs_ingest_per_gb")
 
-    @property
-    def cloudwatch_storage_gb_month(self) -> float:
-        return float(self.data["cloudwatch"]["logs_storage_gb_month"])
+    cloudwatch_storage_gb_month = _Rate("cloudwatch", "logs_storage_gb_month")
 
 
 def known_regions(path: Path | None = None) -> list[str]:

@@ -2,33 +2,59 @@
 
 Measured: zone sizes and object counts, the age profile of the data (its day partitions), ETL and
 crawl throughput from the run journals, bytes scanned per query from the latest benchmark.
-Shape: infra/*.tf (infra_shape). Prices: the price table (pricing). The arithmetic is in cost.py;
-this module gathers the inputs, projects them to --scale, and assembles one JSON-able report.
+Shape: infra/*.tf (infra_shape). Prices: the price table (pricing). The arithmetic is in model.py;
+this module gathers the inputs, projects them to --scale, and assembles one CostReport (result.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from datalake.errors import InputError, UsageError
+from datalake.measure.benchmark import BenchmarkReport, QueryBenchmark
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, ZONE_NAMES, InfraShape, read_infra_shape
 from datalake.measure.cost.pricing import GB, PriceTable, load_prices
-from datalake.model import MeasuredUsage
+from datalake.measure.cost.result import (
+    Assumptions,
+    BreakEven,
+    CostReport,
+    Infracost,
+    InfracostResource,
+    LifecycleMonth,
+    MonthCost,
+    PriceSource,
+    QueryCost,
+    Saving,
+    StorageBill,
+    ZoneCost,
+)
+from datalake.measure.results import BENCHMARK_FILE, NOT_AN_OBJECT, Results, UnreadableResult, read_result
 
-BENCHMARK_FILE = "benchmark-latest.json"
-RESULT_FILE = "cost-latest.json"
-CHART_FILE = "cost-latest.png"
 CRAWLER_DPUS = 2  # what AWS's own crawler pricing example uses; crawlers' DPUs are not configurable
 GLUE_RUNS_PER_DAY = 1
 CLOUDTRAIL_EVENT_BYTES = 1024  # rough size of one data event delivered to CloudWatch Logs
 # Resource types cost-report prices itself; an Infracost breakdown only adds the others.
 MODELLED_PREFIXES = ("aws_s3_", "aws_athena_", "aws_glue_", "aws_redshift", "aws_emr", "aws_cloudtrail")
+
+
+@dataclass
+class MeasuredUsage:
+    """What a target measured about its lake: the inputs of the cost model."""
+
+    lake: str
+    target: str
+    zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
+    day_partitions: dict[str, dict[str, tuple[int, int]]]  # zone -> ISO day -> (bytes, files) of sales partitions
+    runs: list[dict[str, Any]]  # completed run summaries (seconds, stages, bytes_in, ...)
+    benchmark: BenchmarkReport | None = None
+    benchmark_path: str | None = None
+    sales_fact_bytes: int = 0
+    results_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -80,18 +106,21 @@ def _day_partitions(zone_root: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def read_benchmark(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
+def read_benchmark(path: Path) -> BenchmarkReport | None:
+    """The saved benchmark whose scans cost-report prices; None when there is none yet."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"benchmark results {path} are not valid JSON: {exc}", hint="run `datalake benchmark` again"
-        ) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("queries"), list):
+        data = read_result(path)
+    except UnreadableResult as exc:
+        if exc.reason != NOT_AN_OBJECT:
+            raise InputError(
+                f"benchmark results {path} are not valid JSON: {exc.reason}", hint="run `datalake benchmark` again"
+            ) from exc
+        data = {}
+    if data is None:
+        return None
+    if not isinstance(data.get("queries"), list):
         raise InputError(f"benchmark results {path} have no 'queries' list", hint="run `datalake benchmark` again")
-    return data
+    return BenchmarkReport.from_dict(data)
 
 
 def measure_local(layout: Any) -> MeasuredUsage:
@@ -103,7 +132,7 @@ def measure_local(layout: Any) -> MeasuredUsage:
     runs = [
         j["summary"] for j in journals(layout) if isinstance(j.get("summary"), dict) and j["summary"].get("bytes_in")
     ]
-    bench_path = layout.results / BENCHMARK_FILE
+    bench_path = Results(layout.results).benchmark
     return MeasuredUsage(
         lake=str(layout.root),
         target="local",
@@ -187,30 +216,25 @@ def _project(usage: MeasuredUsage, opts: CostOptions, growth: float) -> _Project
     return proj
 
 
-def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[dict[str, Any]]:
+def _benchmark_query(q: QueryBenchmark, roles: dict[str, str], proj: _Projection) -> QueryCost:
+    """One benchmarked query at scale; engines are looked up by role (athena plays "lake" on aws)."""
+    row = QueryCost(name=q.query.name, title=q.query.title)
+    by_role = {roles.get(name, name): r for name, r in q.results.items()}
+    for engine in ("raw", "lake", "warehouse"):
+        r = by_role.get(engine)
+        if r is not None and r.bytes_scanned is not None:
+            row.bytes_scanned[engine] = float(r.bytes_scanned) * proj.factor
+        if r is not None and r.files_read is not None:
+            zone = "raw" if engine == "raw" else "processed"
+            row.files_read[engine] = float(r.files_read) * proj.object_factor.get(zone, proj.factor)
+    return row
+
+
+def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[QueryCost]:
     """Each query type's bytes scanned (and files read) per engine, at scale."""
-    out = []
     if usage.benchmark:
-        for q in usage.benchmark["queries"]:
-            results = q.get("results") or {}
-            row: dict[str, Any] = {
-                "name": q.get("name"),
-                "title": q.get("title") or q.get("name"),
-                "bytes_scanned": {},
-                "files_read": {},
-            }
-            # engines are looked up by role (athena plays "lake" on aws), falling back to the name
-            roles = usage.benchmark.get("roles") or {}
-            by_role = {roles.get(name, name): r for name, r in results.items()}
-            for engine in ("raw", "lake", "warehouse"):
-                r = by_role.get(engine) or {}
-                if r.get("bytes_scanned") is not None:
-                    row["bytes_scanned"][engine] = float(r["bytes_scanned"]) * proj.factor
-                if r.get("files_read") is not None:
-                    zone = "raw" if engine == "raw" else "processed"
-                    row["files_read"][engine] = float(r["files_read"]) * proj.object_factor.get(zone, proj.factor)
-            if "lake" in row["bytes_scanned"]:
-                out.append(row)
+        rows = [_benchmark_query(q, usage.benchmark.roles, proj) for q in usage.benchmark.queries]
+        out = [row for row in rows if "lake" in row.bytes_scanned]
         if not out:
             raise InputError(
                 f"benchmark results {usage.benchmark_path} have no bytes_scanned for the lake engine",
@@ -218,7 +242,7 @@ def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[
             )
         return out
     notes.append(
-        "no benchmark results (results/benchmark-latest.json): each query is assumed to scan its whole table "
+        f"no benchmark results (results/{BENCHMARK_FILE}): each query is assumed to scan its whole table "
         "(raw sales JSON/CSV, or the Parquet sales_fact without partition pruning). Run `datalake benchmark` "
         "to price the measured scans instead."
     )
@@ -227,12 +251,12 @@ def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[
     )
     raw_files = sum(n for _, n in usage.day_partitions.get("raw", {}).values())
     return [
-        {
-            "name": "full_scan_estimate",
-            "title": "full-table scan of sales (estimate, no benchmark)",
-            "bytes_scanned": {"raw": raw_sales * proj.factor, "lake": usage.sales_fact_bytes * proj.factor},
-            "files_read": {"raw": raw_files * proj.object_factor.get("raw", 1.0)},
-        }
+        QueryCost(
+            name="full_scan_estimate",
+            title="full-table scan of sales (estimate, no benchmark)",
+            bytes_scanned={"raw": raw_sales * proj.factor, "lake": usage.sales_fact_bytes * proj.factor},
+            files_read={"raw": raw_files * proj.object_factor.get("raw", 1.0)},
+        )
     ]
 
 
@@ -246,7 +270,7 @@ def _throughput(runs: list[dict[str, Any]]) -> tuple[float, float]:
     return bytes_in / etl_s, bytes_in / crawl_s
 
 
-def _infracost(path: Path) -> dict[str, Any]:
+def _infracost(path: Path) -> Infracost:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         projects = data["projects"]
@@ -264,224 +288,261 @@ def _infracost(path: Path) -> dict[str, Any]:
         is_merged = not rtype.startswith(MODELLED_PREFIXES)
         merged += monthly if is_merged else 0.0
         skipped += 0.0 if is_merged else monthly
-        rows.append({"name": name, "monthly_usd": monthly, "merged": is_merged})
-    return {
-        "file": str(path),
-        "total_monthly_usd": float(data.get("totalMonthlyCost") or merged + skipped),
-        "merged_monthly_usd": merged,
-        "already_modelled_usd": skipped,
-        "resources": rows,
-    }
+        rows.append(InfracostResource(name=name, monthly_usd=monthly, merged=is_merged))
+    return Infracost(
+        file=str(path),
+        total_monthly_usd=float(data.get("totalMonthlyCost") or merged + skipped),
+        merged_monthly_usd=merged,
+        already_modelled_usd=skipped,
+        resources=rows,
+    )
 
 
-def build_report(
-    usage: MeasuredUsage, shape: InfraShape, prices: PriceTable, opts: CostOptions, now: datetime | None = None
-) -> dict[str, Any]:
-    """The whole cost report as a JSON-able dict. Pure: reads nothing but its arguments (and --infracost-json)."""
-    opts.validate()
-    if not usage.runs:
-        raise InputError(
-            f"the lake at {usage.lake} has no completed ETL run to measure", hint="run `datalake run-etl` first"
-        )
-    growth = cost.parse_rate(opts.growth, "--growth")
-    notes = list(shape.notes)
-    proj = _project(usage, opts, growth)
-    qpd = opts.queries_per_day
-    days = cost.DAYS_PER_MONTH
+@dataclass
+class _Storage:
+    """The storage simulation of every zone: the lake's bill per month, and each zone's figures."""
 
-    # --- storage, zone by zone, with the lifecycle rules and with everything in STANDARD
-    zones: dict[str, dict[str, Any]] = {}
-    lifecycle_months = [0.0] * opts.months
-    standard_months = [0.0] * opts.months
-    put_months = [0.0] * opts.months
-    lifecycle_detail: list[dict[str, Any]] = [
-        {
-            "month": m + 1,
-            "storage_usd": 0.0,
-            "transition_usd": 0.0,
-            "early_delete_usd": 0.0,
-            "monitoring_usd": 0.0,
-            "bytes_by_class": {},
-        }
-        for m in range(opts.months)
-    ]
+    bill: StorageBill
+    put_months: list[float]
+    zones: dict[str, ZoneCost]
+
+
+def _storage(
+    usage: MeasuredUsage, shape: InfraShape, prices: PriceTable, opts: CostOptions, proj: _Projection
+) -> _Storage:
+    """Storage, zone by zone, with the lifecycle rules and with everything in STANDARD."""
+    bill = StorageBill(
+        lifecycle_usd=[0.0] * opts.months,
+        standard_only_usd=[0.0] * opts.months,
+        lifecycle_detail=[LifecycleMonth(month=m + 1) for m in range(opts.months)],
+    )
+    out = _Storage(bill=bill, put_months=[0.0] * opts.months, zones={})
     for zone in ZONE_NAMES:
         rule = shape.rule_for(zone)
         with_rule = cost.simulate_storage(proj.cohorts[zone], proj.ingest[zone], rule, prices, opts.months)
         standard = cost.simulate_storage(proj.cohorts[zone], proj.ingest[zone], NO_LIFECYCLE, prices, opts.months)
         for m in range(opts.months):
             month = with_rule[m]
-            lifecycle_months[m] += month.total_usd - month.put_usd
-            standard_months[m] += standard[m].total_usd - standard[m].put_usd
-            put_months[m] += month.put_usd
-            detail = lifecycle_detail[m]
+            bill.lifecycle_usd[m] += month.total_usd - month.put_usd
+            bill.standard_only_usd[m] += standard[m].total_usd - standard[m].put_usd
+            out.put_months[m] += month.put_usd
+            detail = bill.lifecycle_detail[m]
             for key in ("storage_usd", "transition_usd", "early_delete_usd", "monitoring_usd"):
-                detail[key] += getattr(month, key)
+                setattr(detail, key, getattr(detail, key) + getattr(month, key))
             for cls, b in month.bytes_by_class.items():
-                detail["bytes_by_class"][cls] = detail["bytes_by_class"].get(cls, 0.0) + b
-        zones[zone] = {
-            "bytes": usage.zones.get(zone, {}).get("bytes", 0) * proj.factor,
-            "objects": usage.zones.get(zone, {}).get("files", 0) * proj.object_factor.get(zone, 1.0),
-            "measured_bytes": usage.zones.get(zone, {}).get("bytes", 0),
-            "measured_objects": usage.zones.get(zone, {}).get("files", 0),
-            "lifecycle": rule.describe(),
-            "month1_usd": with_rule[0].total_usd - with_rule[0].put_usd,
-            "average_month_usd": sum(x.total_usd - x.put_usd for x in with_rule) / opts.months,
-            "standard_only_average_month_usd": sum(x.total_usd - x.put_usd for x in standard) / opts.months,
-            "months": [x.to_dict() for x in with_rule],
-        }
+                detail.bytes_by_class[cls] = detail.bytes_by_class.get(cls, 0.0) + b
+        measured = usage.zones.get(zone, {})
+        out.zones[zone] = ZoneCost(
+            bytes=measured.get("bytes", 0) * proj.factor,
+            objects=measured.get("files", 0) * proj.object_factor.get(zone, 1.0),
+            measured_bytes=measured.get("bytes", 0),
+            measured_objects=measured.get("files", 0),
+            lifecycle=rule.describe(),
+            month1_usd=with_rule[0].total_usd - with_rule[0].put_usd,
+            average_month_usd=sum(x.total_usd - x.put_usd for x in with_rule) / opts.months,
+            standard_only_average_month_usd=sum(x.total_usd - x.put_usd for x in standard) / opts.months,
+        )
+    return out
 
-    # --- queries: Athena on Parquet, Athena on raw JSON/CSV, Redshift
-    queries = _queries(usage, proj, notes)
+
+@dataclass
+class _Warehouse:
+    stored: float  # bytes the warehouse holds at scale
+    provisioned: dict[str, float]  # the provisioned cluster's monthly bill (total, compute, storage)
+    serverless_query: float  # a Serverless query at its minimum charge
+
+
+def _warehouse(usage: MeasuredUsage, shape: InfraShape, prices: PriceTable, proj: _Projection) -> _Warehouse:
     stored = usage.zones.get("processed", {}).get("bytes", 0) * proj.factor
     provisioned = cost.redshift_provisioned_monthly(shape.redshift_node_type, shape.redshift_node_count, stored, prices)
     serverless_q = cost.redshift_serverless_query_cost(shape.redshift_base_rpu, 0.0, prices)
+    return _Warehouse(stored=stored, provisioned=provisioned, serverless_query=serverless_q)
+
+
+def _price_queries(queries: list[QueryCost], prices: PriceTable, wh: _Warehouse, qpd: float) -> None:
+    """Athena on Parquet, Athena on raw JSON/CSV, Redshift: what each query costs on each."""
+    days = cost.DAYS_PER_MONTH
     for q in queries:
-        scanned = q["bytes_scanned"]
-        q["athena_usd"] = cost.athena_cost_per_query(scanned["lake"], prices)
-        q["athena_billed_bytes"] = max(scanned["lake"], prices.athena_minimum_bytes)
-        q["raw_athena_usd"] = cost.athena_cost_per_query(scanned["raw"], prices) if "raw" in scanned else None
-        q["redshift_provisioned_usd"] = provisioned["total_usd"] / (qpd * days) if qpd else None
-        q["redshift_serverless_min_usd"] = serverless_q
-    athena_avg = sum(q["athena_usd"] for q in queries) / len(queries)
-    raw_priced = [q for q in queries if q["raw_athena_usd"] is not None]
-    gets_per_query = sum(q["files_read"].get("lake", 0.0) for q in queries) / len(queries)
+        scanned = q.bytes_scanned
+        q.athena_usd = cost.athena_cost_per_query(scanned["lake"], prices)
+        q.athena_billed_bytes = max(scanned["lake"], prices.athena_minimum_bytes)
+        q.raw_athena_usd = cost.athena_cost_per_query(scanned["raw"], prices) if "raw" in scanned else None
+        q.redshift_provisioned_usd = wh.provisioned["total_usd"] / (qpd * days) if qpd else None
+        q.redshift_serverless_min_usd = wh.serverless_query
 
-    # --- compute: Glue ETL and crawlers, EMR
+
+@dataclass
+class _Compute:
+    """Glue ETL and crawlers, EMR: the measured throughput and the deployed shapes' hourly prices."""
+
+    etl_rate: float
+    crawl_rate: float
+    glue_dpus: float
+    emr_worker_type: str
+    spot_cluster: cost.ClusterCost
+    od_cluster: cost.ClusterCost
+
+
+def _compute(usage: MeasuredUsage, shape: InfraShape, prices: PriceTable) -> _Compute:
     etl_rate, crawl_rate = _throughput(usage.runs)
-    glue_dpus = shape.glue_workers * prices.glue_dpu_per_worker(shape.glue_worker_type)
     emr_worker_type = shape.emr_worker_instance_types[0]
-    spot_cluster = cost.emr_cluster_hourly(
-        shape.emr_primary_instance_type, emr_worker_type, shape.emr_workers, shape.emr_spot, prices
-    )
-    od_cluster = cost.emr_cluster_hourly(
-        shape.emr_primary_instance_type, emr_worker_type, shape.emr_workers, False, prices
-    )
-
-    months_out: list[dict[str, Any]] = []
-    for m in range(opts.months):
-        daily_raw = proj.ingest["raw"][cost.month_bounds(m + 1)[m][0]][0]
-        etl_dpu_s = daily_raw / etl_rate
-        crawl_s = daily_raw / crawl_rate
-        glue = cost.glue_run_cost(etl_dpu_s, glue_dpus, prices) * GLUE_RUNS_PER_DAY * days
-        crawlers = (
-            cost.glue_run_cost(crawl_s * CRAWLER_DPUS, CRAWLER_DPUS, prices, crawler=True) * shape.glue_crawlers * days
-        )
-        emr_hours_day = etl_dpu_s / 3600 / max(shape.emr_workers, 1) + shape.emr_idle_timeout_seconds / 3600
-        emr = spot_cluster.usd_hour * emr_hours_day * days if shape.emr_mode == "cluster" else 0.0
-        if shape.redshift_mode == "provisioned":
-            redshift = provisioned["total_usd"]
-        elif shape.redshift_mode == "serverless":
-            redshift = (
-                provisioned["storage_usd"]
-                if provisioned["storage_usd"]
-                else stored / GB * prices.redshift_storage_gb_month
-            )
-        else:
-            redshift = 0.0
-        puts_day = sum(proj.ingest[z][cost.month_bounds(m + 1)[m][0]][1] for z in ZONE_NAMES)
-        gets_day = gets_per_query * qpd
-        requests = put_months[m] + gets_day * days * prices.s3_get_per_1000("STANDARD") / 1000
-        events = (puts_day + gets_day) * days if shape.cloudtrail_data_events else 0.0
-        services = {
-            "S3 storage": lifecycle_months[m],
-            "S3 requests": requests,
-            "Athena": athena_avg * qpd * days,
-            "Glue ETL": glue,
-            "Glue crawlers": crawlers,
-            "Redshift": redshift,
-            "EMR": emr,
-            "CloudTrail": events / 100_000 * prices.cloudtrail_per_100k_data_events,
-            "CloudWatch Logs": events * CLOUDTRAIL_EVENT_BYTES / GB * prices.cloudwatch_ingest_per_gb,
-        }
-        months_out.append({"month": m + 1, "services": services})
-
-    infracost = None
-    if opts.infracost_json is not None:
-        infracost = _infracost(opts.infracost_json)
-        for row in months_out:
-            row["services"]["Other (Infracost)"] = infracost["merged_monthly_usd"]
-    for row in months_out:
-        row["total_usd"] = sum(row["services"].values())
-
-    # --- savings the demo claims, computed
-    horizon_lifecycle, horizon_standard = sum(lifecycle_months), sum(standard_months)
-    scan_raw = sum(q["raw_athena_usd"] for q in raw_priced)
-    scan_lake = sum(q["athena_usd"] for q in raw_priced)
-    scan_monthly_raw = scan_raw / max(len(raw_priced), 1) * qpd * days
-    scan_monthly_lake = scan_lake / max(len(raw_priced), 1) * qpd * days
-    savings: list[dict[str, Any]] = [
-        {
-            "name": "Parquet + partitioning vs querying raw JSON/CSV (Athena scans)",
-            "percent": cost.saving_percent(scan_raw, scan_lake),
-            "baseline_usd_month": scan_monthly_raw,
-            "optimised_usd_month": scan_monthly_lake,
-            "inputs": {
-                "queries": len(raw_priced),
-                "raw_bytes_scanned_per_query_mix": sum(q["bytes_scanned"]["raw"] for q in raw_priced),
-                "parquet_bytes_scanned_per_query_mix": sum(q["bytes_scanned"]["lake"] for q in raw_priced),
-                "athena_usd_per_tb": prices.athena_per_tb,
-                "athena_minimum_bytes": prices.athena_minimum_bytes,
-                "queries_per_day": qpd,
-                "source": "benchmark" if usage.benchmark else "estimate (full-table scans)",
-            },
-        },
-        {
-            "name": "S3 lifecycle rules vs everything in S3 Standard (storage)",
-            "percent": cost.saving_percent(horizon_standard, horizon_lifecycle),
-            "baseline_usd_month": horizon_standard / opts.months,
-            "optimised_usd_month": horizon_lifecycle / opts.months,
-            "inputs": {
-                "months": opts.months,
-                "rules": {z: shape.rule_for(z).describe() for z in ZONE_NAMES},
-                "lake_bytes": sum(z["bytes"] for z in zones.values()),
-                "growth_per_month": growth,
-                "includes": "storage, transition requests, minimum-duration charges, Intelligent-Tiering monitoring",
-            },
-        },
-        {
-            "name": "EMR spot vs on-demand workers (cluster cost per hour)",
-            "percent": cost.saving_percent(od_cluster.usd_hour, spot_cluster.usd_hour),
-            "baseline_usd_month": od_cluster.usd_hour * cost.HOURS_PER_MONTH,
-            "optimised_usd_month": spot_cluster.usd_hour * cost.HOURS_PER_MONTH,
-            "inputs": {
-                "primary (on-demand)": shape.emr_primary_instance_type,
-                "workers": f"{shape.emr_workers} x {emr_worker_type}",
-                "spot_discount_on_ec2": prices.spot_discount,
-                "emr_surcharge_not_discounted": True,
-                "on_demand_usd_hour": od_cluster.usd_hour,
-                "spot_usd_hour": spot_cluster.usd_hour,
-                "note": "per always-on hour; the projection bills only the hours the cluster runs",
-            },
-        },
-    ]
-    combined_base = horizon_standard / opts.months + scan_monthly_raw
-    combined_opt = horizon_lifecycle / opts.months + scan_monthly_lake
-    savings.append(
-        {
-            "name": "The demo's '~60% through partitioning and lifecycle' (storage + scans together)",
-            "percent": cost.saving_percent(combined_base, combined_opt),
-            "baseline_usd_month": combined_base,
-            "optimised_usd_month": combined_opt,
-            "inputs": {
-                "claimed_percent": 60,
-                "baseline": "all-Standard storage + raw JSON/CSV scans",
-                "optimised": "lifecycle storage + Parquet scans",
-            },
-        }
+    return _Compute(
+        etl_rate=etl_rate,
+        crawl_rate=crawl_rate,
+        glue_dpus=shape.glue_workers * prices.glue_dpu_per_worker(shape.glue_worker_type),
+        emr_worker_type=emr_worker_type,
+        spot_cluster=cost.emr_cluster_hourly(
+            shape.emr_primary_instance_type, emr_worker_type, shape.emr_workers, shape.emr_spot, prices
+        ),
+        od_cluster=cost.emr_cluster_hourly(
+            shape.emr_primary_instance_type, emr_worker_type, shape.emr_workers, False, prices
+        ),
     )
 
-    break_even = {
-        "warehouse": f"{shape.redshift_node_count} x {shape.redshift_node_type} (provisioned, on-demand)",
-        "redshift_monthly_usd": provisioned["total_usd"],
-        "redshift_compute_usd": provisioned["compute_usd"],
-        "redshift_storage_usd": provisioned["storage_usd"],
-        "athena_usd_per_query": athena_avg,
-        "queries_per_day": cost.break_even_queries_per_day(provisioned["total_usd"], athena_avg),
-        "serverless_min_usd_per_query": serverless_q,
-        "serverless_cheaper_per_query": serverless_q < athena_avg,
-        "deployed_mode": shape.redshift_mode,
+
+def _redshift_month(shape: InfraShape, prices: PriceTable, wh: _Warehouse) -> float:
+    if shape.redshift_mode == "provisioned":
+        return wh.provisioned["total_usd"]
+    if shape.redshift_mode == "serverless":
+        storage = wh.provisioned["storage_usd"]
+        return storage if storage else wh.stored / GB * prices.redshift_storage_gb_month
+    return 0.0
+
+
+@dataclass
+class _Bill:
+    """What build_report needs to bill one month, service by service."""
+
+    shape: InfraShape
+    prices: PriceTable
+    proj: _Projection
+    storage: _Storage
+    compute: _Compute
+    athena_avg: float
+    gets_per_query: float
+    redshift: float
+    qpd: float
+
+
+def _month(b: _Bill, m: int) -> MonthCost:
+    days, shape, prices = cost.DAYS_PER_MONTH, b.shape, b.prices
+    first_day = cost.month_bounds(m + 1)[m][0]
+    daily_raw = b.proj.ingest["raw"][first_day][0]
+    etl_dpu_s = daily_raw / b.compute.etl_rate
+    crawl_s = daily_raw / b.compute.crawl_rate
+    glue = cost.glue_run_cost(etl_dpu_s, b.compute.glue_dpus, prices) * GLUE_RUNS_PER_DAY * days
+    crawlers = (
+        cost.glue_run_cost(crawl_s * CRAWLER_DPUS, CRAWLER_DPUS, prices, crawler=True) * shape.glue_crawlers * days
+    )
+    emr_hours_day = etl_dpu_s / 3600 / max(shape.emr_workers, 1) + shape.emr_idle_timeout_seconds / 3600
+    emr = b.compute.spot_cluster.usd_hour * emr_hours_day * days if shape.emr_mode == "cluster" else 0.0
+    puts_day = sum(b.proj.ingest[z][first_day][1] for z in ZONE_NAMES)
+    gets_day = b.gets_per_query * b.qpd
+    requests = b.storage.put_months[m] + gets_day * days * prices.s3_get_per_1000("STANDARD") / 1000
+    events = (puts_day + gets_day) * days if shape.cloudtrail_data_events else 0.0
+    services = {
+        "S3 storage": b.storage.bill.lifecycle_usd[m],
+        "S3 requests": requests,
+        "Athena": b.athena_avg * b.qpd * days,
+        "Glue ETL": glue,
+        "Glue crawlers": crawlers,
+        "Redshift": b.redshift,
+        "EMR": emr,
+        "CloudTrail": events / 100_000 * prices.cloudtrail_per_100k_data_events,
+        "CloudWatch Logs": events * CLOUDTRAIL_EVENT_BYTES / GB * prices.cloudwatch_ingest_per_gb,
     }
+    return MonthCost(month=m + 1, services=services)
+
+
+def _scan_saving(queries: list[QueryCost], prices: PriceTable, qpd: float, source: str) -> Saving:
+    raw_priced = [q for q in queries if q.raw_athena_usd is not None]
+    scan_raw = sum(q.raw_athena_usd or 0.0 for q in raw_priced)
+    scan_lake = sum(q.athena_usd for q in raw_priced)
+    return Saving(
+        name="Parquet + partitioning vs querying raw JSON/CSV (Athena scans)",
+        percent=cost.saving_percent(scan_raw, scan_lake),
+        baseline_usd_month=scan_raw / max(len(raw_priced), 1) * qpd * cost.DAYS_PER_MONTH,
+        optimised_usd_month=scan_lake / max(len(raw_priced), 1) * qpd * cost.DAYS_PER_MONTH,
+        inputs={
+            "queries": len(raw_priced),
+            "raw_bytes_scanned_per_query_mix": sum(q.bytes_scanned["raw"] for q in raw_priced),
+            "parquet_bytes_scanned_per_query_mix": sum(q.bytes_scanned["lake"] for q in raw_priced),
+            "athena_usd_per_tb": prices.athena_per_tb,
+            "athena_minimum_bytes": prices.athena_minimum_bytes,
+            "queries_per_day": qpd,
+            "source": source,
+        },
+    )
+
+
+def _lifecycle_saving(storage: _Storage, shape: InfraShape, opts: CostOptions, growth: float) -> Saving:
+    lifecycle, standard = sum(storage.bill.lifecycle_usd), sum(storage.bill.standard_only_usd)
+    return Saving(
+        name="S3 lifecycle rules vs everything in S3 Standard (storage)",
+        percent=cost.saving_percent(standard, lifecycle),
+        baseline_usd_month=standard / opts.months,
+        optimised_usd_month=lifecycle / opts.months,
+        inputs={
+            "months": opts.months,
+            "rules": {z: shape.rule_for(z).describe() for z in ZONE_NAMES},
+            "lake_bytes": sum(z.bytes for z in storage.zones.values()),
+            "growth_per_month": growth,
+            "includes": "storage, transition requests, minimum-duration charges, Intelligent-Tiering monitoring",
+        },
+    )
+
+
+def _spot_saving(compute: _Compute, shape: InfraShape, prices: PriceTable) -> Saving:
+    od, spot = compute.od_cluster.usd_hour, compute.spot_cluster.usd_hour
+    return Saving(
+        name="EMR spot vs on-demand workers (cluster cost per hour)",
+        percent=cost.saving_percent(od, spot),
+        baseline_usd_month=od * cost.HOURS_PER_MONTH,
+        optimised_usd_month=spot * cost.HOURS_PER_MONTH,
+        inputs={
+            "primary (on-demand)": shape.emr_primary_instance_type,
+            "workers": f"{shape.emr_workers} x {compute.emr_worker_type}",
+            "spot_discount_on_ec2": prices.spot_discount,
+            "emr_surcharge_not_discounted": True,
+            "on_demand_usd_hour": od,
+            "spot_usd_hour": spot,
+            "note": "per always-on hour; the projection bills only the hours the cluster runs",
+        },
+    )
+
+
+def _combined_saving(scan: Saving, lifecycle: Saving) -> Saving:
+    base = lifecycle.baseline_usd_month + scan.baseline_usd_month
+    optimised = lifecycle.optimised_usd_month + scan.optimised_usd_month
+    return Saving(
+        name="The demo's '~60% through partitioning and lifecycle' (storage + scans together)",
+        percent=cost.saving_percent(base, optimised),
+        baseline_usd_month=base,
+        optimised_usd_month=optimised,
+        inputs={
+            "claimed_percent": 60,
+            "baseline": "all-Standard storage + raw JSON/CSV scans",
+            "optimised": "lifecycle storage + Parquet scans",
+        },
+    )
+
+
+def _break_even(shape: InfraShape, wh: _Warehouse, athena_avg: float) -> BreakEven:
+    return BreakEven(
+        warehouse=f"{shape.redshift_node_count} x {shape.redshift_node_type} (provisioned, on-demand)",
+        redshift_monthly_usd=wh.provisioned["total_usd"],
+        redshift_compute_usd=wh.provisioned["compute_usd"],
+        redshift_storage_usd=wh.provisioned["storage_usd"],
+        athena_usd_per_query=athena_avg,
+        queries_per_day=cost.break_even_queries_per_day(wh.provisioned["total_usd"], athena_avg),
+        serverless_min_usd_per_query=wh.serverless_query,
+        serverless_cheaper_per_query=wh.serverless_query < athena_avg,
+        deployed_mode=shape.redshift_mode,
+    )
+
+
+def _shape_notes(shape: InfraShape, opts: CostOptions) -> list[str]:
+    notes = []
     if shape.emr_mode == "none":
         notes.append(
             "EMR is not deployed (emr_mode = none): not in the total; the spot saving prices its configured shape"
@@ -498,93 +559,124 @@ def build_report(
             "Redshift Serverless bills only while it runs: the monthly total counts its managed storage; "
             "the query table shows what the warehouse would charge per query at its 60-second minimum"
         )
+    return notes
 
-    total_first = months_out[0]["total_usd"]
-    report = {
-        "created": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "target": usage.target,
-        "lake": usage.lake,
-        "region": prices.region,
-        "prices": {
-            "source": prices.source,
-            "date": prices.date,
-            "file": str(opts.prices_file) if opts.prices_file else None,
-        },
-        "assumptions": {
-            "scale": opts.scale,
-            "scale_factor": proj.factor,
-            "object_size_at_scale": opts.object_size if opts.scale else None,
-            "measured_raw_bytes": proj.raw_bytes,
-            "projected_raw_bytes": proj.raw_bytes * proj.factor,
-            "queries_per_day": qpd,
-            "months": opts.months,
-            "growth_per_month": growth,
-            "data_span_days": proj.span_days,
-            "days_per_month": days,
-            "hours_per_month": cost.HOURS_PER_MONTH,
-            "glue_runs_per_day": GLUE_RUNS_PER_DAY,
-            "crawler_dpus": CRAWLER_DPUS,
-            "etl_bytes_per_dpu_second": etl_rate,
-            "crawl_bytes_per_second": crawl_rate,
-            "measured_runs": len(usage.runs),
-            "scan_source": "benchmark" if usage.benchmark else "estimate",
-            "benchmark_file": usage.benchmark_path,
-        },
-        "infra": shape.to_dict(),
-        "notes": notes,
-        "by_service": months_out[0]["services"],
-        "by_service_average": {
-            s: sum(m["services"][s] for m in months_out) / opts.months for s in months_out[0]["services"]
-        },
-        "by_zone": {z: {k: v for k, v in d.items() if k != "months"} for z, d in zones.items()},
-        "months": months_out,
-        "storage": {
-            "lifecycle_usd": lifecycle_months,
-            "standard_only_usd": standard_months,
-            "lifecycle_detail": lifecycle_detail,
-        },
-        "queries": queries,
-        "break_even": break_even,
-        "savings": savings,
-        "infracost": infracost,
-        "total_month1_usd": total_first,
-        "total_horizon_usd": sum(m["total_usd"] for m in months_out),
-        "chart": None,
-    }
-    return report
+
+def _assumptions(
+    usage: MeasuredUsage, opts: CostOptions, proj: _Projection, growth: float, compute: _Compute
+) -> Assumptions:
+    return Assumptions(
+        scale=opts.scale,
+        scale_factor=proj.factor,
+        object_size_at_scale=opts.object_size if opts.scale else None,
+        measured_raw_bytes=proj.raw_bytes,
+        projected_raw_bytes=proj.raw_bytes * proj.factor,
+        queries_per_day=opts.queries_per_day,
+        months=opts.months,
+        growth_per_month=growth,
+        data_span_days=proj.span_days,
+        days_per_month=cost.DAYS_PER_MONTH,
+        hours_per_month=cost.HOURS_PER_MONTH,
+        glue_runs_per_day=GLUE_RUNS_PER_DAY,
+        crawler_dpus=CRAWLER_DPUS,
+        etl_bytes_per_dpu_second=compute.etl_rate,
+        crawl_bytes_per_second=compute.crawl_rate,
+        measured_runs=len(usage.runs),
+        scan_source="benchmark" if usage.benchmark else "estimate",
+        benchmark_file=usage.benchmark_path,
+    )
+
+
+def price_lake(
+    usage: MeasuredUsage, shape: InfraShape, prices: PriceTable, opts: CostOptions, now: datetime | None = None
+) -> CostReport:
+    """The whole cost report. Pure: reads nothing but its arguments (and --infracost-json)."""
+    opts.validate()
+    if not usage.runs:
+        raise InputError(
+            f"the lake at {usage.lake} has no completed ETL run to measure", hint="run `datalake run-etl` first"
+        )
+    growth = cost.parse_rate(opts.growth, "--growth")
+    notes = list(shape.notes)
+    proj = _project(usage, opts, growth)
+    qpd = opts.queries_per_day
+    storage = _storage(usage, shape, prices, opts, proj)
+    queries = _queries(usage, proj, notes)
+    wh = _warehouse(usage, shape, prices, proj)
+    _price_queries(queries, prices, wh, qpd)
+    athena_avg = sum(q.athena_usd for q in queries) / len(queries)
+    compute = _compute(usage, shape, prices)
+    gets_per_query = sum(q.files_read.get("lake", 0.0) for q in queries) / len(queries)
+    bill = _Bill(
+        shape, prices, proj, storage, compute, athena_avg, gets_per_query, _redshift_month(shape, prices, wh), qpd
+    )
+    months = [_month(bill, m) for m in range(opts.months)]
+    infracost = _infracost(opts.infracost_json) if opts.infracost_json is not None else None
+    for month in months:
+        if infracost is not None:
+            month.services["Other (Infracost)"] = infracost.merged_monthly_usd
+        month.total_usd = sum(month.services.values())
+    scan = _scan_saving(queries, prices, qpd, "benchmark" if usage.benchmark else "estimate (full-table scans)")
+    lifecycle = _lifecycle_saving(storage, shape, opts, growth)
+    return CostReport(
+        created=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        target=usage.target,
+        lake=usage.lake,
+        region=prices.region,
+        prices=PriceSource(prices.source, prices.date, str(opts.prices_file) if opts.prices_file else None),
+        assumptions=_assumptions(usage, opts, proj, growth, compute),
+        infra=shape.to_dict(),
+        notes=notes + _shape_notes(shape, opts),
+        by_service=months[0].services,
+        by_service_average={s: sum(m.services[s] for m in months) / opts.months for s in months[0].services},
+        by_zone=storage.zones,
+        months=months,
+        storage=storage.bill,
+        queries=queries,
+        break_even=_break_even(shape, wh, athena_avg),
+        savings=[scan, lifecycle, _spot_saving(compute, shape, prices), _combined_saving(scan, lifecycle)],
+        infracost=infracost,
+        total_month1_usd=months[0].total_usd,
+        total_horizon_usd=sum(m.total_usd for m in months),
+    )
+
+
+def build_report(
+    usage: MeasuredUsage, shape: InfraShape, prices: PriceTable, opts: CostOptions, now: datetime | None = None
+) -> dict[str, Any]:
+    """The whole cost report in its JSON form (what `cost-report --json` prints and results/ keeps)."""
+    return price_lake(usage, shape, prices, opts, now).to_dict()
 
 
 # ----------------------------------------------------------------------------------- chart and entry point
 
 
-def write_chart(report: dict[str, Any], path: Path) -> Path:
+def write_chart(report: CostReport, path: Path) -> Path:
     """PNG: storage bill per month with lifecycle vs all-Standard, and month-1 cost by service."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    months = list(range(1, len(report["storage"]["lifecycle_usd"]) + 1))
+    months = list(range(1, len(report.storage.lifecycle_usd) + 1))
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    left.plot(months, report["storage"]["standard_only_usd"], marker="o", label="everything in S3 Standard")
-    left.plot(months, report["storage"]["lifecycle_usd"], marker="o", label="lifecycle rules from infra/")
+    left.plot(months, report.storage.standard_only_usd, marker="o", label="everything in S3 Standard")
+    left.plot(months, report.storage.lifecycle_usd, marker="o", label="lifecycle rules from infra/")
     left.set_title("S3 storage bill per month")
     left.set_xlabel("month")
     left.set_ylabel("USD")
     left.legend()
     left.grid(alpha=0.3)
-    services = {k: v for k, v in report["by_service"].items() if v > 0}
+    services = {k: v for k, v in report.by_service.items() if v > 0}
     names = sorted(services, key=lambda k: services[k])
     right.barh(names, [services[n] for n in names])
-    right.set_title(f"Month 1 by service (total ${report['total_month1_usd']:,.2f})")
+    right.set_title(f"Month 1 by service (total ${report.total_month1_usd:,.2f})")
     right.set_xlabel("USD per month")
     if names and services[names[-1]] > 100 * services[names[0]]:
         right.set_xscale("log")
         right.set_xlabel("USD per month (log scale)")
-    scale = report["assumptions"]["scale"] or "measured size"
-    fig.suptitle(
-        f"datalake cost-report: {report['region']}, {scale}, {report['assumptions']['queries_per_day']:g} queries/day"
-    )
+    scale = report.assumptions.scale or "measured size"
+    fig.suptitle(f"datalake cost-report: {report.region}, {scale}, {report.assumptions.queries_per_day:g} queries/day")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -602,23 +694,24 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def run_cost_report(usage: MeasuredUsage, opts: CostOptions, infra_dir: Path | None) -> dict[str, Any]:
+def run_costs(usage: MeasuredUsage, opts: CostOptions, infra_dir: Path | None) -> CostReport:
     """Measure -> read infra -> price -> project; save results/cost-latest.json (and the chart)."""
     from datalake.fsutil import atomic_write_json
 
     opts.validate()
     prices = load_prices(opts.region, opts.prices_file)
     shape = read_infra_shape(infra_dir)
-    report = _rounded(build_report(usage, shape, prices, opts))
-    chart = opts.chart or (usage.results_dir / CHART_FILE if usage.results_dir else None)
+    report = CostReport.from_dict(_rounded(build_report(usage, shape, prices, opts)))
+    results = Results(usage.results_dir) if usage.results_dir is not None else None
+    chart = opts.chart or (results.cost_chart if results else None)
     if opts.write_chart and chart is not None:
-        report["chart"] = str(write_chart(report, chart))
-    if usage.results_dir is not None:
-        report["saved"] = str(usage.results_dir / RESULT_FILE)
-        atomic_write_json(usage.results_dir / RESULT_FILE, report)
+        report.chart = str(write_chart(report, chart))
+    if results is not None:
+        report.saved = str(results.cost)
+        atomic_write_json(results.cost, report.to_dict())
     return report
 
 
-def default_infra_dir(configured: Path) -> Path:
-    """infra/ relative to the working directory, as configured (DATALAKE_INFRA_DIR, datalake.toml)."""
-    return configured if configured.is_absolute() else Path(os.getcwd()) / configured
+def run_cost_report(usage: MeasuredUsage, opts: CostOptions, infra_dir: Path | None) -> dict[str, Any]:
+    """run_costs in its JSON form."""
+    return run_costs(usage, opts, infra_dir).to_dict()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from datalake.errors import AwsError, ConfigError
-from datalake.layout import INFRA_DIR
+from datalake.layout import default_infra_dir
 from datalake.targets.aws.terraform import PlanSummary, Terraform, TerraformError
 
 Confirm = Callable[[PlanSummary], bool]
@@ -57,17 +57,6 @@ class DestroyResult:
     plan: PlanSummary
     destroyed: bool
     emptied: dict[str, int] = field(default_factory=dict)
-
-
-def default_infra_dir() -> Path:
-    """infra/ of the checkout this package runs from (the Terraform is not shipped in the wheel)."""
-    path = INFRA_DIR
-    if not (path / "versions.tf").is_file():
-        raise ConfigError(
-            "infra/ (the Terraform of the AWS target) was not found next to the datalake package",
-            hint="run from a git checkout of datalake, or pass the infra directory explicitly",
-        )
-    return path
 
 
 # ---------------------------------------------------------------------------

@@ -173,8 +173,8 @@ def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
     A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
     run that carried that `--run_id`. The latest benchmark is the one saved under `results_dir`.
     """
-    from datalake.measure.cost.report import BENCHMARK_FILE, read_benchmark
-    from datalake.model import MeasuredUsage
+    from datalake.measure.cost.report import MeasuredUsage, read_benchmark
+    from datalake.measure.results import BENCHMARK_FILE
     from datalake.targets.aws.pipeline import load_bookmark
     from datalake.targets.aws.s3 import objects
 

@@ -38,12 +38,9 @@ class AwsTarget(Target):
 
     @property
     def infra_dir(self) -> Path:
-        from datalake.targets.aws.infra import default_infra_dir
+        from datalake.layout import default_infra_dir
 
-        configured = self.settings.infra_dir
-        if (configured / "versions.tf").is_file():
-            return configured
-        return default_infra_dir()
+        return default_infra_dir(self.settings.infra_dir)
 
     def deploy(self, options: DeployOptions | None = None, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         from datalake.targets.aws import infra as aws_infra

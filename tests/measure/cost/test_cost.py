@@ -15,7 +15,8 @@ from datalake.layout import LakeLayout
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, InfraShape, LifecycleRule
 from datalake.measure.cost.pricing import GB, load_prices
-from datalake.measure.cost.report import CostOptions, build_report, measure_local, run_cost_report
+from datalake.measure.cost.report import CostOptions, build_report, measure_local, run_cost_report, run_costs
+from datalake.measure.cost.result import CostReport
 
 P = load_prices("us-east-1")
 RAW_RULE = LifecycleRule(((30, "STANDARD_IA"), (90, "GLACIER"), (365, "DEEP_ARCHIVE")))
@@ -371,3 +372,26 @@ def test_cli_no_lake(tmp_path: Path) -> None:
     result = _invoke(["cost-report", "--lake", str(tmp_path / "missing")])
     assert result.exit_code == 1
     assert "no lake at" in result.output
+
+
+def test_cost_report_round_trips_through_its_json(processed_lake: LakeLayout) -> None:
+    write_benchmark(processed_lake)
+    opts = CostOptions(scale="1TB", months=3, write_chart=False, infracost_json=None)
+    report = run_costs(measure_local(processed_lake), opts, None)
+    saved = json.loads((processed_lake.results / "cost-latest.json").read_text())
+    assert report.to_dict() == saved
+    again = CostReport.from_dict(saved)
+    assert again == report
+    assert again.to_dict() == saved
+    assert again.by_zone["raw"].measured_bytes == saved["by_zone"]["raw"]["measured_bytes"]
+    assert again.savings[0].name.startswith("Parquet")
+
+
+def test_an_older_cost_file_reads_with_defaults() -> None:
+    old = CostReport.from_dict({"total_month1_usd": 12.5, "assumptions": {"months": 6}, "savings": [{"name": "x"}]})
+    assert old.total_month1_usd == 12.5
+    assert old.assumptions.months == 6
+    assert old.assumptions.scale is None
+    assert old.savings[0].percent is None
+    assert old.break_even.queries_per_day is None
+    assert "saved" not in old.to_dict()
