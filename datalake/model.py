@@ -105,6 +105,16 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        """A summary saved by this or an older version (a run journal's `summary`): unknown keys are ignored."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known.setdefault("run_id", None)
+        known.setdefault("status", "completed")
+        known.setdefault("engine", "")
+        known.setdefault("started", "")
+        return cls(**known)
+
     @property
     def balanced(self) -> bool:
         return self.rows_in == self.rows_processed + self.rows_quarantined
@@ -186,3 +196,18 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checks": [asdict(c) for c in self.checks], "rules": self.rules}
+
+
+# ------------------------------------------------------------------------------------ cost-report
+
+
+@dataclass
+class LakeUsage:
+    """What a target measures about its own lake, for cost-report: sizes, the age of the data, the runs."""
+
+    lake: str
+    target: str
+    zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
+    day_partitions: dict[str, dict[str, tuple[int, int]]]  # zone -> ISO day -> (bytes, files) of sales partitions
+    runs: list[RunSummary]  # completed runs that read raw bytes, oldest first
+    sales_fact_bytes: int = 0

@@ -441,7 +441,7 @@ def cost_report(
     from datalake.cli import render
     from datalake.config import load_settings
     from datalake.layout import default_infra_dir
-    from datalake.measure.cost.report import CostOptions, run_costs
+    from datalake.measure.cost.report import CostOptions, measure_target, run_costs
     from datalake.targets import create_target
 
     settings = load_settings({"lake": lake, "target": target, "region": region})
@@ -458,7 +458,7 @@ def cost_report(
     )
     opts.validate()
     tgt = create_target(settings)
-    report = run_costs(tgt.measured_usage(), opts, default_infra_dir(settings.infra_dir, required=False))
+    report = run_costs(measure_target(tgt), opts, default_infra_dir(settings.infra_dir, required=False))
     render.show(as_json, report, render.render_cost_report)
 
 

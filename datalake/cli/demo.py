@@ -122,10 +122,10 @@ def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PRO
 def _cost(target: Target) -> DemoCost:
     """The cost-report at the scale the original demo talks about (50 TB), on this lake's measurements."""
     from datalake.layout import default_infra_dir
-    from datalake.measure.cost.report import CostOptions, run_costs
+    from datalake.measure.cost.report import CostOptions, measure_target, run_costs
 
     infra = default_infra_dir(target.settings.infra_dir, required=False)
-    report = run_costs(target.measured_usage(), CostOptions(scale=DEMO_SCALE), infra)
+    report = run_costs(measure_target(target), CostOptions(scale=DEMO_SCALE), infra)
     return DemoCost(
         scale=DEMO_SCALE,
         total_month1_usd=report.total_month1_usd,

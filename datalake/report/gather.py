@@ -14,6 +14,7 @@ from datalake.layout import LakeLayout
 from datalake.measure.benchmark import BenchmarkReport
 from datalake.measure.cost.result import CostReport
 from datalake.measure.results import NOT_AN_OBJECT, Results, UnreadableResult, read_result
+from datalake.model import RunSummary
 from datalake.targets.base import Target
 
 
@@ -26,7 +27,7 @@ class ReportData:
     lake: str
     services: dict[str, str]
     status: dict[str, Any]
-    journals: list[dict[str, Any]]
+    runs: list[RunSummary]  # the completed runs, oldest first
     validation: dict[str, Any] | None
     benchmark: BenchmarkReport | None
     cost: CostReport | None
@@ -34,12 +35,13 @@ class ReportData:
 
 
 def as_target(target_or_layout: Target | LakeLayout) -> Target:
+    """A target as given, or the local target of a lake folder (what library callers and tests pass)."""
     if isinstance(target_or_layout, Target):
         return target_or_layout
     from datalake.config import Settings
-    from datalake.targets.local.target import LocalTarget
+    from datalake.targets import create_target
 
-    return LocalTarget(Settings(lake=target_or_layout.root))
+    return create_target(Settings(lake=target_or_layout.root, target="local"))
 
 
 def _read_result(path: Path, command: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -69,8 +71,6 @@ def _saved_cost(results: Results) -> tuple[CostReport | None, str | None]:
 
 def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -> ReportData:
     """Read every input of the page; the lake must exist, the results are optional."""
-    from datalake.targets.local.etl.run import journals
-
     target = as_target(target_or_layout)
     status = target.status()
     try:
@@ -87,7 +87,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
         lake=str(status.get("lake", target.settings.lake)),
         services=target.services(),
         status=status,
-        journals=journals(LakeLayout(target.settings.lake)),
+        runs=target.run_summaries(),
         validation=validation,
         benchmark=benchmark,
         cost=cost,

@@ -14,6 +14,7 @@ from typing import Any
 from datalake.format import claim_figure, percent, verdict
 from datalake.measure.benchmark import BenchmarkReport, Claim, QueryBenchmark, Speedup, StorageStats
 from datalake.measure.cost.result import CostReport
+from datalake.model import RunSummary
 from datalake.report import markup as m
 from datalake.report import svgchart
 from datalake.report.gather import ReportData
@@ -46,21 +47,20 @@ def _absent(section: str, title: str, note: str) -> tuple[str, int]:
 class _Runs:
     """The completed runs' row accounting, summed."""
 
-    runs: list[dict[str, Any]]
+    runs: list[RunSummary]
     rows_in: int = 0
     processed: int = 0
     quarantined: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, journals: list[dict[str, Any]]) -> _Runs:
-        runs = [j["summary"] for j in journals if isinstance(j.get("summary"), dict) and j["summary"].get("rows_in")]
-        out = cls(runs)
-        for r in runs:
-            out.rows_in += int(r.get("rows_in") or 0)
-            out.processed += int(r.get("rows_processed") or 0)
-            out.quarantined += int(r.get("rows_quarantined") or 0)
-            for reason, n in (r.get("by_reason") or {}).items():
+    def of(cls, summaries: list[RunSummary]) -> _Runs:
+        out = cls([r for r in summaries if r.rows_in])
+        for r in out.runs:
+            out.rows_in += r.rows_in
+            out.processed += r.rows_processed
+            out.quarantined += r.rows_quarantined
+            for reason, n in r.by_reason.items():
                 out.by_reason[reason] = out.by_reason.get(reason, 0) + int(n)
         return out
 
@@ -107,16 +107,10 @@ def _pipeline_figures(runs: _Runs, zones: dict[str, Any]) -> list[str]:
         )
         figures.append(m.figure(chart, caption))
     last = runs.runs[-5:]
-    stages = sorted({s for r in last for s in (r.get("stages") or {})})
+    stages = sorted({s for r in last for s in r.stages})
     if last and stages:
         series = [Series(s, STAGE_COLORS[i % len(STAGE_COLORS)]) for i, s in enumerate(stages)]
-        rows = [
-            (
-                f"{r.get('run_id', '?')} · {r.get('engine') or ''}",
-                [float((r.get("stages") or {}).get(s, 0.0)) for s in stages],
-            )
-            for r in last
-        ]
+        rows = [(f"{r.run_id or '?'} · {r.engine}", [float(r.stages.get(s, 0.0)) for s in stages]) for r in last]
         chart = svgchart.stacked_hbar(rows, series, "Last runs: seconds per stage", fmt=svgchart.seconds)
         figures.append(m.figure(chart, "Wall-clock seconds of the last runs, split by stage."))
     return figures
@@ -183,7 +177,7 @@ def _validation_table(validation: dict[str, Any] | None) -> list[str]:
 def pipeline_section(data: ReportData) -> tuple[str, int]:
     st = data.status
     zones = st.get("zones") or {}
-    runs = _Runs.of(data.journals)
+    runs = _Runs.of(data.runs)
     figures = _pipeline_figures(runs, zones)
     blocks = [
         _pipeline_cards(runs, zones),

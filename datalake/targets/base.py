@@ -13,7 +13,16 @@ from typing import Any, NoReturn
 
 from datalake.config import Settings
 from datalake.domain.sql import translate
-from datalake.model import EtlOptions, IngestOptions, IngestResult, JobResult, RunSummary, SeedOptions, SeedResult
+from datalake.model import (
+    EtlOptions,
+    IngestOptions,
+    IngestResult,
+    JobResult,
+    LakeUsage,
+    RunSummary,
+    SeedOptions,
+    SeedResult,
+)
 from datalake.progress import NULL_PROGRESS, Progress
 
 # What `QueryEngine.measure` reports about a run's reads.
@@ -183,8 +192,12 @@ class Target(ABC):
             "provisioning": "deploy",
         }
 
-    def measured_usage(self) -> Any:
-        """What cost-report prices (a datalake.measure.cost.report.MeasuredUsage): sizes, day partitions, runs, benchmark."""
+    def run_summaries(self) -> list[RunSummary]:
+        """The completed runs' summaries, oldest first; a target that keeps none returns none."""
+        return []
+
+    def measured_usage(self) -> LakeUsage:
+        """What cost-report prices about the lake itself: sizes, day partitions, runs."""
         from datalake.errors import UsageError
 
         raise UsageError(f"cost-report cannot measure a lake on the {self.name} target yet", hint="use --target local")

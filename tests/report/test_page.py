@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 from datalake.cli.app import app
 from datalake.config import Settings
 from datalake.layout import LakeLayout
-from datalake.measure.cost.report import CostOptions, measure_local, run_cost_report
+from datalake.measure.cost.report import CostOptions, run_cost_report
 from datalake.report.architecture import architecture_svg
 from datalake.report.html import build_report, write_report
 from datalake.targets.aws.target import AwsTarget
 from datalake.targets.local.etl.run import journals
 from datalake.targets.local.target import LocalTarget
 from tests.paths import FIXTURES, INFRA
+from tests.usage import measure_local
 
 FIXTURE = FIXTURES / "benchmark-latest.json"
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}

@@ -34,6 +34,8 @@ from datalake.measure.cost.result import (
     ZoneCost,
 )
 from datalake.measure.results import BENCHMARK_FILE, NOT_AN_OBJECT, Results, UnreadableResult, read_result
+from datalake.model import LakeUsage, RunSummary
+from datalake.targets.base import Target
 
 CRAWLER_DPUS = 2  # what AWS's own crawler pricing example uses; crawlers' DPUs are not configurable
 GLUE_RUNS_PER_DAY = 1
@@ -43,18 +45,28 @@ MODELLED_PREFIXES = ("aws_s3_", "aws_athena_", "aws_glue_", "aws_redshift", "aws
 
 
 @dataclass
-class MeasuredUsage:
-    """What a target measured about its lake: the inputs of the cost model."""
+class MeasuredUsage(LakeUsage):
+    """What cost-report prices: the target's own measurements plus the latest saved benchmark."""
 
-    lake: str
-    target: str
-    zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
-    day_partitions: dict[str, dict[str, tuple[int, int]]]  # zone -> ISO day -> (bytes, files) of sales partitions
-    runs: list[dict[str, Any]]  # completed run summaries (seconds, stages, bytes_in, ...)
     benchmark: BenchmarkReport | None = None
     benchmark_path: str | None = None
-    sales_fact_bytes: int = 0
     results_dir: Path | None = None
+
+    @classmethod
+    def of(cls, usage: LakeUsage, results_dir: Path) -> MeasuredUsage:
+        """The target's usage with the benchmark saved under `results_dir`, if any."""
+        bench = Results(results_dir).benchmark
+        return cls(
+            **vars(usage),
+            benchmark=read_benchmark(bench),
+            benchmark_path=str(bench) if bench.is_file() else None,
+            results_dir=results_dir,
+        )
+
+
+def measure_target(target: Target) -> MeasuredUsage:
+    """cost-report's inputs: what the target measures about its lake, and the benchmark in its results folder."""
+    return MeasuredUsage.of(target.measured_usage(), Results.of(target.settings.lake).root)
 
 
 @dataclass(frozen=True)
@@ -90,22 +102,6 @@ class CostOptions:
 # ----------------------------------------------------------------------------------- measuring a local lake
 
 
-def _day_partitions(zone_root: Path) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
-    for day_dir in zone_root.rglob("day=*"):
-        if not day_dir.is_dir():
-            continue
-        parts = dict(p.split("=", 1) for p in day_dir.parts if "=" in p)
-        try:
-            day = date(int(parts["year"]), int(parts["month"]), int(parts["day"])).isoformat()
-        except (KeyError, ValueError):
-            continue
-        files = [f for f in day_dir.iterdir() if f.is_file() and not f.name.startswith((".", "_"))]
-        size, count = out.get(day, (0, 0))
-        out[day] = (size + sum(f.stat().st_size for f in files), count + len(files))
-    return out
-
-
 def read_benchmark(path: Path) -> BenchmarkReport | None:
     """The saved benchmark whose scans cost-report prices; None when there is none yet."""
     try:
@@ -121,29 +117,6 @@ def read_benchmark(path: Path) -> BenchmarkReport | None:
     if not isinstance(data.get("queries"), list):
         raise InputError(f"benchmark results {path} have no 'queries' list", hint="run `datalake benchmark` again")
     return BenchmarkReport.from_dict(data)
-
-
-def measure_local(layout: Any) -> MeasuredUsage:
-    """Measured usage of a local lake (a LakeLayout): zones, day partitions, runs, latest benchmark."""
-    from datalake.fsutil import tree_stats
-    from datalake.targets.local.etl.run import journals, require_lake, zone_stats
-
-    require_lake(layout)
-    runs = [
-        j["summary"] for j in journals(layout) if isinstance(j.get("summary"), dict) and j["summary"].get("bytes_in")
-    ]
-    bench_path = Results(layout.results).benchmark
-    return MeasuredUsage(
-        lake=str(layout.root),
-        target="local",
-        zones=zone_stats(layout),
-        day_partitions={z: _day_partitions(layout.zone(z) / "sales") for z in ("raw", "archive")},
-        runs=runs,
-        benchmark=read_benchmark(bench_path),
-        benchmark_path=str(bench_path) if bench_path.is_file() else None,
-        sales_fact_bytes=tree_stats(layout.processed / "sales_fact")[1],
-        results_dir=layout.results,
-    )
 
 
 # ----------------------------------------------------------------------------------- the model
@@ -260,13 +233,11 @@ def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[
     ]
 
 
-def _throughput(runs: list[dict[str, Any]]) -> tuple[float, float]:
+def _throughput(runs: list[RunSummary]) -> tuple[float, float]:
     """(ETL bytes/s, crawl bytes/s) measured over the completed runs."""
-    bytes_in = sum(float(r.get("bytes_in") or 0) for r in runs)
-    etl_s = sum(
-        max(float(r.get("seconds") or 0) - float((r.get("stages") or {}).get("warehouse", 0)), 0.001) for r in runs
-    )
-    crawl_s = sum(max(float((r.get("stages") or {}).get("crawl", 0)), 0.001) for r in runs)
+    bytes_in = sum(float(r.bytes_in) for r in runs)
+    etl_s = sum(max(float(r.seconds) - float(r.stages.get("warehouse", 0)), 0.001) for r in runs)
+    crawl_s = sum(max(float(r.stages.get("crawl", 0)), 0.001) for r in runs)
     return bytes_in / etl_s, bytes_in / crawl_s
 
 

@@ -9,9 +9,9 @@ workgroup's recent queries, and the Glue job runs' durations and DPU-seconds.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
+from datalake.model import LakeUsage, RunSummary
 from datalake.targets.aws.clients import aws_errors
 from datalake.targets.aws.lake import AwsLake
 
@@ -167,15 +167,8 @@ def usage(lake: AwsLake) -> dict[str, Any]:
 _DAY = re.compile(r"(?:^|/)year=(\d{4})/month=(\d{1,2})/day=(\d{1,2})/")
 
 
-def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
-    """cost-report's inputs measured on AWS: zone sizes and day partitions from S3, ETL runs from Glue.
-
-    A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
-    run that carried that `--run_id`. The latest benchmark is the one saved under `results_dir`.
-    """
-    from datalake.measure.cost.report import MeasuredUsage, read_benchmark
-    from datalake.measure.results import BENCHMARK_FILE
-    from datalake.targets.aws.pipeline import load_bookmark
+def _zones_and_days(lake: AwsLake) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, tuple[int, int]]], int]:
+    """(zone sizes, raw and archive day partitions, sales_fact bytes), from one listing of each bucket."""
     from datalake.targets.aws.s3 import objects
 
     zones: dict[str, dict[str, int]] = {
@@ -202,12 +195,23 @@ def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
                     day = f"{y:04d}-{m:02d}-{d:02d}"
                     b, n = days[role].get(day, (0, 0))
                     days[role][day] = (b + size, n + 1)
+    return zones, days, sales_fact_bytes
+
+
+def glue_runs(lake: AwsLake) -> list[RunSummary]:
+    """The recent successful runs of the Glue ETL job that consumed raw files.
+
+    A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
+    run that carried that `--run_id`.
+    """
+    from datalake.targets.aws.pipeline import load_bookmark
+
     with aws_errors("reading the job bookmark"):
         bookmark = load_bookmark(lake)
     bytes_by_run: dict[str, int] = {}
     for entry in bookmark.values():
         bytes_by_run[str(entry.get("run_id"))] = bytes_by_run.get(str(entry.get("run_id")), 0) + int(entry["size"])
-    runs = []
+    runs: list[RunSummary] = []
     if name := lake.optional("glue_job_name"):
         with aws_errors(f"reading the runs of the Glue job {name}"):
             page = lake.client("glue").get_job_runs(JobName=name, MaxResults=RECENT_RUNS)
@@ -215,21 +219,26 @@ def measured_usage(lake: AwsLake, results_dir: Path) -> Any:
             run_id = (run.get("Arguments") or {}).get("--run_id")
             if run.get("JobRunState") == "SUCCEEDED" and run_id in bytes_by_run:
                 runs.append(
-                    {
-                        "run_id": run_id,
-                        "seconds": float(run.get("ExecutionTime") or 0),
-                        "bytes_in": bytes_by_run[run_id],
-                    }
+                    RunSummary(
+                        run_id=run_id,
+                        status="completed",
+                        engine="glue",
+                        started=str(run.get("StartedOn") or ""),
+                        seconds=float(run.get("ExecutionTime") or 0),
+                        bytes_in=bytes_by_run[run_id],
+                    )
                 )
-    bench_path = results_dir / BENCHMARK_FILE
-    return MeasuredUsage(
+    return runs
+
+
+def measured_usage(lake: AwsLake) -> LakeUsage:
+    """cost-report's inputs measured on AWS: zone sizes and day partitions from S3, ETL runs from Glue."""
+    zones, days, sales_fact_bytes = _zones_and_days(lake)
+    return LakeUsage(
         lake=f"s3://{lake.require('raw_bucket')}",
         target="aws",
         zones=zones,
         day_partitions=days,
-        runs=runs,
-        benchmark=read_benchmark(bench_path),
-        benchmark_path=str(bench_path) if bench_path.is_file() else None,
+        runs=glue_runs(lake),
         sales_fact_bytes=sales_fact_bytes,
-        results_dir=results_dir,
     )

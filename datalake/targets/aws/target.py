@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
+from datalake.model import EtlOptions, LakeUsage, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 
@@ -147,8 +147,13 @@ class AwsTarget(Target):
 
         return aws_status.usage(self.lake())
 
-    def measured_usage(self) -> Any:
-        """cost-report's inputs, measured in S3 and Glue (results such as the benchmark live under --lake)."""
+    def run_summaries(self) -> list[RunSummary]:
         from datalake.targets.aws import status as aws_status
 
-        return aws_status.measured_usage(self.lake(), self.settings.lake / "results")
+        return aws_status.glue_runs(self.lake())
+
+    def measured_usage(self) -> LakeUsage:
+        """cost-report's inputs, measured in S3 and Glue."""
+        from datalake.targets.aws import status as aws_status
+
+        return aws_status.measured_usage(self.lake())

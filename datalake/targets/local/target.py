@@ -11,7 +11,16 @@ from typing import Any
 from datalake import __version__
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import ZONES, LakeLayout
-from datalake.model import EtlOptions, IngestOptions, IngestResult, JobResult, RunSummary, SeedOptions, SeedResult
+from datalake.model import (
+    EtlOptions,
+    IngestOptions,
+    IngestResult,
+    JobResult,
+    LakeUsage,
+    RunSummary,
+    SeedOptions,
+    SeedResult,
+)
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 from datalake.targets.local.engines import LOCAL_ENGINES, open_local_engine
@@ -112,10 +121,15 @@ class LocalTarget(Target):
             "provisioning": "datalake deploy (folders)",
         }
 
-    def measured_usage(self) -> Any:
-        from datalake.measure.cost.report import measure_local
+    def run_summaries(self) -> list[RunSummary]:
+        from datalake.targets.local.usage import run_summaries
 
-        return measure_local(self.layout)
+        return run_summaries(self.layout)
+
+    def measured_usage(self) -> LakeUsage:
+        from datalake.targets.local.usage import measure
+
+        return measure(self.layout)
 
     def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
         from datalake.targets.local.ingest.run import ingest

@@ -15,8 +15,9 @@ from datalake.layout import LakeLayout
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, InfraShape, LifecycleRule
 from datalake.measure.cost.pricing import GB, load_prices
-from datalake.measure.cost.report import CostOptions, build_report, measure_local, run_cost_report, run_costs
+from datalake.measure.cost.report import CostOptions, build_report, run_cost_report, run_costs
 from datalake.measure.cost.result import CostReport
+from tests.usage import measure_local
 
 P = load_prices("us-east-1")
 RAW_RULE = LifecycleRule(((30, "STANDARD_IA"), (90, "GLACIER"), (365, "DEEP_ARCHIVE")))

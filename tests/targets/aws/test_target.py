@@ -338,7 +338,7 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert usage.target == "aws" and usage.zones["raw"]["bytes"] == raw_bytes
     assert sorted(usage.day_partitions["raw"]) == ["2026-06-29", "2026-06-30"]
     assert sum(b for b, _ in usage.day_partitions["raw"].values()) == summary.bytes_in
-    assert [r["bytes_in"] for r in usage.runs] == [summary.bytes_in]
+    assert [r.bytes_in for r in usage.runs] == [summary.bytes_in]
 
 
 def test_run_etl_on_aws_reports_the_rows_the_job_counted(
