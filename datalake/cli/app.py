@@ -297,8 +297,8 @@ def validate(
 
     report = _target(lake, target, "validate").validate(max_age_days)
     render.show(as_json, report, render.render_validation)
-    if not report["ok"]:
-        failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
+    if not report.ok:
+        failed = [c.name for c in report.checks if c.status == "fail"]
         raise CheckFailedError(f"validation failed: {', '.join(failed)}", hint="see the checks above for details")
 
 
@@ -378,7 +378,7 @@ def demo(
 
     result = run_demo(_target(lake, target), rows=rows, seed=seed_value, progress=_progress(as_json))
     render.show(as_json, result, render.render_demo)
-    if not result.validate["ok"]:
+    if not result.validate.ok:
         from datalake.errors import CheckFailedError
 
         raise CheckFailedError("the demo's validation failed", hint="run `datalake validate` for details")

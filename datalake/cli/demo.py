@@ -9,7 +9,7 @@ from typing import Any
 from datalake.measure.benchmark import Claim, StorageStats
 from datalake.measure.jsondata import to_json
 from datalake.measure.results import Results
-from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
+from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult, ValidationReport
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
 
@@ -71,7 +71,7 @@ class DemoResult:
     deploy: dict[str, Any]
     seed: SeedResult
     run_etl: RunSummary
-    validate: dict[str, Any]
+    validate: ValidationReport
     queries: list[DemoQuery] = field(default_factory=list)
     benchmark: DemoBenchmark | None = None
     cost: DemoCost | None = None
@@ -81,6 +81,7 @@ class DemoResult:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = to_json(self)
         data["seed"], data["run_etl"] = self.seed.to_dict(), self.run_etl.to_dict()
+        data["validate"] = self.validate.to_dict()
         return data
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datalake.cli.demo import DemoCost, DemoResult
     from datalake.measure.benchmark import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
     from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
-    from datalake.model import JobResult
+    from datalake.model import JobResult, ValidationReport
 
 _usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
 
@@ -106,11 +106,11 @@ def render_query(result: Any, limit: int) -> None:
     ui.err.print(f"[dim]{len(result.rows):,} row(s){more} from {result.engine} in {result.seconds:.3f}s[/]")
 
 
-def render_validation(report: dict[str, Any]) -> None:
+def render_validation(report: ValidationReport) -> None:
     colour = {"pass": "green", "warn": "yellow", "fail": "red"}
-    rows = [[f"[{colour[c['status']]}]{c['status'].upper()}[/]", c["name"], c["detail"]] for c in report["checks"]]
+    rows = [[f"[{colour[c.status]}]{c.status.upper()}[/]", c.name, c.detail] for c in report.checks]
     ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
-    ui.out.print(ui.table("Quality rules (rows quarantined)", ["rule", "rows"], list(report["rules"].items())))
+    ui.out.print(ui.table("Quality rules (rows quarantined)", ["rule", "rows"], list(report.rules.items())))
 
 
 def _catalog_rows(tables: list[dict[str, Any]]) -> list[list[Any]]:
@@ -254,7 +254,7 @@ def render_demo(result: DemoResult) -> None:
     rate = s.to_dict()["rows_per_second"]
     ui.out.print(f"Seeded {s.rows:,} sales in {s.seconds:.1f}s ({rate:,} rows/s).")
     render_run(result.run_etl)
-    rows = [[c["status"].upper(), c["name"], c["detail"]] for c in result.validate["checks"]]
+    rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
     ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
     for q in result.queries:
         title = f"{q.title} ({q.engine}, {q.seconds:.3f}s)"

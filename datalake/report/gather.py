@@ -14,7 +14,7 @@ from datalake.layout import LakeLayout
 from datalake.measure.benchmark import BenchmarkReport
 from datalake.measure.cost.result import CostReport
 from datalake.measure.results import NOT_AN_OBJECT, Results, UnreadableResult, read_result
-from datalake.model import RunSummary
+from datalake.model import RunSummary, ValidationReport
 from datalake.targets.base import Target
 
 
@@ -28,7 +28,7 @@ class ReportData:
     services: dict[str, str]
     status: dict[str, Any]
     runs: list[RunSummary]  # the completed runs, oldest first
-    validation: dict[str, Any] | None
+    validation: ValidationReport | None
     benchmark: BenchmarkReport | None
     cost: CostReport | None
     notes: dict[str, str] = field(default_factory=dict)  # section -> why it is missing
@@ -74,7 +74,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
     target = as_target(target_or_layout)
     status = target.status()
     try:
-        validation: dict[str, Any] | None = target.validate()
+        validation: ValidationReport | None = target.validate()
     except DatalakeError:
         validation = None  # not every target can validate yet; the page shows what it has
     results = Results.of(target.settings.lake)

@@ -14,7 +14,7 @@ from typing import Any
 from datalake.format import claim_figure, percent, verdict
 from datalake.measure.benchmark import BenchmarkReport, Claim, QueryBenchmark, Speedup, StorageStats
 from datalake.measure.cost.result import CostReport
-from datalake.model import RunSummary
+from datalake.model import RunSummary, ValidationReport
 from datalake.report import markup as m
 from datalake.report import svgchart
 from datalake.report.gather import ReportData
@@ -159,18 +159,14 @@ def _warehouse_line(warehouse: dict[str, Any]) -> list[str]:
     return ["<p>Warehouse rows: " + ", ".join(counts) + "</p>"]
 
 
-def _validation_table(validation: dict[str, Any] | None) -> list[str]:
-    if not validation:
+def _validation_table(validation: ValidationReport | None) -> list[str]:
+    if validation is None:
         return []
     rows = [
-        [
-            m.esc(c.get("name")),
-            f'<span class="{m.esc(c.get("status"))}">{m.esc(c.get("status"))}</span>',
-            m.esc(c.get("detail")),
-        ]
-        for c in validation.get("checks") or []
+        [m.esc(c.name), f'<span class="{m.esc(c.status)}">{m.esc(c.status)}</span>', m.esc(c.detail)]
+        for c in validation.checks
     ]
-    title = f"<h3>Validation: {'all checks pass' if validation.get('ok') else 'some checks fail'}</h3>"
+    title = f"<h3>Validation: {'all checks pass' if validation.ok else 'some checks fail'}</h3>"
     return [title, m.table(["check", "status", "detail"], rows)]
 
 

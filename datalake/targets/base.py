@@ -22,6 +22,7 @@ from datalake.model import (
     RunSummary,
     SeedOptions,
     SeedResult,
+    ValidationReport,
 )
 from datalake.progress import NULL_PROGRESS, Progress
 
@@ -152,7 +153,7 @@ class Target(ABC):
             hint="use the local target (the default) for this command",
         )
 
-    def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
+    def validate(self, freshness_days: int | None = None) -> ValidationReport:
         """The data-quality report (targets with `capabilities.validate`)."""
         self.unsupported("validate")
 

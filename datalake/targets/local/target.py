@@ -20,6 +20,7 @@ from datalake.model import (
     RunSummary,
     SeedOptions,
     SeedResult,
+    ValidationReport,
 )
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
@@ -98,10 +99,10 @@ class LocalTarget(Target):
 
         return {"target": self.name, **status(self.layout)}
 
-    def validate(self, freshness_days: int | None = None) -> dict[str, Any]:
+    def validate(self, freshness_days: int | None = None) -> ValidationReport:
         from datalake.targets.local.validate import validate
 
-        return validate(self.layout, freshness_days).to_dict()
+        return validate(self.layout, freshness_days)
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
         from datalake.targets.local.archive import archive
