@@ -17,7 +17,7 @@ from datalake.layout import LakeLayout
 from datalake.report.html import write_report
 from tests.browser import Browser, find_chromium
 from tests.paths import REPO
-from tests.report.test_page import add_benchmark, add_cost_report
+from tests.report.test_html import add_benchmark, add_cost_report
 
 pytest.importorskip("websocket", reason="websocket-client (the dev extra) drives Chromium over DevTools")
 CHROMIUM = find_chromium()
