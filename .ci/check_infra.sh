@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline checks of infra/: terraform fmt (and validate when a local provider mirror exists) and checkov.
+# Offline checks of infra/: terraform fmt, validate (against the local provider mirror) and checkov.
 # Called by .ci/run; run it by hand with `bash .ci/check_infra.sh`. Needs no network beyond PyPI
 # (first run only, to install checkov into .venv-checkov) and no AWS credentials.
 set -euo pipefail
@@ -34,10 +34,12 @@ if command -v terraform >/dev/null 2>&1; then
             -plugin-dir="${TF_PLUGIN_DIR}" >"${work}/init.log" 2>&1 || { cat "${work}/init.log"; exit 1; }
         terraform -chdir="${work}/infra" validate -no-color
     else
-        echo "NOTICE: no AWS provider under ${TF_PLUGIN_DIR}; skipping terraform validate"
+        echo "FAIL: no AWS provider under ${TF_PLUGIN_DIR} (the machine image ships one; set TF_PLUGIN_DIR)" >&2
+        exit 1
     fi
 else
-    echo "NOTICE: terraform is not on PATH; skipping terraform fmt -check and validate"
+    echo "FAIL: terraform is not on PATH (the machine image ships it): fmt and validate cannot run" >&2
+    exit 1
 fi
 
 # --- checkov ----------------------------------------------------------------------
