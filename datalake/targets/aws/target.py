@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datalake.model import EtlOptions, LakeUsage, RunSummary, SeedOptions, SeedResult
+from datalake import model
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 
@@ -108,12 +108,12 @@ class AwsTarget(Target):
             self._lake = open_lake(self.settings, load_outputs(self.outputs_file))
         return self._lake
 
-    def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
+    def seed(self, opts: model.SeedOptions, progress: Progress = NULL_PROGRESS) -> model.SeedResult:
         from datalake.targets.aws import pipeline as aws_pipeline
 
         return aws_pipeline.seed(self.lake(), opts, progress)
 
-    def run_etl(self, opts: EtlOptions, progress: Progress = NULL_PROGRESS) -> RunSummary:
+    def run_etl(self, opts: model.EtlOptions, progress: Progress = NULL_PROGRESS) -> model.RunSummary:
         from datalake.targets.aws import pipeline as aws_pipeline
 
         return aws_pipeline.run_etl(self.lake(), opts, progress)
@@ -147,12 +147,12 @@ class AwsTarget(Target):
 
         return aws_status.usage(self.lake())
 
-    def run_summaries(self) -> list[RunSummary]:
+    def run_summaries(self) -> list[model.RunSummary]:
         from datalake.targets.aws import status as aws_status
 
         return aws_status.glue_runs(self.lake())
 
-    def measured_usage(self) -> LakeUsage:
+    def measured_usage(self) -> model.LakeUsage:
         """cost-report's inputs, measured in S3 and Glue."""
         from datalake.targets.aws import status as aws_status
 

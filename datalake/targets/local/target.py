@@ -8,20 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from datalake import __version__
+from datalake import __version__, model
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import ZONES, LakeLayout
-from datalake.model import (
-    EtlOptions,
-    IngestOptions,
-    IngestResult,
-    JobResult,
-    LakeUsage,
-    RunSummary,
-    SeedOptions,
-    SeedResult,
-    ValidationReport,
-)
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 from datalake.targets.local.engines import LOCAL_ENGINES, open_local_engine
@@ -81,13 +70,13 @@ class LocalTarget(Target):
             "query_engines": list(self.capabilities.query_engines),
         }
 
-    def seed(self, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -> SeedResult:
+    def seed(self, opts: model.SeedOptions, progress: Progress = NULL_PROGRESS) -> model.SeedResult:
         from datalake.domain.seed import seed
 
         require_lake(self.layout)
         return seed(self.layout, opts, progress)
 
-    def run_etl(self, opts: EtlOptions, progress: Progress = NULL_PROGRESS) -> RunSummary:
+    def run_etl(self, opts: model.EtlOptions, progress: Progress = NULL_PROGRESS) -> model.RunSummary:
         return run_etl(self.layout, opts, progress)
 
     def query_engine(self, name: str | None = None) -> QueryEngine:
@@ -99,7 +88,7 @@ class LocalTarget(Target):
 
         return {"target": self.name, **status(self.layout)}
 
-    def validate(self, freshness_days: int | None = None) -> ValidationReport:
+    def validate(self, freshness_days: int | None = None) -> model.ValidationReport:
         from datalake.targets.local.validate import validate
 
         return validate(self.layout, freshness_days)
@@ -122,22 +111,22 @@ class LocalTarget(Target):
             "provisioning": "datalake deploy (folders)",
         }
 
-    def run_summaries(self) -> list[RunSummary]:
+    def run_summaries(self) -> list[model.RunSummary]:
         from datalake.targets.local.usage import run_summaries
 
         return run_summaries(self.layout)
 
-    def measured_usage(self) -> LakeUsage:
+    def measured_usage(self) -> model.LakeUsage:
         from datalake.targets.local.usage import measure
 
         return measure(self.layout)
 
-    def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
+    def ingest(self, opts: model.IngestOptions, progress: Progress = NULL_PROGRESS) -> model.IngestResult:
         from datalake.targets.local.ingest.run import ingest
 
         return ingest(self.layout, opts, progress)
 
-    def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
+    def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> model.JobResult:
         from datalake.targets.local.jobs import run_job
 
         return run_job(self.layout, name, progress)
