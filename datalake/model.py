@@ -174,6 +174,36 @@ class JobResult:
         return {**self.__dict__, "etl": self.etl.to_dict() if self.etl else None}
 
 
+# ------------------------------------------------------------------------------------ status
+
+
+@dataclass
+class LakeStatus:
+    """What is in the lake (`datalake status`): zones, catalog tables, warehouse tables, the last runs.
+
+    Table and run records keep the columns their target knows (the aws target's runs name the Glue
+    job and its DPU-seconds; its tables have no file counts); `extra` holds a target's own sections,
+    such as the aws target's storage classes, buckets and crawlers, which `to_dict` puts beside the rest.
+    """
+
+    target: str
+    lake: str
+    zones: dict[str, dict[str, int]]  # zone -> {"files", "bytes"}
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    warehouse: dict[str, int] = field(default_factory=dict)  # table -> rows
+    runs: list[dict[str, Any]] = field(default_factory=list)  # the last runs, oldest first
+    pending_raw_files: int | None = None  # None: the target cannot tell
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        return {**data, **self.extra}
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        """The catalog records of a table name, in every database that holds one."""
+        return [t for t in self.tables if t.get("table") == name]
+
+
 # ------------------------------------------------------------------------------------ validate
 
 

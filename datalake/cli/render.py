@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datalake.cli.demo import DemoCost, DemoResult
     from datalake.measure.benchmark import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
     from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
-    from datalake.model import JobResult, ValidationReport
+    from datalake.model import JobResult, LakeStatus, ValidationReport
 
 _usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
 
@@ -125,26 +125,26 @@ def _status_runs(runs: list[dict[str, Any]]) -> list[list[Any]]:
     return [[r[k] for k in keys] for r in runs]
 
 
-def render_status(info: dict[str, Any]) -> None:
-    ui.out.print(f"Lake [bold]{info['lake']}[/] (target {info['target']})")
-    zones = [[z, v["files"], size(v["bytes"])] for z, v in info["zones"].items()]
+def render_status(info: LakeStatus) -> None:
+    ui.out.print(f"Lake [bold]{info.lake}[/] (target {info.target})")
+    zones = [[z, v["files"], size(v["bytes"])] for z, v in info.zones.items()]
     ui.out.print(ui.table("Zones", ["zone", "files", "size"], zones))
     headers = ["table", "format", "rows", "partitions", "files", "size"]
-    ui.out.print(ui.table("Catalog", headers, _catalog_rows(info["tables"])))
-    if info["warehouse"]:
-        ui.out.print(ui.table("Warehouse", ["table", "rows"], list(info["warehouse"].items())))
-    if info["runs"]:
+    ui.out.print(ui.table("Catalog", headers, _catalog_rows(info.tables)))
+    if info.warehouse:
+        ui.out.print(ui.table("Warehouse", ["table", "rows"], list(info.warehouse.items())))
+    if info.runs:
         headers = ["run", "status", "engine", "files", "rows in", "processed", "quarantined", "seconds"]
-        ui.out.print(ui.table("Last runs", headers, _status_runs(info["runs"])))
-    if info.get("storage_classes"):
+        ui.out.print(ui.table("Last runs", headers, _status_runs(info.runs)))
+    if storage_classes := info.extra.get("storage_classes"):
         rows = [
             [zone, cls, v["objects"], size(v["bytes"])]
-            for zone, classes in info["storage_classes"].items()
+            for zone, classes in storage_classes.items()
             for cls, v in classes.items()
         ]
         ui.out.print(ui.table("Storage classes", ["zone", "class", "objects", "size"], rows))
-    if info.get("pending_raw_files") is not None:
-        ui.out.print(f"Raw files waiting for run-etl: {info['pending_raw_files']:,}")
+    if info.pending_raw_files is not None:
+        ui.out.print(f"Raw files waiting for run-etl: {info.pending_raw_files:,}")
 
 
 # ----------------------------------------------------------------------------------- archive, destroy

@@ -30,6 +30,7 @@ from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
 from datalake.measure.jsondata import from_json, to_json
 from datalake.measure.results import Results, UnreadableResult, read_result
+from datalake.model import LakeStatus
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Target
 
@@ -555,21 +556,17 @@ def _role_order(name: str) -> int:
     return order.index(name) if name in order else len(order)
 
 
-def _fact_rows(info: dict[str, Any]) -> int | None:
-    for t in info.get("tables", []):
-        if t.get("table") == "sales_fact" and t.get("rows") is not None:
+def _fact_rows(info: LakeStatus) -> int | None:
+    for t in info.table("sales_fact"):
+        if t.get("rows") is not None:
             return int(t["rows"])
     return None
 
 
-def storage_stats(info: dict[str, Any]) -> StorageStats:
+def storage_stats(info: LakeStatus) -> StorageStats:
     """Raw sales (JSON + CSV as landed) against the processed Parquet sales_fact, from the catalog."""
-    raw = sum(
-        int(t["bytes"] or 0)
-        for t in info.get("tables", [])
-        if t.get("table") == "sales" and t.get("format") != "parquet"
-    )
-    parquet = sum(int(t["bytes"] or 0) for t in info.get("tables", []) if t.get("table") == "sales_fact")
+    raw = sum(int(t["bytes"] or 0) for t in info.table("sales") if t.get("format") != "parquet")
+    parquet = sum(int(t["bytes"] or 0) for t in info.table("sales_fact"))
     return StorageStats(raw, parquet, round(raw / parquet, 2) if raw and parquet else None)
 
 

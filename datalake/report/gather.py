@@ -14,7 +14,7 @@ from datalake.layout import LakeLayout
 from datalake.measure.benchmark import BenchmarkReport
 from datalake.measure.cost.result import CostReport
 from datalake.measure.results import NOT_AN_OBJECT, Results, UnreadableResult, read_result
-from datalake.model import RunSummary, ValidationReport
+from datalake.model import LakeStatus, RunSummary, ValidationReport
 from datalake.targets.base import Target
 
 
@@ -26,7 +26,7 @@ class ReportData:
     target: str
     lake: str
     services: dict[str, str]
-    status: dict[str, Any]
+    status: LakeStatus
     runs: list[RunSummary]  # the completed runs, oldest first
     validation: ValidationReport | None
     benchmark: BenchmarkReport | None
@@ -84,7 +84,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
     return ReportData(
         created=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
         target=target.name,
-        lake=str(status.get("lake", target.settings.lake)),
+        lake=status.lake,
         services=target.services(),
         status=status,
         runs=target.run_summaries(),

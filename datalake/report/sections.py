@@ -172,16 +172,15 @@ def _validation_table(validation: ValidationReport | None) -> list[str]:
 
 def pipeline_section(data: ReportData) -> tuple[str, int]:
     st = data.status
-    zones = st.get("zones") or {}
     runs = _Runs.of(data.runs)
-    figures = _pipeline_figures(runs, zones)
+    figures = _pipeline_figures(runs, st.zones)
     blocks = [
-        _pipeline_cards(runs, zones),
+        _pipeline_cards(runs, st.zones),
         [_charts(figures)],
-        _runs_table(st.get("runs") or []),
-        _zones_table(zones),
-        _catalog_table(st.get("tables") or []),
-        _warehouse_line(st.get("warehouse") or {}),
+        _runs_table(st.runs),
+        _zones_table(st.zones),
+        _catalog_table(st.tables),
+        _warehouse_line(st.warehouse),
         _validation_table(data.validation),
     ]
     return _section("pipeline", "The pipeline", blocks, len(figures))

@@ -18,6 +18,7 @@ from datalake.model import (
     IngestOptions,
     IngestResult,
     JobResult,
+    LakeStatus,
     LakeUsage,
     RunSummary,
     SeedOptions,
@@ -142,7 +143,7 @@ class Target(ABC):
     def query_engine(self, name: str | None = None) -> QueryEngine: ...
 
     @abstractmethod
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> LakeStatus: ...
 
     def unsupported(self, command: str) -> NoReturn:
         """The one error for a command this target's capabilities leave out."""

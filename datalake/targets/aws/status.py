@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from datalake.model import LakeUsage, RunSummary
+from datalake.model import LakeStatus, LakeUsage, RunSummary
 from datalake.targets.aws.clients import aws_errors
 from datalake.targets.aws.lake import AwsLake
 
@@ -116,23 +116,24 @@ def _tables(lake: AwsLake, usage: dict[str, dict[str, Any]]) -> list[dict[str, A
     return tables
 
 
-def status(lake: AwsLake) -> dict[str, Any]:
+def status(lake: AwsLake) -> LakeStatus:
     usage = bucket_usage(lake)
-    return {
-        "lake": f"aws ({lake.region})",
-        "target": "aws",
-        "zones": {role: {"files": u["objects"], "bytes": u["bytes"]} for role, u in usage.items()},
-        "storage_classes": {role: u["storage_classes"] for role, u in usage.items()},
-        "buckets": {role: u["bucket"] for role, u in usage.items()},
-        "tables": _tables(lake, usage),
-        "crawlers": _crawlers(lake),
-        "warehouse": {},
-        "runs": [
+    return LakeStatus(
+        target="aws",
+        lake=f"aws ({lake.region})",
+        zones={role: {"files": u["objects"], "bytes": u["bytes"]} for role, u in usage.items()},
+        tables=_tables(lake, usage),
+        runs=[
             {**r, "files": None, "rows_in": None, "rows_processed": None, "rows_quarantined": None}
             for r in job_runs(lake)
         ],
-        "pending_raw_files": None,  # Glue job bookmarks know; they are not readable through the API
-    }
+        pending_raw_files=None,  # Glue job bookmarks know; they are not readable through the API
+        extra={
+            "storage_classes": {role: u["storage_classes"] for role, u in usage.items()},
+            "buckets": {role: u["bucket"] for role, u in usage.items()},
+            "crawlers": _crawlers(lake),
+        },
+    )
 
 
 def athena_usage(lake: AwsLake, limit: int = 50) -> dict[str, Any]:

@@ -123,7 +123,7 @@ class AwsTarget(Target):
 
         return open_aws_engine(self.lake(), name or self.capabilities.default_query_engine)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> model.LakeStatus:
         from datalake.targets.aws import status as aws_status
 
         return aws_status.status(self.lake())

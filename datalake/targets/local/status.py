@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datalake.layout import LakeLayout
+from datalake.model import LakeStatus
 from datalake.targets.local import warehouse
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.catalog import Catalog
@@ -12,7 +11,7 @@ from datalake.targets.local.crawler import list_data_files
 from datalake.targets.local.etl.run import JOB_NAME, journals, require_lake, zone_stats
 
 
-def status(layout: LakeLayout, last_runs: int = 5) -> dict[str, Any]:
+def status(layout: LakeLayout, last_runs: int = 5) -> LakeStatus:
     require_lake(layout)
     catalog = Catalog(layout.catalog_dir)
     tables = [
@@ -48,11 +47,12 @@ def status(layout: LakeLayout, last_runs: int = 5) -> dict[str, Any]:
             }
         )
     pending = Bookmark.load(layout, JOB_NAME).pending(list_data_files(layout.raw, "raw", "sales"))
-    return {
-        "lake": str(layout.root),
-        "zones": zone_stats(layout),
-        "tables": tables,
-        "warehouse": warehouse.table_counts(layout),
-        "runs": runs,
-        "pending_raw_files": len(pending),
-    }
+    return LakeStatus(
+        target="local",
+        lake=str(layout.root),
+        zones=zone_stats(layout),
+        tables=tables,
+        warehouse=warehouse.table_counts(layout),
+        runs=runs,
+        pending_raw_files=len(pending),
+    )

@@ -83,10 +83,10 @@ class LocalTarget(Target):
         require_lake(self.layout)
         return open_local_engine(self.layout, name or self.capabilities.default_query_engine)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> model.LakeStatus:
         from datalake.targets.local.status import status
 
-        return {"target": self.name, **status(self.layout)}
+        return status(self.layout)
 
     def validate(self, freshness_days: int | None = None) -> model.ValidationReport:
         from datalake.targets.local.validate import validate

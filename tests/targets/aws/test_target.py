@@ -851,16 +851,16 @@ def test_status_reports_buckets_storage_classes_crawlers_jobs_and_partitions(tar
 
     info = target.status()
     raw_objects = s3.list_objects_v2(Bucket=lake.require("raw_bucket"))["KeyCount"]
-    assert info["zones"]["raw"]["files"] == raw_objects
-    assert info["storage_classes"]["archive"] == {
+    assert info.zones["raw"]["files"] == raw_objects
+    assert info.extra["storage_classes"]["archive"] == {
         "GLACIER_IR": {"objects": 1, "bytes": 100},
         "STANDARD": {"objects": 1, "bytes": 10},
     }
-    assert info["zones"]["processed"] == {"files": 0, "bytes": 0}
-    (fact,) = [t for t in info["tables"] if t["table"] == "sales_fact"]
+    assert info.zones["processed"] == {"files": 0, "bytes": 0}
+    (fact,) = [t for t in info.tables if t["table"] == "sales_fact"]
     assert (fact["partitions"], fact["format"], fact["rows"]) == (2, "parquet", 200)
-    assert [c["state"] for c in info["crawlers"]] == ["READY", "READY"]
-    assert info["runs"][0]["status"] == "SUCCEEDED" and info["runs"][0]["engine"] == "glue"
+    assert [c["state"] for c in info.extra["crawlers"]] == ["READY", "READY"]
+    assert info.runs[0]["status"] == "SUCCEEDED" and info.runs[0]["engine"] == "glue"
     usage = target.usage()
     assert usage["storage"]["archive"] == {"GLACIER_IR": 100, "STANDARD": 10}
     assert usage["jobs"][0]["seconds"] == 123  # moto's fixed ExecutionTime

@@ -280,9 +280,9 @@ def test_status_lists_ingested_tables(lake: LakeLayout, tmp_path: Path) -> None:
 
     run(lake, "t", write(tmp_path / "a.csv", "id\n1\n2\n"))
     info = status(lake)
-    names = {(t["database"], t["table"]): t for t in info["tables"]}
+    names = {(t["database"], t["table"]): t for t in info.tables}
     assert names[("processed", "t")]["rows"] == 2 and ("raw", "t") in names
-    assert info["warehouse"]["t"] == 2
+    assert info.warehouse["t"] == 2
 
 
 def test_sales_pipeline_untouched_by_ingest(processed_lake: LakeLayout, tmp_path: Path) -> None:
