@@ -613,7 +613,7 @@ def benchmark(
     """Run the same queries on raw files, the Parquet lake and the warehouse: time, bytes scanned, cross-checks, verdicts."""
     from datalake.cli import render
     from datalake.errors import CheckFailedError, UsageError
-    from datalake.measure.benchmark import BenchmarkOptions, run_benchmark
+    from datalake.measure.benchmark.run import BenchmarkOptions, run_benchmark
 
     anchor: date | None = None
     if as_of == "today":

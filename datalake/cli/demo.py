@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from datalake.measure.benchmark import Claim, StorageStats
+from datalake.measure.benchmark.run import Claim, StorageStats
 from datalake.measure.jsondata import to_json
 from datalake.measure.results import Results
 from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult, ValidationReport
@@ -93,7 +93,7 @@ def _query(target: Target, title: str, sql: str, engine: str) -> DemoQuery:
 
 
 def _benchmark(target: Target, progress: Progress) -> DemoBenchmark:
-    from datalake.measure.benchmark import BenchmarkOptions, run_benchmark
+    from datalake.measure.benchmark.run import BenchmarkOptions, run_benchmark
 
     # one timed run after the warm-up keeps the demo short; `datalake benchmark --repeat N` for more
     bench = run_benchmark(target, BenchmarkOptions(repeat=1), progress)

@@ -18,7 +18,7 @@ from datalake.cli.app import app
 from datalake.config import Settings
 from datalake.domain.sql import anchor_dates, translate
 from datalake.layout import LakeLayout
-from datalake.measure.benchmark import (
+from datalake.measure.benchmark.run import (
     DEMO_TABLE,
     DIALECTS,
     BenchmarkOptions,

@@ -1,0 +1,1 @@
+"""`datalake benchmark`: the same queries on raw files, the Parquet lake and the warehouse (see `run`)."""
