@@ -23,7 +23,8 @@ from pathlib import Path
 
 from datalake.config import Settings
 from datalake.domain.sql import anchor_dates
-from datalake.measure.benchmark.run import BenchmarkOptions, BenchmarkQuery, lake_end_date, load_queries, run_benchmark
+from datalake.measure.benchmark.queries import BenchmarkQuery, load_queries
+from datalake.measure.benchmark.run import BenchmarkOptions, lake_end_date, run_benchmark
 from datalake.targets.local.target import LocalTarget
 
 

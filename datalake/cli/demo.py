@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from datalake.measure.benchmark.run import Claim, StorageStats
+from datalake.measure.benchmark.result import Claim, StorageStats
 from datalake.measure.jsondata import to_json
 from datalake.measure.results import Results
 from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult, ValidationReport

@@ -14,7 +14,7 @@ from datalake.format import claim_figure, percent, size, usd, verdict
 
 if TYPE_CHECKING:
     from datalake.cli.demo import DemoCost, DemoResult
-    from datalake.measure.benchmark.run import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
+    from datalake.measure.benchmark.result import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
     from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
     from datalake.model import JobResult, LakeStatus, ValidationReport
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from datalake.errors import DatalakeError
 from datalake.layout import LakeLayout
-from datalake.measure.benchmark.run import BenchmarkReport
+from datalake.measure.benchmark.result import BenchmarkReport
 from datalake.measure.cost.result import CostReport
 from datalake.measure.results import NOT_AN_OBJECT, Results, UnreadableResult, read_result
 from datalake.model import LakeStatus, RunSummary, ValidationReport

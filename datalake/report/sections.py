@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datalake.format import claim_figure, percent, verdict
-from datalake.measure.benchmark.run import BenchmarkReport, Claim, QueryBenchmark, Speedup, StorageStats
+from datalake.measure.benchmark.result import BenchmarkReport, Claim, QueryBenchmark, Speedup, StorageStats
 from datalake.measure.cost.result import CostReport
 from datalake.model import RunSummary, ValidationReport
 from datalake.report import markup as m

@@ -18,18 +18,10 @@ from datalake.cli.app import app
 from datalake.config import Settings
 from datalake.domain.sql import anchor_dates, translate
 from datalake.layout import LakeLayout
-from datalake.measure.benchmark.run import (
-    DEMO_TABLE,
-    DIALECTS,
-    BenchmarkOptions,
-    BenchmarkReport,
-    EngineRun,
-    compare_results,
-    load_latest_benchmark,
-    load_queries,
-    parse_query,
-    run_benchmark,
-)
+from datalake.measure.benchmark.compare import compare_results
+from datalake.measure.benchmark.queries import DEMO_TABLE, DIALECTS, load_queries, parse_query
+from datalake.measure.benchmark.result import BenchmarkReport, EngineRun
+from datalake.measure.benchmark.run import BenchmarkOptions, load_latest_benchmark, run_benchmark
 from datalake.targets.base import QueryEngine, QueryResult
 from datalake.targets.local.target import LocalTarget
 from tests.conftest import END_DATE, build_lake

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.errors import InputError, UsageError
-from datalake.measure.benchmark.run import BenchmarkReport, QueryBenchmark
+from datalake.measure.benchmark.result import BenchmarkReport, QueryBenchmark
 from datalake.measure.cost import model as cost
 from datalake.measure.cost.infra_shape import NO_LIFECYCLE, ZONE_NAMES, InfraShape, read_infra_shape
 from datalake.measure.cost.pricing import GB, PriceTable, load_prices
