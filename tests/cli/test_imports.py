@@ -24,38 +24,28 @@ print("HEAVY=" + json.dumps(heavy))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["status", "--help"], ["query", "--help"], ["cost-report", "--help"]])
-def test_help_loads_no_heavy_library(args: list[str]) -> None:
+def probe(*args: str) -> tuple[str, list[str]]:
+    """Run `datalake ARGS` in a fresh interpreter: (what it printed, the heavy libraries it loaded)."""
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args], input=json.dumps(HEAVY), capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Usage" in proc.stdout  # the help was printed, so the app was really built
-    loaded = json.loads(proc.stdout.rsplit("HEAVY=", 1)[1])
+    printed, loaded = proc.stdout.rsplit("HEAVY=", 1)
+    return printed, json.loads(loaded)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["status", "--help"], ["query", "--help"], ["cost-report", "--help"]])
+def test_help_loads_no_heavy_library(args: list[str]) -> None:
+    printed, loaded = probe(*args)
+    assert "Usage" in printed  # the help was printed, so the app was really built
     assert loaded == []
 
 
 def test_status_of_a_lake_loads_neither_numpy_nor_pyarrow(tmp_path: Path) -> None:
     """status reads the catalog and the warehouse: the generator's numpy and Arrow stay unloaded."""
     lake = str(tmp_path / "lake")
-    deploy = subprocess.run(
-        [sys.executable, "-c", PROBE, "deploy", "--lake", lake, "--json"],
-        input=json.dumps(HEAVY),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert deploy.returncode == 0, deploy.stderr
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, "status", "--lake", lake, "--json"],
-        input=json.dumps(HEAVY),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    status = json.loads(proc.stdout.rsplit("HEAVY=", 1)[0])
-    assert status["target"] == "local"
-    loaded = json.loads(proc.stdout.rsplit("HEAVY=", 1)[1])
+    probe("deploy", "--lake", lake, "--json")
+    printed, loaded = probe("status", "--lake", lake, "--json")
+    assert json.loads(printed)["target"] == "local"
     assert "numpy" not in loaded
     assert "pyarrow" not in loaded
