@@ -38,7 +38,7 @@ if command -v terraform >/dev/null 2>&1; then
         exit 1
     fi
 else
-    echo "FAIL: terraform is not on PATH (the machine image ships it): fmt and validate cannot run" >&2
+    echo "FAIL: no terraform binary found (the machine image ships one): fmt and validate cannot run" >&2
     exit 1
 fi
 
