@@ -258,21 +258,12 @@ def query(
         result = eng.execute(sql)
     if show_sql:
         ui.err.print(f"[dim]{result.engine}: {result.sql}[/]", highlight=False)
-    if as_json:
-        ui.print_json(
-            {
-                "engine": result.engine,
-                "sql": result.sql,
-                "seconds": round(result.seconds, 4),
-                "rows": result.to_records(),
-            }
-        )
-    elif as_csv:
+    if as_csv and not as_json:
         writer = csv.writer(sys.stdout)
         writer.writerow(result.columns)
         writer.writerows(result.rows)
     else:
-        render.render_query(result, limit)
+        render.show(as_json, result, render.render_query, limit)
 
 
 # ----------------------------------------------------------------------------------- validate

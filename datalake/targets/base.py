@@ -43,6 +43,10 @@ class QueryResult:
     def to_records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
+    def to_dict(self) -> dict[str, Any]:
+        """`datalake query --json`: the engine, the SQL it ran, the time and the rows as records."""
+        return {"engine": self.engine, "sql": self.sql, "seconds": round(self.seconds, 4), "rows": self.to_records()}
+
 
 class QueryEngine(ABC):
     """Runs Athena-dialect SQL; subclasses say which dialect they speak and how to connect."""
