@@ -204,6 +204,24 @@ class LakeStatus:
         return [t for t in self.tables if t.get("table") == name]
 
 
+# ------------------------------------------------------------------------------------ archive
+
+
+@dataclass
+class ArchiveResult:
+    """What `datalake archive` moved (or, with --dry-run, would move) to the archive zone."""
+
+    cutoff: str  # ISO day: partitions dated before it move
+    dry_run: bool
+    partitions: int = 0
+    files: int = 0
+    bytes: int = 0
+    skipped_unprocessed: list[str] = field(default_factory=list)  # old partitions kept: files not yet consumed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 # ------------------------------------------------------------------------------------ validate
 
 

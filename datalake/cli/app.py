@@ -324,7 +324,7 @@ def archive(
     from datalake.cli import render
 
     result = _target(lake, target, "archive").archive(older_than, dry_run)
-    render.show(as_json, result, render.render_archive, dry_run)
+    render.show(as_json, result, render.render_archive)
 
 
 # ----------------------------------------------------------------------------------- destroy

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datalake.cli.demo import DemoCost, DemoResult
     from datalake.measure.benchmark.result import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
     from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
-    from datalake.model import JobResult, LakeStatus, ValidationReport
+    from datalake.model import ArchiveResult, JobResult, LakeStatus, ValidationReport
 
 _usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
 
@@ -150,14 +150,14 @@ def render_status(info: LakeStatus) -> None:
 # ----------------------------------------------------------------------------------- archive, destroy
 
 
-def render_archive(result: dict[str, Any], dry_run: bool) -> None:
-    verb = "Would move" if dry_run else "Moved"
+def render_archive(result: ArchiveResult) -> None:
+    verb = "Would move" if result.dry_run else "Moved"
     ui.out.print(
-        f"{verb} {result['partitions']:,} partition(s), {result['files']:,} file(s), "
-        f"{size(result['bytes'])} older than {result['cutoff']} to the archive zone."
+        f"{verb} {result.partitions:,} partition(s), {result.files:,} file(s), "
+        f"{size(result.bytes)} older than {result.cutoff} to the archive zone."
     )
-    if result["skipped_unprocessed"]:
-        ui.err.print(f"[yellow]Kept {len(result['skipped_unprocessed'])} partition(s) with unprocessed files.[/]")
+    if result.skipped_unprocessed:
+        ui.err.print(f"[yellow]Kept {len(result.skipped_unprocessed)} partition(s) with unprocessed files.[/]")
 
 
 def render_destroy(result: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from datalake.config import Settings
 from datalake.domain.sql import translate
 from datalake.model import (
+    ArchiveResult,
     EtlOptions,
     IngestOptions,
     IngestResult,
@@ -162,7 +163,7 @@ class Target(ABC):
         """The data-quality report (targets with `capabilities.validate`)."""
         self.unsupported("validate")
 
-    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
+    def archive(self, older_than_days: int, dry_run: bool = False) -> ArchiveResult:
         """Move raw partitions past retention to the archive zone (targets with `capabilities.archive`)."""
         self.unsupported("archive")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from datalake.errors import UsageError
 from datalake.layout import LakeLayout
+from datalake.model import ArchiveResult
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.catalog import Catalog
 from datalake.targets.local.crawler import crawl, list_data_files
@@ -22,7 +23,7 @@ from datalake.targets.local.lock import lake_lock
 
 def archive(
     layout: LakeLayout, older_than_days: int, dry_run: bool = False, today: date | None = None, wait: float = 0.0
-) -> dict[str, Any]:
+) -> ArchiveResult:
     if older_than_days < 0:
         raise UsageError(f"--older-than must be zero or more days, got {older_than_days}")
     require_lake(layout)
@@ -61,14 +62,7 @@ def archive(
             _remove_empty_parents(Path(folder), stop=layout.raw / "sales")
         if partitions and not dry_run:
             crawl(layout, Catalog(layout.catalog_dir))
-    return {
-        "cutoff": str(cutoff),
-        "dry_run": dry_run,
-        "partitions": len(partitions),
-        "files": moved_files,
-        "bytes": moved_bytes,
-        "skipped_unprocessed": skipped,
-    }
+    return ArchiveResult(str(cutoff), dry_run, len(partitions), moved_files, moved_bytes, skipped)
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

@@ -93,7 +93,7 @@ class LocalTarget(Target):
 
         return validate(self.layout, freshness_days)
 
-    def archive(self, older_than_days: int, dry_run: bool = False) -> dict[str, Any]:
+    def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive
 
         return archive(self.layout, older_than_days, dry_run)

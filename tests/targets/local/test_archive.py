@@ -18,11 +18,11 @@ def test_archive_moves_old_processed_partitions_and_raw_engine_still_reads_them(
     with open_local_engine(processed_lake, "raw") as eng:
         before = eng.execute("SELECT count(*), sum(total_amount) FROM sales_fact").rows
     dry = archive(processed_lake, older_than_days=30, dry_run=True, today=date(2026, 7, 1))
-    assert dry["partitions"] > 0 and not any(processed_lake.archive.rglob("*.json"))
+    assert dry.partitions > 0 and not any(processed_lake.archive.rglob("*.json"))
     result = archive(processed_lake, older_than_days=30, today=date(2026, 7, 1))
-    assert result["partitions"] == dry["partitions"] and result["files"] == dry["files"]
+    assert result.partitions == dry.partitions and result.files == dry.files
     moved = list(processed_lake.archive.rglob("*.*"))
-    assert len(moved) == result["files"]
+    assert len(moved) == result.files
     remaining_days = {p.parent.name for p in (processed_lake.raw / "sales").rglob("*.*")}
     assert all(d >= "day=01" for d in remaining_days)
     with open_local_engine(processed_lake, "raw") as eng:
@@ -37,7 +37,7 @@ def test_unprocessed_partitions_stay(processed_lake: LakeLayout) -> None:
     folder = processed_lake.raw / "sales" / "year=2026" / "month=05" / "day=10"
     (folder / "late.json").write_text(next(folder.glob("*.json")).read_text())
     result = archive(processed_lake, older_than_days=30, today=date(2026, 7, 1))
-    assert "sales/year=2026/month=05/day=10" in result["skipped_unprocessed"]
+    assert "sales/year=2026/month=05/day=10" in result.skipped_unprocessed
     assert (folder / "late.json").exists()
 
 
