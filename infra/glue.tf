@@ -121,8 +121,9 @@ resource "aws_glue_crawler" "processed" {
 # ---------------------------------------------------------------------------
 locals {
   glue_job_arguments = {
-    "--job-language"                     = "python"
-    "--job-bookmark-option"              = "job-bookmark-enable"
+    "--job-language" = "python"
+    # Glue's own bookmarks follow DynamicFrame sources only: the job keeps its bookmark in --bookmark_path.
+    "--job-bookmark-option"              = "job-bookmark-disable"
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"
     "--enable-continuous-cloudwatch-log" = "true"
@@ -133,9 +134,10 @@ locals {
     "--raw_path"                         = "s3://${aws_s3_bucket.lake["raw"].id}/"
     "--processed_path"                   = "s3://${aws_s3_bucket.lake["processed"].id}/"
     "--quarantine_path"                  = "s3://${aws_s3_bucket.lake["processed"].id}/quarantine/"
-    "--archive_path"                     = "s3://${aws_s3_bucket.lake["archive"].id}/"
-    "--database"                         = aws_glue_catalog_database.lake.name
     "--spec_path"                        = "s3://${aws_s3_bucket.lake["scripts"].id}/${local.job_keys["transform_spec"]}"
+    # Started without --input_list (by the workflow's trigger), the job reads this bookmark and processes
+    # exactly the raw files it does not list; either way it commits what it consumed there.
+    "--bookmark_path" = "s3://${aws_s3_bucket.lake["scripts"].id}/${local.bookmark_key}"
   }
 }
 
@@ -180,7 +182,7 @@ resource "aws_glue_job" "customer_aggregates" {
     script_location = "s3://${aws_s3_bucket.lake["scripts"].id}/${local.job_keys["customer_aggregates"]}"
   }
 
-  default_arguments = merge(local.glue_job_arguments, { "--job-bookmark-option" = "job-bookmark-disable" })
+  default_arguments = { for key, value in local.glue_job_arguments : key => value if key != "--bookmark_path" }
 
   execution_property {
     max_concurrent_runs = 1

@@ -112,38 +112,48 @@ resource "aws_iam_role" "glue_job" {
   assume_role_policy = data.aws_iam_policy_document.glue_assume.json
 }
 
+# What the Spark job (jobs/sales_etl.py) touches, on Glue and on EMR alike: it reads the raw files it is
+# handed (or lists them, when the Glue workflow starts it), the scripts and its run's pending list;
+# it writes the processed zone and commits the bookmark (state/bookmarks/), the run's record.
 data "aws_iam_policy_document" "lake_job" {
-  source_policy_documents = [
-    data.aws_iam_policy_document.catalog_read_write.json,
-    data.aws_iam_policy_document.use_lake_key.json,
-  ]
+  source_policy_documents = [data.aws_iam_policy_document.use_lake_key.json]
 
   statement {
     sid     = "ListLakeBuckets"
-    actions = ["s3:ListBucket", "s3:GetBucketLocation"]
+    actions = ["s3:ListBucket"]
     resources = [
       local.bucket_arns["raw"],
       local.bucket_arns["processed"],
-      local.bucket_arns["archive"],
       local.bucket_arns["scripts"],
     ]
   }
 
   statement {
-    sid       = "ReadRawAndScripts"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arns["raw"]}/*", "${local.bucket_arns["scripts"]}/*"]
+    sid     = "ReadRawScriptsAndRunState"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bucket_arns["raw"]}/*",
+      "${local.bucket_arns["scripts"]}/jobs/*",
+      "${local.bucket_arns["scripts"]}/state/*",
+    ]
   }
 
   statement {
-    sid       = "WriteProcessedAndArchive"
+    sid       = "WriteProcessed"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${local.bucket_arns["processed"]}/*", "${local.bucket_arns["archive"]}/*"]
+    resources = ["${local.bucket_arns["processed"]}/*"]
   }
 
+  statement {
+    sid       = "CommitBookmark"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arns["scripts"]}/state/bookmarks/*"]
+  }
+
+  # Documented service requirement: Glue's --TempDir and the Spark UI's event logs (--spark-event-logs-path).
   statement {
     sid       = "SparkTemporaryFiles"
-    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = ["${local.bucket_arns["scripts"]}/tmp/*", "${local.bucket_arns["scripts"]}/spark-events/*"]
   }
 }
@@ -393,4 +403,127 @@ resource "aws_iam_role_policy" "cloudtrail" {
   name   = "deliver-trail"
   role   = aws_iam_role.cloudtrail.id
   policy = data.aws_iam_policy_document.cloudtrail.json
+}
+
+# ---------------------------------------------------------------------------
+# Operator: whoever runs `datalake seed / run-etl / query / status / cost-report` against the lake
+# (attach the policy to that user or role). Deploying and destroying need Terraform's own, wider rights.
+# Athena reads the data and writes its results with the caller's own permissions, hence the S3
+# reads of raw/processed and the writes under athena_results/results/.
+# ---------------------------------------------------------------------------
+data "aws_iam_policy_document" "operator" {
+  source_policy_documents = [data.aws_iam_policy_document.use_lake_key.json]
+
+  statement {
+    sid       = "ListLakeBuckets"
+    actions   = ["s3:ListBucket"]
+    resources = concat(values(local.bucket_arns), [aws_s3_bucket.logs.arn])
+  }
+
+  statement {
+    sid     = "ReadLake"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bucket_arns["raw"]}/*",
+      "${local.bucket_arns["processed"]}/*",
+      "${local.bucket_arns["scripts"]}/jobs/*",
+      "${local.bucket_arns["scripts"]}/state/*",
+      "${local.bucket_arns["athena_results"]}/results/*",
+    ]
+  }
+
+  statement {
+    sid     = "LandRawAndStageRuns"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${local.bucket_arns["raw"]}/*",
+      "${local.bucket_arns["scripts"]}/jobs/*",
+      "${local.bucket_arns["scripts"]}/state/seeds.json",
+      "${local.bucket_arns["scripts"]}/state/runs/*",
+      "${local.bucket_arns["processed"]}/_staging/*",
+      "${local.bucket_arns["athena_results"]}/results/*",
+    ]
+  }
+
+  statement {
+    sid     = "RunCrawlersAndJobs"
+    actions = ["glue:StartCrawler", "glue:GetCrawler", "glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
+    resources = [
+      aws_glue_crawler.raw.arn,
+      aws_glue_crawler.processed.arn,
+      aws_glue_job.sales_etl.arn,
+      aws_glue_job.customer_aggregates.arn,
+    ]
+  }
+
+  statement {
+    sid       = "ReadCatalog"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
+    resources = local.glue_catalog_arns
+  }
+
+  statement {
+    sid = "QueryAthena"
+    actions = [
+      "athena:StartQueryExecution",
+      "athena:GetQueryExecution",
+      "athena:GetQueryResults",
+      "athena:ListQueryExecutions",
+      "athena:BatchGetQueryExecution",
+      "athena:GetWorkGroup",
+    ]
+    resources = [aws_athena_workgroup.lake.arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.emr_cluster ? [1] : []
+    content {
+      sid       = "RunEmrSteps"
+      actions   = ["elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeStep", "elasticmapreduce:ListSteps"]
+      resources = [aws_emr_cluster.lake[0].arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.redshift_mode == "none" ? [] : [1]
+    content {
+      sid       = "LoadAndQueryRedshift"
+      actions   = ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"]
+      resources = [local.redshift_serverless ? aws_redshiftserverless_workgroup.lake[0].arn : aws_redshift_cluster.lake[0].arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.redshift_mode == "none" ? [] : [1]
+    content {
+      sid = "ReadRedshiftStatements"
+      # DescribeStatement and GetStatementResult have no resource type: they only see the caller's statements.
+      actions   = ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.redshift_serverless ? [1] : []
+    content {
+      sid       = "RedshiftServerlessCredentials"
+      actions   = ["redshift-serverless:GetCredentials"]
+      resources = [aws_redshiftserverless_workgroup.lake[0].arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.redshift_provisioned ? [1] : []
+    content {
+      sid       = "RedshiftAdminSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [aws_redshift_cluster.lake[0].master_password_secret_arn]
+    }
+  }
+}
+
+resource "aws_iam_policy" "operator" {
+  name        = "${local.prefix}-operator"
+  description = "What the datalake CLI needs to seed, run, query and measure the ${local.prefix} lake."
+  policy      = data.aws_iam_policy_document.operator.json
 }

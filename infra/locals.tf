@@ -30,10 +30,11 @@ locals {
   lake_buckets = {
     raw = {
       name = "${local.prefix}-raw-${local.bucket_suffix}"
+      # The original demo's lifecycle: Standard -> IA -> Glacier -> Deep Archive (30, 90, 365 days by default).
       transitions = [
-        { days = 30, storage_class = "STANDARD_IA" },
-        { days = 90, storage_class = "GLACIER" },
-        { days = 365, storage_class = "DEEP_ARCHIVE" },
+        { days = var.raw_standard_ia_days, storage_class = "STANDARD_IA" },
+        { days = var.raw_glacier_days, storage_class = "GLACIER" },
+        { days = var.raw_deep_archive_days, storage_class = "DEEP_ARCHIVE" },
       ]
       expiration_days = null
     }
@@ -83,6 +84,9 @@ locals {
     for key, job in local.job_files : key => job if fileexists("${local.jobs_dir}/${job.file}")
   }
   job_keys = { for key, job in local.job_files : key => "jobs/${job.file}" }
+
+  # The sales job's bookmark: the raw files each run consumed, and each run's row counts.
+  bookmark_key = "state/bookmarks/sales_etl.json"
 
   azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
 

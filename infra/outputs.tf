@@ -16,6 +16,22 @@ output "processed_bucket" {
   value       = aws_s3_bucket.lake["processed"].id
 }
 
+# The original demo's output names, kept beside ours so its README's commands work unchanged.
+output "raw_bucket_name" {
+  description = "The raw bucket (the original demo's name for it)."
+  value       = aws_s3_bucket.lake["raw"].id
+}
+
+output "glue_crawler_name" {
+  description = "The raw zone's crawler (the original demo's name for it)."
+  value       = aws_glue_crawler.raw.name
+}
+
+output "glue_etl_job_name" {
+  description = "The sales ETL Glue job (the original demo's name for it)."
+  value       = aws_glue_job.sales_etl.name
+}
+
 output "archive_bucket" {
   description = "Archive bucket for raw partitions past retention."
   value       = aws_s3_bucket.lake["archive"].id
@@ -122,6 +138,21 @@ output "emr_job_role_arn" {
 output "alerts_topic_arn" {
   description = "SNS topic receiving Glue failure alerts."
   value       = aws_sns_topic.alerts.arn
+}
+
+output "operator_policy_arn" {
+  description = "Attach to whoever runs the datalake CLI against this lake (seed, run-etl, query, status, cost-report)."
+  value       = aws_iam_policy.operator.arn
+}
+
+output "glue_job_role_arn" {
+  description = "Role the Glue jobs run as."
+  value       = aws_iam_role.glue_job.arn
+}
+
+output "glue_crawler_role_arn" {
+  description = "Role the crawlers run as."
+  value       = aws_iam_role.glue_crawler.arn
 }
 
 output "kms_key_arn" {

@@ -57,6 +57,9 @@ resource "aws_s3_bucket_logging" "lake" {
   bucket        = each.value.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3-access/${each.key}/"
+
+  # S3 checks the target bucket's policy when logging is turned on: it must exist first.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "lake" {

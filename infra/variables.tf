@@ -72,6 +72,39 @@ variable "noncurrent_version_expiration_days" {
   default     = 90
 }
 
+variable "raw_standard_ia_days" {
+  description = "Age in days at which raw landing files move to S3 Standard-IA (the original demo: 30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.raw_standard_ia_days >= 30
+    error_message = "S3 moves objects to Standard-IA at 30 days of age at the earliest."
+  }
+}
+
+variable "raw_glacier_days" {
+  description = "Age in days at which raw landing files move to S3 Glacier Flexible Retrieval (the original demo: 90)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.raw_glacier_days >= var.raw_standard_ia_days + 30
+    error_message = "raw_glacier_days must be at least 30 days after raw_standard_ia_days (S3's minimum stay in Standard-IA)."
+  }
+}
+
+variable "raw_deep_archive_days" {
+  description = "Age in days at which raw landing files move to S3 Glacier Deep Archive (the original demo: 365)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.raw_deep_archive_days >= var.raw_glacier_days + 90
+    error_message = "raw_deep_archive_days must be at least 90 days after raw_glacier_days (Glacier's minimum storage duration)."
+  }
+}
+
 variable "athena_results_expiration_days" {
   description = "Days Athena query results are kept."
   type        = number

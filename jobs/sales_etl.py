@@ -12,8 +12,13 @@ On Glue the arguments come from `getResolvedOptions`; elsewhere from argparse:
     spark-submit jobs/sales_etl.py --raw_path s3://raw-bucket --processed_path s3://processed-bucket \
         --quarantine_path s3://quarantine-bucket --spec_path s3://scripts-bucket/jobs/transform_spec.json
 
-`--input_list` names a text file listing the raw files to process (the caller's bookmark);
-without it every file under raw_path/sales is read. `--run_ts` fixes the processing time.
+`--input_list` names a text file listing the raw files to process (the CLI's pending files).
+`--bookmark_path` (an s3:// JSON object) is the job's bookmark: without `--input_list` (the Glue
+workflow's trigger starts it so), the job processes exactly the raw files the bookmark does not
+hold; either way it commits the files it consumed and its row counts there, last, as the run's
+one record (the CLI reads it back: a run with no record did not happen). With neither, every
+file under raw_path/sales is read. `--run_ts` fixes the processing time; `--summary_path` writes
+the row counts as one JSON line for callers without a bookmark.
 
 The local `datalake run-etl --engine spark` imports this module and calls `read_records`,
 `transform` and the frame builders directly, then stages the files its own way.
@@ -25,6 +30,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -39,9 +45,28 @@ ARGUMENTS = (
     "run_ts",
     "input_list",
     "summary_path",
+    "bookmark_path",
 )
 REQUIRED = ("raw_path", "processed_path", "quarantine_path")
 CORRUPT = "_corrupt_record"
+# The raw files the job reads, by suffix whatever its case: the crawler and the CLI accept the same.
+JSON_SUFFIXES = (".json", ".jsonl")
+CSV_SUFFIXES = (".csv",)
+JSON_GLOB = "{*.[jJ][sS][oO][nN],*.[jJ][sS][oO][nN][lL]}"
+CSV_GLOB = "*.[cC][sS][vV]"
+
+
+def is_json(path: str) -> bool:
+    return path.lower().endswith(JSON_SUFFIXES)
+
+
+def is_csv(path: str) -> bool:
+    return path.lower().endswith(CSV_SUFFIXES)
+
+
+def _files_only(paths: list[str]) -> bool:
+    """True when every path names a raw file (no folder): Spark must then read them all, unfiltered."""
+    return all(is_json(p) or is_csv(p) for p in paths)
 
 
 # ----------------------------------------------------------------------------- spec
@@ -88,7 +113,10 @@ def read_json_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_r
     """
     fields = spec["transform"]["raw_fields"]
     schema = "array<struct<" + ", ".join(f"{f}: STRING" for f in fields) + ">>"
-    lines = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.json").text(paths)
+    reader = spark.read.option("recursiveFileLookup", "true")
+    if not _files_only(paths):  # a folder: keep its JSON files (Spark's filter also applies to named files)
+        reader = reader.option("pathGlobFilter", JSON_GLOB)
+    lines = reader.text(paths)
     lines.selectExpr(
         f"{source_file_sql(zone_roots)} AS _source_file",
         "CASE WHEN value <> '' THEN decode(CAST(value AS BINARY), 'UTF-8') END AS _raw_record",
@@ -124,13 +152,12 @@ def read_csv_records(spark: Any, spec: dict[str, Any], paths: list[str], zone_ro
     itself is the spec's SQL, the text the DuckDB engine runs, so both engines see the same fields,
     raw records and parse errors.
     """
-    lines = (
-        spark.read.schema(f"line STRING, {CORRUPT} STRING")
-        .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", "*.csv")
-        .options(header="true", sep="\x1e", quote="", mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT)
-        .csv(paths)
-    )
+    reader = spark.read.schema(f"line STRING, {CORRUPT} STRING").option("recursiveFileLookup", "true")
+    if not _files_only(paths):
+        reader = reader.option("pathGlobFilter", CSV_GLOB)
+    lines = reader.options(
+        header="true", sep="\x1e", quote="", mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT
+    ).csv(paths)
     lines.selectExpr(
         f"{source_file_sql(zone_roots)} AS _source_file", f"coalesce({CORRUPT}, line) AS _raw_record"
     ).createOrReplaceTempView(spec["relations"]["csv_lines"])
@@ -289,6 +316,72 @@ def configure(spark: Any) -> None:
         spark.conf.set(f"spark.sql.parquet.{mode}", "CORRECTED")
 
 
+# ----------------------------------------------------------------------------- bookmark (s3, boto3)
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """s3://bucket/key -> (bucket, key)."""
+    bucket, _, key = uri.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
+def raw_sales_files(s3: Any, raw_path: str) -> dict[str, int]:
+    """Every raw sales file under raw_path/sales (s3://raw/sales/... -> size), as the CLI lists them."""
+    bucket, prefix = split_s3(raw_path.rstrip("/") + "/sales/")
+    found: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            name = item["Key"].rsplit("/", 1)[-1]
+            if item["Size"] > 0 and not name.startswith(("_", ".")) and (is_json(name) or is_csv(name)):
+                found[f"s3://{bucket}/{item['Key']}"] = int(item["Size"])
+    return found
+
+
+def read_bookmark(s3: Any, uri: str) -> tuple[dict[str, Any], str | None]:
+    """The bookmark document and its ETag (None when there is none yet)."""
+    bucket, key = split_s3(uri)
+    try:
+        got = s3.get_object(Bucket=bucket, Key=key)
+    except s3.exceptions.NoSuchKey:
+        return {"job": "sales_etl", "files": {}, "runs": {}}, None
+    document = dict(json.loads(got["Body"].read()))
+    document.setdefault("files", {})
+    document.setdefault("runs", {})
+    return document, got.get("ETag")
+
+
+def pending_files(listed: dict[str, int], bookmark: dict[str, Any], raw_path: str) -> dict[str, int]:
+    """The listed files the bookmark does not hold at their current size (bookmark keys are bucket keys)."""
+    bucket, _ = split_s3(raw_path)
+    consumed = bookmark.get("files", {})
+    prefix = f"s3://{bucket}/"
+    return {uri: size for uri, size in listed.items() if consumed.get(uri.removeprefix(prefix), {}).get("size") != size}
+
+
+def commit_bookmark(s3: Any, uri: str, raw_path: str, consumed: dict[str, int], record: dict[str, Any]) -> None:
+    """Record the consumed files and the run's counts in one conditional write (retried on a lost race)."""
+    bucket, key = split_s3(uri)
+    raw_bucket, _ = split_s3(raw_path)
+    run_id = str(record["run_id"])
+    for _ in range(5):
+        document, etag = read_bookmark(s3, uri)
+        for file_uri, size in consumed.items():
+            document["files"][file_uri.removeprefix(f"s3://{raw_bucket}/")] = {"size": size, "run_id": run_id}
+        document["runs"][run_id] = record
+        body = json.dumps(document, indent=1, sort_keys=True).encode()
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition)
+            return
+        except Exception as exc:  # another writer committed first: merge into its document and retry
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") not in {
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            }:
+                raise
+    raise RuntimeError(f"could not commit the bookmark {uri}: it kept changing")
+
+
 # ----------------------------------------------------------------------------- Glue / EMR entry point
 
 
@@ -306,8 +399,33 @@ def parse_args(argv: list[str]) -> dict[str, str]:
     return dict(getResolvedOptions(argv, wanted))
 
 
-def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
-    """Process everything under raw_path/sales into processed_path and quarantine_path (Glue / EMR step)."""
+def input_files(
+    args: dict[str, str], s3: Any, read_lines: Callable[[str], list[str]]
+) -> tuple[list[str], dict[str, int] | None]:
+    """The raw files to read, and (with a bookmark) their sizes to commit.
+
+    `--input_list` wins (the CLI's pending files, read with `read_lines`); else the bookmark's pending
+    files; else everything under raw_path/sales.
+    """
+    if args.get("input_list"):
+        files = [line.strip() for line in read_lines(args["input_list"]) if line.strip()]
+        if s3 is None:
+            return files, None
+        listed = raw_sales_files(s3, args["raw_path"])
+        return files, {f: listed[f] for f in files if f in listed}
+    if s3 is not None:
+        bookmark, _ = read_bookmark(s3, args["bookmark_path"])
+        pending = pending_files(raw_sales_files(s3, args["raw_path"]), bookmark, args["raw_path"])
+        return sorted(pending), pending
+    return [f"{args['raw_path'].rstrip('/')}/sales"], None
+
+
+def run(spark: Any, args: dict[str, str], s3: Any = None) -> dict[str, Any]:
+    """Process the pending raw files into processed_path and quarantine_path (Glue / EMR step).
+
+    With `s3` (a boto3 client) and `--bookmark_path`, the consumed files and the counts are committed
+    to the bookmark after every output is written: the bookmark is the run's commit point.
+    """
     configure(spark)
     spec = load_spec(spark, args.get("spec_path"))
     now = datetime.now(UTC)
@@ -315,12 +433,13 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
     run_id = args.get("run_id") or now.strftime("%Y%m%dT%H%M%S")
     raw, processed = args["raw_path"].rstrip("/"), args["processed_path"].rstrip("/")
     quarantine = args["quarantine_path"].rstrip("/")
-    if args.get("input_list"):  # the raw files the caller's bookmark says are pending, one URI a line
-        files = [r.value.strip() for r in spark.read.text(args["input_list"]).collect() if r.value.strip()]
-        json_paths = [f for f in files if f.endswith(".json")]
-        csv_paths = [f for f in files if f.endswith(".csv")]
-    else:
-        json_paths = csv_paths = [f"{raw}/sales"]
+    files, sizes = input_files(args, s3, lambda uri: [r.value for r in spark.read.text(uri).collect()])
+    summary: dict[str, Any] = {"run_id": run_id, "files_in": len(files), "bytes_in": sum((sizes or {}).values())}
+    if not files:
+        return {**summary, "rows_in": 0, "rows_processed": 0, "rows_quarantined": 0, "by_reason": {}}
+    folder = files == [f"{raw}/sales"]
+    json_paths = files if folder else [f for f in files if is_json(f)]
+    csv_paths = files if folder else [f for f in files if is_csv(f)]
     records = read_records(spark, spec, json_paths, csv_paths, [raw])
     dimensions = {name: read_dimension(spark, spec, name, [f"{raw}/{name}"]) for name in spec["dimensions"]}
     existing = None
@@ -339,13 +458,15 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
     finally:
         kept.release()
     quarantined = sum(counts.values())
-    return {
-        "run_id": run_id,
+    summary |= {
         "rows_in": rows_in,
         "rows_processed": rows_in - quarantined,
         "rows_quarantined": quarantined,
         "by_reason": dict(sorted(counts.items())),
     }
+    if s3 is not None and sizes is not None:
+        commit_bookmark(s3, args["bookmark_path"], raw, sizes, {**summary, "finished": datetime.now(UTC).isoformat()})
+    return summary
 
 
 def summarise(spark: Any, ruled: Any, quarantine_path: str) -> tuple[int, dict[str, int]]:
@@ -363,7 +484,12 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parse_args(list(sys.argv if argv is None else argv))
     spark = SparkSession.builder.appName("datalake-sales-etl").getOrCreate()
-    summary = run(spark, args)
+    s3 = None
+    if args.get("bookmark_path"):
+        import boto3  # on Glue and EMR alike; only the bookmark needs it
+
+        s3 = boto3.client("s3")
+    summary = run(spark, args, s3)
     print(json.dumps(summary, indent=2))
     if args.get("summary_path"):  # the row counts, for the orchestration to report (one JSON line)
         frame = spark.createDataFrame([(json.dumps(summary, sort_keys=True),)], "value string")

@@ -16,6 +16,8 @@ from datalake.errors import ConfigError
 from datalake.targets.aws.clients import Poller, client
 
 DEPLOY_HINT = "run `datalake deploy --target aws`"
+# The sales job's bookmark in the scripts bucket (infra/locals.tf names the same key): files consumed, runs.
+BOOKMARK_KEY = "state/bookmarks/sales_etl.json"
 
 
 @dataclass(frozen=True)
@@ -65,20 +67,15 @@ class AwsLake:
         }
 
     def job_arguments(self) -> dict[str, str]:
-        """The Spark job's arguments, as the Terraform passes them to the Glue job."""
-        raw, processed = self.require("raw_bucket"), self.require("processed_bucket")
-        spec = f"s3://{self.require('scripts_bucket')}/jobs/transform_spec.json"
-        args = {
+        """The Spark job's arguments, as the Terraform passes them to the Glue job (and the CLI to an EMR step)."""
+        raw, processed, scripts = (self.require(f"{z}_bucket") for z in ("raw", "processed", "scripts"))
+        return {
             "--raw_path": f"s3://{raw}/",
             "--processed_path": f"s3://{processed}/",
             "--quarantine_path": f"s3://{processed}/quarantine/",
-            "--spec_path": spec,
+            "--spec_path": f"s3://{scripts}/jobs/transform_spec.json",
+            "--bookmark_path": f"s3://{scripts}/{BOOKMARK_KEY}",
         }
-        if archive := self.optional("archive_bucket"):
-            args["--archive_path"] = f"s3://{archive}/"
-        if database := self.optional("glue_database"):
-            args["--database"] = database
-        return args
 
 
 def open_lake(settings: Settings, outputs: Mapping[str, str], **kwargs: Any) -> AwsLake:

@@ -22,7 +22,7 @@ from typing import Any
 from datalake.domain.schema import (
     DIMENSIONS,
 )
-from datalake.errors import UsageError
+from datalake.errors import AwsError, UsageError
 from datalake.layout import LakeLayout
 from datalake.model import EtlOptions, RunSummary, SeedOptions, SeedResult
 from datalake.progress import NULL_PROGRESS, Progress
@@ -30,7 +30,7 @@ from datalake.targets.aws.clients import aws_errors, error_code
 from datalake.targets.aws.emr import run_emr_step
 from datalake.targets.aws.glue import run_crawler, run_glue_job
 from datalake.targets.aws.jobs import default_jobs_dir, upload_jobs
-from datalake.targets.aws.lake import AwsLake
+from datalake.targets.aws.lake import BOOKMARK_KEY, AwsLake
 from datalake.targets.aws.redshift import load_warehouse
 from datalake.targets.aws.s3 import download_if_exists, files_under, objects, prefix_stats, upload_files
 
@@ -86,22 +86,26 @@ def seed(lake: AwsLake, opts: SeedOptions, progress: Progress = NULL_PROGRESS) -
 # ---------------------------------------------------------------------------------- run-etl
 
 
-BOOKMARK_KEY = "state/bookmarks/sales_etl.json"
+# The raw files the job reads (jobs/sales_etl.py: JSON_SUFFIXES, CSV_SUFFIXES), whatever the suffix's case.
 RAW_SUFFIXES = (".json", ".jsonl", ".csv")
+
+
+def is_raw_sales_file(key: str, size: int) -> bool:
+    name = key.rsplit("/", 1)[-1]
+    return size > 0 and not name.startswith(("_", ".")) and name.lower().endswith(RAW_SUFFIXES)
 
 
 def _raw_objects(lake: AwsLake) -> dict[str, int]:
     """Raw sales files in the raw bucket: key -> size."""
     listed = objects(lake, lake.require("raw_bucket"), "sales/")
-    return {o.key: o.size for o in listed if o.key.endswith(RAW_SUFFIXES) and o.size > 0}
+    return {o.key: o.size for o in listed if is_raw_sales_file(o.key, o.size)}
 
 
-def load_bookmark(lake: AwsLake) -> dict[str, dict[str, Any]]:
-    """The raw files earlier runs consumed (key -> size, run), kept in the scripts bucket.
+def load_bookmark_document(lake: AwsLake) -> dict[str, Any]:
+    """The job's bookmark: `files` (raw key -> size, run_id) and `runs` (run id -> the job's counts).
 
-    Glue's own job bookmarks only follow DynamicFrame sources; the job reads with plain Spark, so
-    the orchestration keeps the bookmark and hands the job the list of pending files, exactly as
-    the local target does.
+    The Spark job writes it, last, as its commit (Glue's own job bookmarks only follow DynamicFrame
+    sources): the CLI hands the job its pending files and reads the run's record back.
     """
     from botocore.exceptions import ClientError
 
@@ -109,28 +113,37 @@ def load_bookmark(lake: AwsLake) -> dict[str, dict[str, Any]]:
         body = lake.client("s3").get_object(Bucket=lake.require("scripts_bucket"), Key=BOOKMARK_KEY)["Body"].read()
     except ClientError as exc:
         if error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
-            return {}
+            return {"files": {}, "runs": {}}
         raise
-    files: dict[str, dict[str, Any]] = json.loads(body).get("files", {})
+    document: dict[str, Any] = json.loads(body)
+    document.setdefault("files", {})
+    document.setdefault("runs", {})
+    return document
+
+
+def load_bookmark(lake: AwsLake) -> dict[str, dict[str, Any]]:
+    """The raw files earlier runs consumed: key -> {size, run_id}."""
+    files: dict[str, dict[str, Any]] = load_bookmark_document(lake)["files"]
     return files
 
 
-def _save_bookmark(lake: AwsLake, files: dict[str, dict[str, Any]]) -> None:
-    body = json.dumps({"job": "sales_etl", "files": files}, indent=1, sort_keys=True).encode()
-    lake.client("s3").put_object(Bucket=lake.require("scripts_bucket"), Key=BOOKMARK_KEY, Body=body)
+def _job_logs(lake: AwsLake, engine: str, job: dict[str, Any]) -> str:
+    if engine == "emr":
+        return f"logs: s3://{lake.optional('logs_bucket') or '<logs bucket>'}/emr/{job.get('cluster')}/steps/{job.get('step_id')}/"
+    return f"logs: CloudWatch log groups /aws-glue/jobs/output and /aws-glue/jobs/error, streams {job.get('run_id')}*"
 
 
-def _read_summary(lake: AwsLake, prefix: str) -> dict[str, Any]:
-    """The row counts the Spark job wrote (a one-line text output under `prefix`), or {} if it wrote none."""
-    s3 = lake.client("s3")
-    bucket = lake.require("scripts_bucket")
-    for obj in objects(lake, bucket, prefix):
-        if Path(obj.key).name.startswith("part-"):
-            text = s3.get_object(Bucket=bucket, Key=obj.key)["Body"].read().decode().strip()
-            if text:
-                summary: dict[str, Any] = json.loads(text.splitlines()[0])
-                return summary
-    return {}
+def _run_record(lake: AwsLake, engine: str, job: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """The counts the job committed for `run_id`; AwsError when it committed none (nothing is bookmarked)."""
+    record: dict[str, Any] | None = load_bookmark_document(lake)["runs"].get(run_id)
+    if record is None:
+        which = f"Glue job run {job.get('run_id')}" if engine == "glue" else f"EMR step {job.get('step_id')}"
+        raise AwsError(
+            f"{which} finished but reported nothing: run {run_id} has no record in "
+            f"s3://{lake.require('scripts_bucket')}/{BOOKMARK_KEY}; its files stay pending",
+            hint=_job_logs(lake, engine, job),
+        )
+    return record
 
 
 def run_etl(
@@ -167,17 +180,14 @@ def run_etl(
         "--input_list": f"s3://{scripts}/{run_prefix}pending.txt",
         "--run_id": run_id,
         "--run_ts": now.strftime("%Y-%m-%d %H:%M:%S"),
-        "--summary_path": f"s3://{scripts}/{run_prefix}summary",
     }
     t = stage("upload_scripts", t)
     crawls = [run_crawler(lake, lake.require("raw_crawler_name"), progress)]
     t = stage("crawl_raw", t)
     job = run_glue_job(lake, progress, extra) if opts.engine == "glue" else run_emr_step(lake, progress, extra)
     t = stage("job", t)
-    with aws_errors("recording the consumed raw files in the job bookmark"):
-        counts = _read_summary(lake, run_prefix + "summary")
-        bookmark.update({key: {"size": size, "run_id": run_id} for key, size in pending.items()})
-        _save_bookmark(lake, bookmark)
+    with aws_errors("reading the run's record in the job bookmark"):
+        counts = _run_record(lake, opts.engine, job, run_id)
     if processed_crawler := lake.optional("processed_crawler_name"):
         crawls.append(run_crawler(lake, processed_crawler, progress))
         t = stage("crawl_processed", t)

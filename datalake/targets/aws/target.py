@@ -42,12 +42,27 @@ class AwsTarget(Target):
 
         return default_infra_dir(self.settings.infra_dir)
 
+    def _terraform_dir(self) -> tuple[Path, dict[str, str]]:
+        """Where Terraform runs, and its extra environment: infra/ itself, or, when an endpoint
+        override is set (an emulator), infra/ plus a generated provider override with its own state
+        under the lake folder, with the endpoint passed to the provider."""
+        from datalake.targets.aws.clients import endpoint_url
+        from datalake.targets.aws.infra import endpoint_working_dir
+
+        endpoint = endpoint_url(self.settings)
+        if not endpoint:
+            return self.infra_dir, {}
+        module = endpoint_working_dir(self.infra_dir, self.settings.lake / "aws-endpoint", endpoint)
+        return module, {"AWS_ENDPOINT_URL": endpoint}
+
     def deploy(self, options: DeployOptions | None = None, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
         from datalake.targets.aws import infra as aws_infra
 
         options = options or DeployOptions()
+        module, env = self._terraform_dir()
         result = aws_infra.deploy(
-            self.infra_dir,
+            module,
+            env=env,
             tfvars_file=options.var_file,
             var_overrides=self._region_override(),
             plan_only=options.plan_only,
@@ -70,8 +85,10 @@ class AwsTarget(Target):
     ) -> dict[str, Any]:
         from datalake.targets.aws import infra as aws_infra
 
+        module, env = self._terraform_dir()
         result = aws_infra.destroy(
-            self.infra_dir,
+            module,
+            env=env,
             tfvars_file=var_file,
             var_overrides=self._region_override(),
             confirm=lambda plan: confirm(f"{plan.describe()} Empty every lake bucket (all versions) and destroy?"),
