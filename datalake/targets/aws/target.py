@@ -150,7 +150,7 @@ class AwsTarget(Target):
     def run_summaries(self) -> list[model.RunSummary]:
         from datalake.targets.aws import status as aws_status
 
-        return aws_status.glue_runs(self.lake())
+        return aws_status.etl_runs(self.lake())
 
     def measured_usage(self) -> model.LakeUsage:
         """cost-report's inputs, measured in S3 and Glue."""
