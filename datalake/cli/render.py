@@ -285,7 +285,7 @@ def _benchmark_runs(report: BenchmarkReport) -> None:
                     engine,
                     f"{t.median_s:.3f}",
                     f"{t.min_s:.3f}-{t.max_s:.3f}",
-                    size(r.bytes_scanned),
+                    size(r.bytes_scanned) if r.bytes_scanned is not None else "unknown",
                     r.files_read,
                     r.rows_returned,
                     f"${r.cost_usd:.6f}" if r.cost_usd is not None else "-",

@@ -165,9 +165,16 @@ def athena_usage(lake: AwsLake, limit: int = 50) -> dict[str, Any]:
     return {
         "workgroup": workgroup,
         "queries": len(succeeded),
-        "data_scanned_bytes": sum(int(s.get("DataScannedInBytes", 0)) for s in stats),
-        "engine_ms": sum(int(s.get("EngineExecutionTimeInMillis", 0)) for s in stats),
+        "data_scanned_bytes": _measured_sum(stats, "DataScannedInBytes"),
+        "engine_ms": _measured_sum(stats, "EngineExecutionTimeInMillis"),
     }
+
+
+def _measured_sum(stats: list[dict[str, Any]], key: str) -> int | None:
+    """The sum of a statistic over the queries; None (unknown) if any query lacks it, rather than a made-up 0."""
+    if any(s.get(key) is None for s in stats):
+        return None
+    return sum(int(s[key]) for s in stats)
 
 
 def usage(lake: AwsLake) -> dict[str, Any]:

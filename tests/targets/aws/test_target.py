@@ -736,6 +736,47 @@ def test_athena_paginates_and_reads_statistics(aws_env: None) -> None:
     assert lake.poller.delays == [1.0, 1.6]
 
 
+def test_athena_without_a_scan_statistic_reports_unknown_not_zero(aws_env: None) -> None:
+    athena, stub = stubbed("athena")
+    outputs = lake_outputs()
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-9"})
+    done = {
+        "QueryExecutionId": "q-9",
+        "StatementType": "DML",
+        "Status": {"State": "SUCCEEDED"},
+        "Statistics": {"EngineExecutionTimeInMillis": 40},  # no DataScannedInBytes
+    }
+    stub.add_response("get_query_execution", {"QueryExecution": done})
+    meta = {"ColumnInfo": [{"Name": "n", "Type": "integer"}]}
+    rows = [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "7"}]}]
+    stub.add_response("get_query_results", {"ResultSet": {"Rows": rows, "ResultSetMetadata": meta}})
+    from datalake.targets.aws.engines import AthenaEngine
+
+    with stub:
+        result = AthenaEngine(stub_lake(outputs, athena=athena)).measure("SELECT n FROM t")
+    assert result.rows == [(7,)]
+    assert result.stats["data_scanned_bytes"] is None and result.stats["bytes_scanned"] is None
+    assert result.stats["engine_ms"] == 40 and result.stats["total_ms"] is None
+    assert "unknown" in result.stats["method"]
+
+
+def test_athena_usage_with_a_query_lacking_statistics_is_unknown(aws_env: None) -> None:
+    athena, stub = stubbed("athena")
+    outputs = lake_outputs()
+    stub.add_response("list_query_executions", {"QueryExecutionIds": ["q-1", "q-2"]})
+    executions = [
+        {"QueryExecutionId": "q-1", "Status": {"State": "SUCCEEDED"}, "Statistics": {"DataScannedInBytes": 100}},
+        {"QueryExecutionId": "q-2", "Status": {"State": "SUCCEEDED"}, "Statistics": {}},
+    ]
+    stub.add_response("batch_get_query_execution", {"QueryExecutions": executions})
+    from datalake.targets.aws.status import athena_usage
+
+    with stub:
+        usage = athena_usage(stub_lake(outputs, athena=athena))
+    assert usage["queries"] == 2
+    assert usage["data_scanned_bytes"] is None and usage["engine_ms"] is None
+
+
 def test_athena_failed_query_carries_athenas_reason(aws_env: None) -> None:
     athena, stub = stubbed("athena")
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
