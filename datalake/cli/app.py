@@ -507,7 +507,7 @@ def run_job(
     target: TargetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a Spark job of jobs/ on local Spark against the lake and register its output in the catalog."""
+    """Run a Spark job of jobs/ against the lake (local Spark, or the deployed Glue job) and register its output in the catalog."""
     from datalake.cli import render
 
     result = _target(lake, target, "run-job").run_job(name, _progress(as_json))

@@ -213,7 +213,10 @@ def render_job(result: JobResult) -> None:
     if result.etl is not None:
         render_run(result.etl)
         return
-    rows = [[t["table"], t["location"], t["rows"], t["files"]] for t in result.tables]
+    rows = [
+        [t["table"], t["location"], t["rows"] if t["rows"] is not None else "not reported", t["files"]]
+        for t in result.tables
+    ]
     title = f"Job {result.job} ({result.engine}, {result.seconds:.1f}s)"
     ui.out.print(ui.table(title, ["table", "location", "rows", "files"], rows))
 

@@ -911,3 +911,61 @@ def test_status_reports_buckets_storage_classes_crawlers_jobs_and_partitions(tar
         "data_scanned_bytes": 0,
         "engine_ms": 0,
     }
+
+
+# ---------------------------------------------------------------------------------- run-job, --wait
+
+
+def test_run_job_customer_aggregates_runs_the_deployed_glue_job_and_catalogs_it(
+    target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATALAKE_JOBS_DIR", str(write_jobs_dir(tmp_path / "jobs")))
+    lake = target.lake()
+    s3, glue = lake.client("s3"), lake.client("glue")
+    processed = lake.require("processed_bucket")
+    s3.put_object(Bucket=processed, Key="sales_fact/year=2026/month=6/part-0.parquet", Body=b"PAR1")
+    # moto never runs the script: stand in for the Parquet file the job writes
+    s3.put_object(Bucket=processed, Key="aggregates/customer_aggregates/part-0.parquet", Body=b"PAR1" * 10)
+    s3.put_object(Bucket=processed, Key="aggregates/customer_aggregates/_SUCCESS", Body=b"")
+
+    result = target.run_job("customer_aggregates")
+
+    location = f"s3://{processed}/aggregates/customer_aggregates/"
+    (table,) = result.tables
+    assert (result.job, result.engine) == ("customer_aggregates", "glue")
+    assert (table["table"], table["location"], table["files"], table["bytes"]) == (
+        "customer_aggregates",
+        location,
+        1,
+        40,
+    )
+    assert table["rows"] is None  # the job reports no count: none is claimed
+    (run,) = glue.get_job_runs(JobName=lake.require("aggregates_job_name"))["JobRuns"]
+    assert run["Id"] == table["glue_run_id"] and run["JobRunState"] == "SUCCEEDED"
+    assert run["Arguments"]["--output_path"] == location
+    assert run["Arguments"]["--processed_path"] == f"s3://{processed}/"
+    assert s3.head_object(Bucket=lake.require("scripts_bucket"), Key="jobs/customer_aggregates.py")
+    registered = glue.get_table(DatabaseName="dl_test", Name="customer_aggregates")["Table"]
+    assert registered["StorageDescriptor"]["Location"] == location
+    types = {c["Name"]: c["Type"] for c in registered["StorageDescriptor"]["Columns"]}
+    assert types["customer_id"] == "bigint" and types["lifetime_value"] == "decimal(18,2)"
+    assert types["rfm_segment"] == "string" and types["first_purchase"] == "date"
+    assert target.run_job("customer_aggregates").tables[0]["catalog"] == "updated"
+
+
+def test_run_job_on_aws_needs_processed_sales_and_a_known_job(target: AwsTarget) -> None:
+    from datalake.errors import InputError
+
+    with pytest.raises(InputError, match="the processed zone has no sales yet"):
+        target.run_job("customer_aggregates")
+    with pytest.raises(InputError, match=r"no Glue job runs jobs/nope\.py") as info:
+        target.run_job("nope")
+    assert info.value.hint == "choose sales_etl or customer_aggregates"
+
+
+def test_run_etl_wait_is_refused_on_aws_before_anything_runs(target: AwsTarget) -> None:
+    from datalake.errors import UsageError
+
+    with pytest.raises(UsageError, match="run-etl --wait` is not available on the aws target"):
+        target.run_etl(EtlOptions(engine="glue", wait=30))
+    assert target.lake().client("glue").get_job_runs(JobName=target.lake().require("glue_job_name"))["JobRuns"] == []
