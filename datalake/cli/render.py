@@ -257,8 +257,11 @@ def render_demo(result: DemoResult) -> None:
     rate = s.to_dict()["rows_per_second"]
     ui.out.print(f"Seeded {s.rows:,} sales in {s.seconds:.1f}s ({rate:,} rows/s).")
     render_run(result.run_etl)
-    rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
-    ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
+    if result.validate is not None:
+        rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
+        ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
+    for skip in result.skipped:
+        ui.out.print(f"[yellow]Skipped[/] {skip.step}: {skip.reason}", highlight=False, soft_wrap=True)
     for q in result.queries:
         title = f"{q.title} ({q.engine}, {q.seconds:.3f}s)"
         ui.out.print(ui.table(title, q.columns, q.rows, thousands=False))
