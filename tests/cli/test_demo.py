@@ -10,7 +10,7 @@ from typing import NoReturn
 import pytest
 
 from datalake.cli import render
-from datalake.cli.demo import _engine_for, run_demo
+from datalake.cli.demo import run_demo
 from datalake.config import Settings
 from datalake.targets.aws.infra import save_outputs
 from datalake.targets.aws.target import AwsTarget
@@ -67,7 +67,7 @@ def aws_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsT
 
 @pytest.mark.aws
 def test_demo_queries_pick_the_engine_by_role_on_aws(aws_target: AwsTarget) -> None:
-    from datalake.cli.demo import _benchmark_engines
+    from datalake.cli.demo import _benchmark_engines, _engine_for
 
     assert _engine_for(aws_target, "lake") == "athena"
     assert _engine_for(aws_target, "raw") == "athena-raw"
