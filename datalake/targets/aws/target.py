@@ -179,7 +179,7 @@ class AwsTarget(Target):
         return aws_status.etl_runs(self.lake())
 
     def measured_usage(self) -> model.LakeUsage:
-        """cost-report's inputs, measured in S3 and Glue."""
+        """cost-report's inputs, measured in S3, Glue and EMR."""
         from datalake.targets.aws import status as aws_status
 
         return aws_status.measured_usage(self.lake())
