@@ -101,6 +101,9 @@ class RunSummary:
     warehouse_rows_loaded: int = 0
     recovered: list[str] = field(default_factory=list)
     crawl: dict[str, Any] = field(default_factory=dict)
+    # What Glue bills the run for (DPUs x seconds); None where no DPU count applies (local engines,
+    # EMR steps): cost-report then takes `seconds` on one worker, as its throughput convention says.
+    dpu_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -65,53 +65,102 @@ class DemoCost:
 
 
 @dataclass
+class DemoSkip:
+    """A step the demo did not run on this target, and why."""
+
+    step: str
+    reason: str
+
+
+@dataclass
 class DemoResult:
     """What the demo did, step by step: `--json` prints to_dict(), the CLI renders the fields."""
 
     deploy: dict[str, Any]
     seed: SeedResult
     run_etl: RunSummary
-    validate: ValidationReport
+    validate: ValidationReport | None  # None: the target does not validate (see `skipped`)
     queries: list[DemoQuery] = field(default_factory=list)
     benchmark: DemoBenchmark | None = None
     cost: DemoCost | None = None
     report: str = ""
     seconds: float = 0.0
+    skipped: list[DemoSkip] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = to_json(self)
         data["seed"], data["run_etl"] = self.seed.to_dict(), self.run_etl.to_dict()
-        data["validate"] = self.validate.to_dict()
+        data["validate"] = self.validate.to_dict() if self.validate is not None else None
         return data
 
 
+def _engine_for(target: Target, role: str) -> str | None:
+    """The target's query engine that plays `role` (lake, warehouse, raw), or None if none is deployed."""
+    from datalake.errors import ConfigError
+
+    if role in target.capabilities.query_engines:
+        return role
+    for name in target.capabilities.query_engines:
+        try:
+            with target.query_engine(name) as eng:
+                if eng.role == role:
+                    return name
+        except ConfigError:  # e.g. no Redshift in this deployment
+            continue
+    return None
+
+
 def _query(target: Target, title: str, sql: str, engine: str) -> DemoQuery:
-    name = engine if engine in target.capabilities.query_engines else target.capabilities.default_query_engine
-    with target.query_engine(name) as eng:
+    with target.query_engine(engine) as eng:
         r = eng.execute(sql)
     return DemoQuery(title=title, engine=r.engine, seconds=r.seconds, columns=r.columns, rows=[list(x) for x in r.rows])
 
 
-def _benchmark(target: Target, progress: Progress) -> DemoBenchmark:
+def _benchmark(target: Target, progress: Progress, engines: list[str]) -> DemoBenchmark:
     from datalake.measure.benchmark.run import BenchmarkOptions, run_benchmark
 
     # one timed run after the warm-up keeps the demo short; `datalake benchmark --repeat N` for more
-    bench = run_benchmark(target, BenchmarkOptions(repeat=1), progress)
+    bench = run_benchmark(target, BenchmarkOptions(engines=engines, repeat=1), progress)
     saved = str(Results.of(target.settings.lake).benchmark)
     return DemoBenchmark(ok=bench.ok, claims=bench.claims, storage=bench.storage, saved=saved)
 
 
+def _benchmark_engines(target: Target) -> list[str]:
+    """The benchmark's engines that this deployment has (an aws lake may have no Redshift)."""
+    from datalake.errors import ConfigError
+
+    caps = target.capabilities
+    found = []
+    for name in caps.benchmark_engines or caps.query_engines:
+        try:
+            target.query_engine(name).close()
+            found.append(name)
+        except ConfigError:
+            continue
+    return found
+
+
 def run_demo(target: Target, rows: int, seed: int, progress: Progress = NULL_PROGRESS) -> DemoResult:
+    """Every command in sequence; a step the target cannot do is skipped and listed in `skipped`."""
     began = time.perf_counter()
     deployed = target.deploy(progress=progress)
     result = DemoResult(
         deploy=deployed,
         seed=target.seed(SeedOptions(rows=rows, seed=seed), progress),
-        run_etl=target.run_etl(EtlOptions(), progress),
-        validate=target.validate(),
+        run_etl=target.run_etl(EtlOptions(engine=target.capabilities.default_etl_engine), progress),
+        validate=None,
     )
-    result.queries = [_query(target, title, sql, engine) for title, sql, engine in DEMO_QUERIES]
-    result.benchmark = _benchmark(target, progress)
+    if target.capabilities.validate:
+        result.validate = target.validate()
+    else:
+        result.skipped.append(DemoSkip("validate", f"`datalake validate` is not available on the {target.name} target"))
+    for title, sql, role in DEMO_QUERIES:
+        engine = _engine_for(target, role)
+        if engine is None:
+            result.skipped.append(DemoSkip(f"query: {title}", f"this deployment has no {role} engine"))
+            continue
+        result.queries.append(_query(target, title, sql, engine))
+    result.benchmark = _benchmark(target, progress, _benchmark_engines(target))
     result.cost = _cost(target)
     from datalake.report.html import write_report
 

@@ -213,7 +213,10 @@ def render_job(result: JobResult) -> None:
     if result.etl is not None:
         render_run(result.etl)
         return
-    rows = [[t["table"], t["location"], t["rows"], t["files"]] for t in result.tables]
+    rows = [
+        [t["table"], t["location"], t["rows"] if t["rows"] is not None else "not reported", t["files"]]
+        for t in result.tables
+    ]
     title = f"Job {result.job} ({result.engine}, {result.seconds:.1f}s)"
     ui.out.print(ui.table(title, ["table", "location", "rows", "files"], rows))
 
@@ -254,8 +257,11 @@ def render_demo(result: DemoResult) -> None:
     rate = s.to_dict()["rows_per_second"]
     ui.out.print(f"Seeded {s.rows:,} sales in {s.seconds:.1f}s ({rate:,} rows/s).")
     render_run(result.run_etl)
-    rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
-    ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
+    if result.validate is not None:
+        rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
+        ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
+    for skip in result.skipped:
+        ui.out.print(f"[yellow]Skipped[/] {skip.step}: {skip.reason}", highlight=False, soft_wrap=True)
     for q in result.queries:
         title = f"{q.title} ({q.engine}, {q.seconds:.3f}s)"
         ui.out.print(ui.table(title, q.columns, q.rows, thousands=False))
@@ -285,7 +291,7 @@ def _benchmark_runs(report: BenchmarkReport) -> None:
                     engine,
                     f"{t.median_s:.3f}",
                     f"{t.min_s:.3f}-{t.max_s:.3f}",
-                    size(r.bytes_scanned),
+                    size(r.bytes_scanned) if r.bytes_scanned is not None else "unknown",
                     r.files_read,
                     r.rows_returned,
                     f"${r.cost_usd:.6f}" if r.cost_usd is not None else "-",

@@ -80,6 +80,8 @@ class QueryEngine(ABC):
         if scanned is not None:
             stats["bytes_scanned"] = int(scanned)
             stats["method"] = f"{self.name}'s own statistics (data_scanned_bytes)"
+        elif "data_scanned_bytes" in result.stats:
+            stats["method"] = f"unknown: {self.name} reported no data_scanned_bytes for this run"
         else:
             stats["method"] = "not measured by this engine"
         result.stats = {**result.stats, **stats}

@@ -233,10 +233,25 @@ def _queries(usage: MeasuredUsage, proj: _Projection, notes: list[str]) -> list[
     ]
 
 
-def _throughput(runs: list[RunSummary]) -> tuple[float, float]:
-    """(ETL bytes/s, crawl bytes/s) measured over the completed runs."""
+CLUSTER_ENGINES = ("emr",)  # engines billed as the cluster's instance-hours, not per DPU
+
+
+def _compute_seconds(run: RunSummary, cluster_workers: int) -> float:
+    """The worker-seconds a run used, the unit of the ETL throughput (one worker taken as one DPU).
+
+    Glue's DPU-seconds when the target measured them (a 2-worker G.1X run of 100 s is 200), an
+    EMR step's seconds times the cluster's workers, else the run's seconds on one worker (local).
+    """
+    if run.dpu_seconds is not None:
+        return max(float(run.dpu_seconds), 0.001)
+    seconds = max(float(run.seconds) - float(run.stages.get("warehouse", 0)), 0.001)
+    return seconds * max(cluster_workers, 1) if run.engine in CLUSTER_ENGINES else seconds
+
+
+def _throughput(runs: list[RunSummary], cluster_workers: int = 1) -> tuple[float, float]:
+    """(ETL bytes per DPU-second, crawl bytes/s) measured over the completed runs."""
     bytes_in = sum(float(r.bytes_in) for r in runs)
-    etl_s = sum(max(float(r.seconds) - float(r.stages.get("warehouse", 0)), 0.001) for r in runs)
+    etl_s = sum(_compute_seconds(r, cluster_workers) for r in runs)
     crawl_s = sum(max(float(r.stages.get("crawl", 0)), 0.001) for r in runs)
     return bytes_in / etl_s, bytes_in / crawl_s
 
@@ -355,7 +370,7 @@ class _Compute:
 
 
 def _compute(usage: MeasuredUsage, shape: InfraShape, prices: PriceTable) -> _Compute:
-    etl_rate, crawl_rate = _throughput(usage.runs)
+    etl_rate, crawl_rate = _throughput(usage.runs, shape.emr_workers)
     emr_worker_type = shape.emr_worker_instance_types[0]
     return _Compute(
         etl_rate=etl_rate,
@@ -512,7 +527,7 @@ def _break_even(shape: InfraShape, wh: _Warehouse, athena_avg: float) -> BreakEv
     )
 
 
-def _shape_notes(shape: InfraShape, opts: CostOptions) -> list[str]:
+def _shape_notes(shape: InfraShape, opts: CostOptions, usage: LakeUsage) -> list[str]:
     notes = []
     if shape.emr_mode == "none":
         notes.append(
@@ -525,6 +540,12 @@ def _shape_notes(shape: InfraShape, opts: CostOptions) -> list[str]:
         )
     if shape.emr_mode == "serverless":
         notes.append("EMR Serverless is deployed but not priced (no vCPU/GB-hour rates in the price table)")
+    steps = sum(1 for r in usage.runs if r.engine in CLUSTER_ENGINES)
+    if steps:
+        notes.append(
+            f"{steps} of the {len(usage.runs)} measured ETL runs are EMR steps: their throughput counts "
+            f"step seconds x {shape.emr_workers} cluster workers, one worker taken as one Glue DPU"
+        )
     if shape.redshift_mode == "serverless":
         notes.append(
             "Redshift Serverless bills only while it runs: the monthly total counts its managed storage; "
@@ -597,7 +618,7 @@ def price_lake(
         prices=PriceSource(prices.source, prices.date, str(opts.prices_file) if opts.prices_file else None),
         assumptions=_assumptions(usage, opts, proj, growth, compute),
         infra=shape.to_dict(),
-        notes=notes + _shape_notes(shape, opts),
+        notes=notes + _shape_notes(shape, opts, usage),
         by_service=months[0].services,
         by_service_average={s: sum(m.services[s] for m in months) / opts.months for s in months[0].services},
         by_zone=storage.zones,

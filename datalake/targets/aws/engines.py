@@ -55,6 +55,12 @@ def athena_value(cell: dict[str, Any], convert: Callable[[str], Any]) -> Any:
     return convert(cell["VarCharValue"])
 
 
+def _statistic(statistics: dict[str, Any], key: str) -> int | None:
+    """One of Athena's query statistics; None when Athena did not report it (unknown, not zero)."""
+    value = statistics.get(key)
+    return None if value is None else int(value)
+
+
 def rename_tables(sql: str, mapping: dict[str, str]) -> str:
     """Trino SQL with table names replaced (for athena-raw), through sqlglot."""
     import sqlglot
@@ -105,10 +111,10 @@ class AthenaEngine(QueryEngine):
         statistics = execution.get("Statistics", {})
         stats = {
             "query_execution_id": query_id,
-            "data_scanned_bytes": int(statistics.get("DataScannedInBytes", 0)),
-            "engine_ms": int(statistics.get("EngineExecutionTimeInMillis", 0)),
-            "queue_ms": int(statistics.get("QueryQueueTimeInMillis", 0)),
-            "total_ms": int(statistics.get("TotalExecutionTimeInMillis", 0)),
+            "data_scanned_bytes": _statistic(statistics, "DataScannedInBytes"),
+            "engine_ms": _statistic(statistics, "EngineExecutionTimeInMillis"),
+            "queue_ms": _statistic(statistics, "QueryQueueTimeInMillis"),
+            "total_ms": _statistic(statistics, "TotalExecutionTimeInMillis"),
         }
         return QueryResult(self.name, translated, columns, rows, seconds, stats)
 

@@ -16,6 +16,25 @@ from datalake.targets.aws.clients import aws_errors
 from datalake.targets.aws.lake import AwsLake
 
 RECENT_RUNS = 5
+# DPUs per worker of each Glue worker type (what Glue bills a worker-second as)
+GLUE_WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0, "Z.2X": 2.0}
+
+
+def run_dpu_seconds(run: dict[str, Any]) -> float | None:
+    """The DPU-seconds Glue bills a job run: its own DPUSeconds (auto-scaled and Flex runs report it),
+    else workers x the worker type's DPUs x execution seconds, else MaxCapacity x seconds; None if unknown.
+    """
+    if run.get("DPUSeconds") is not None:
+        return float(run["DPUSeconds"])
+    seconds = run.get("ExecutionTime")
+    if seconds is None:
+        return None
+    dpus = GLUE_WORKER_DPUS.get(str(run.get("WorkerType")))
+    if dpus is not None and run.get("NumberOfWorkers") is not None:
+        return float(run["NumberOfWorkers"]) * dpus * float(seconds)
+    if run.get("MaxCapacity") is not None:
+        return float(run["MaxCapacity"]) * float(seconds)
+    return None
 
 
 def bucket_usage(lake: AwsLake) -> dict[str, dict[str, Any]]:
@@ -68,9 +87,7 @@ def job_runs(lake: AwsLake, limit: int = RECENT_RUNS) -> list[dict[str, Any]]:
                 page = glue.get_job_runs(JobName=name, MaxResults=limit)
             for run in page.get("JobRuns", [])[:limit]:
                 seconds = run.get("ExecutionTime")
-                dpu_seconds = run.get("DPUSeconds")
-                if dpu_seconds is None and seconds is not None and run.get("MaxCapacity") is not None:
-                    dpu_seconds = float(run["MaxCapacity"]) * float(seconds)
+                dpu_seconds = run_dpu_seconds(run)
                 runs.append(
                     {
                         "run_id": run["Id"],
@@ -148,9 +165,16 @@ def athena_usage(lake: AwsLake, limit: int = 50) -> dict[str, Any]:
     return {
         "workgroup": workgroup,
         "queries": len(succeeded),
-        "data_scanned_bytes": sum(int(s.get("DataScannedInBytes", 0)) for s in stats),
-        "engine_ms": sum(int(s.get("EngineExecutionTimeInMillis", 0)) for s in stats),
+        "data_scanned_bytes": _measured_sum(stats, "DataScannedInBytes"),
+        "engine_ms": _measured_sum(stats, "EngineExecutionTimeInMillis"),
     }
+
+
+def _measured_sum(stats: list[dict[str, Any]], key: str) -> int | None:
+    """The sum of a statistic over the queries; None (unknown) if any query lacks it, rather than a made-up 0."""
+    if any(s.get(key) is None for s in stats):
+        return None
+    return sum(int(s[key]) for s in stats)
 
 
 def usage(lake: AwsLake) -> dict[str, Any]:
@@ -199,19 +223,27 @@ def _zones_and_days(lake: AwsLake) -> tuple[dict[str, dict[str, int]], dict[str,
     return zones, days, sales_fact_bytes
 
 
-def glue_runs(lake: AwsLake) -> list[RunSummary]:
-    """The recent successful runs of the Glue ETL job that consumed raw files.
-
-    A run's raw bytes come from the job bookmark (files -> run id); its duration from the Glue job
-    run that carried that `--run_id`.
-    """
+def _bytes_by_run(lake: AwsLake) -> dict[str, int]:
+    """Raw bytes each run consumed, from the job bookmark (file -> size, run id)."""
     from datalake.targets.aws.pipeline import load_bookmark
 
     with aws_errors("reading the job bookmark"):
         bookmark = load_bookmark(lake)
     bytes_by_run: dict[str, int] = {}
     for entry in bookmark.values():
-        bytes_by_run[str(entry.get("run_id"))] = bytes_by_run.get(str(entry.get("run_id")), 0) + int(entry["size"])
+        run_id = str(entry.get("run_id"))
+        bytes_by_run[run_id] = bytes_by_run.get(run_id, 0) + int(entry["size"])
+    return bytes_by_run
+
+
+def glue_runs(lake: AwsLake, bytes_by_run: dict[str, int] | None = None) -> list[RunSummary]:
+    """The recent successful runs of the Glue ETL job that consumed raw files, oldest first.
+
+    A run's raw bytes come from the job bookmark (files -> run id); its duration and DPU-seconds
+    from the Glue job run that carried that `--run_id`: Glue bills DPU-seconds, not wall seconds.
+    """
+    if bytes_by_run is None:
+        bytes_by_run = _bytes_by_run(lake)
     runs: list[RunSummary] = []
     if name := lake.optional("glue_job_name"):
         with aws_errors(f"reading the runs of the Glue job {name}"):
@@ -227,19 +259,66 @@ def glue_runs(lake: AwsLake) -> list[RunSummary]:
                         started=str(run.get("StartedOn") or ""),
                         seconds=float(run.get("ExecutionTime") or 0),
                         bytes_in=bytes_by_run[run_id],
+                        dpu_seconds=run_dpu_seconds(run),
                     )
                 )
-    return runs
+    return sorted(runs, key=lambda r: r.started)
+
+
+def _step_run_id(step: dict[str, Any]) -> str | None:
+    """The `--run_id` the orchestration passed in the step's spark-submit arguments."""
+    args = list((step.get("Config") or {}).get("Args") or [])
+    return next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--run_id"), None)
+
+
+def emr_runs(lake: AwsLake, bytes_by_run: dict[str, int] | None = None) -> list[RunSummary]:
+    """The completed ETL steps on the EMR cluster that consumed raw files, oldest first.
+
+    A step's seconds are its timeline's start to end; EMR bills the cluster's instance-hours, not
+    DPUs, so `dpu_seconds` stays None and cost-report prices the step on the deployed cluster shape.
+    """
+    cluster = lake.optional("emr_cluster_id")
+    if cluster is None:
+        return []
+    if bytes_by_run is None:
+        bytes_by_run = _bytes_by_run(lake)
+    runs: list[RunSummary] = []
+    with aws_errors(f"reading the steps of EMR cluster {cluster}"):
+        pages = lake.client("emr").get_paginator("list_steps").paginate(ClusterId=cluster, StepStates=["COMPLETED"])
+        steps = [step for page in pages for step in page.get("Steps", [])]
+    for step in steps:
+        run_id = _step_run_id(step)
+        timeline = (step.get("Status") or {}).get("Timeline") or {}
+        start, end = timeline.get("StartDateTime"), timeline.get("EndDateTime")
+        if run_id in bytes_by_run and start is not None and end is not None:
+            runs.append(
+                RunSummary(
+                    run_id=run_id,
+                    status="completed",
+                    engine="emr",
+                    started=str(start),
+                    seconds=max((end - start).total_seconds(), 0.0),
+                    bytes_in=bytes_by_run[str(run_id)],
+                )
+            )
+    return sorted(runs, key=lambda r: r.started)
+
+
+def etl_runs(lake: AwsLake) -> list[RunSummary]:
+    """The completed ETL runs that consumed raw files, on Glue and on EMR, oldest first."""
+    bytes_by_run = _bytes_by_run(lake)
+    runs = glue_runs(lake, bytes_by_run) + emr_runs(lake, bytes_by_run)
+    return sorted(runs, key=lambda r: r.started)
 
 
 def measured_usage(lake: AwsLake) -> LakeUsage:
-    """cost-report's inputs measured on AWS: zone sizes and day partitions from S3, ETL runs from Glue."""
+    """cost-report's inputs measured on AWS: zone sizes and day partitions from S3, ETL runs from Glue and EMR."""
     zones, days, sales_fact_bytes = _zones_and_days(lake)
     return LakeUsage(
         lake=f"s3://{lake.require('raw_bucket')}",
         target="aws",
         zones=zones,
         day_partitions=days,
-        runs=glue_runs(lake),
+        runs=etl_runs(lake),
         sales_fact_bytes=sales_fact_bytes,
     )

@@ -4,7 +4,8 @@ deploy and destroy drive Terraform (`infra`, `terraform`). seed and run-etl are 
 `pipeline` over one module per service: `s3` (uploads, listings), `jobs` (the scripts of jobs/),
 `glue` (crawlers, the ETL job), `emr` (the same job as a step), `redshift` (the warehouse load).
 Queries go through `engines` (Athena, Redshift Data API); status and usage through `status`.
-validate, archive, ingest and run-job are local-only for now: the capabilities say so.
+run-job runs the deployed Glue jobs (`glue`). validate, archive and ingest are local-only for
+now: the capabilities say so.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class AwsTarget(Target):
         default_etl_engine="glue",
         # athena-raw sees the crawler's raw tables, not a sales_fact view: benchmark Parquet vs Redshift
         benchmark_engines=("athena", "redshift"),
+        run_job=True,
     )
 
     @property
@@ -131,9 +133,33 @@ class AwsTarget(Target):
         return aws_pipeline.seed(self.lake(), opts, progress)
 
     def run_etl(self, opts: model.EtlOptions, progress: Progress = NULL_PROGRESS) -> model.RunSummary:
+        """run-etl on Glue or EMR. `--wait` is refused: no lake lock serializes runs here, and waiting
+        for Glue's running job would not stop two runs from reading the same bookmark.
+        """
+        from datalake.errors import UsageError
         from datalake.targets.aws import pipeline as aws_pipeline
 
+        if opts.wait:
+            raise UsageError(
+                "`datalake run-etl --wait` is not available on the aws target: runs there take no lake lock to wait for",
+                hint="run without --wait; a second run while the Glue job runs fails at once (it runs one at a time)",
+            )
         return aws_pipeline.run_etl(self.lake(), opts, progress)
+
+    def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> model.JobResult:
+        """A job of jobs/ on the deployed Glue jobs: sales_etl is run-etl on Glue; customer_aggregates its own job."""
+        from datalake.errors import InputError
+        from datalake.targets.aws.glue import run_aggregates_job
+        from datalake.targets.aws.jobs import default_jobs_dir
+
+        if name == "sales_etl":
+            summary = self.run_etl(model.EtlOptions(engine="glue"), progress)
+            return model.JobResult(job=name, engine="glue", seconds=summary.seconds, etl=summary)
+        if name == "customer_aggregates":
+            return run_aggregates_job(self.lake(), default_jobs_dir(), progress)
+        raise InputError(
+            f"no Glue job runs jobs/{name}.py on the aws target", hint="choose sales_etl or customer_aggregates"
+        )
 
     def query_engine(self, name: str | None = None) -> QueryEngine:
         from datalake.targets.aws.engines import open_aws_engine
@@ -167,10 +193,10 @@ class AwsTarget(Target):
     def run_summaries(self) -> list[model.RunSummary]:
         from datalake.targets.aws import status as aws_status
 
-        return aws_status.glue_runs(self.lake())
+        return aws_status.etl_runs(self.lake())
 
     def measured_usage(self) -> model.LakeUsage:
-        """cost-report's inputs, measured in S3 and Glue."""
+        """cost-report's inputs, measured in S3, Glue and EMR."""
         from datalake.targets.aws import status as aws_status
 
         return aws_status.measured_usage(self.lake())

@@ -736,6 +736,47 @@ def test_athena_paginates_and_reads_statistics(aws_env: None) -> None:
     assert lake.poller.delays == [1.0, 1.6]
 
 
+def test_athena_without_a_scan_statistic_reports_unknown_not_zero(aws_env: None) -> None:
+    athena, stub = stubbed("athena")
+    outputs = lake_outputs()
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-9"})
+    done = {
+        "QueryExecutionId": "q-9",
+        "StatementType": "DML",
+        "Status": {"State": "SUCCEEDED"},
+        "Statistics": {"EngineExecutionTimeInMillis": 40},  # no DataScannedInBytes
+    }
+    stub.add_response("get_query_execution", {"QueryExecution": done})
+    meta = {"ColumnInfo": [{"Name": "n", "Type": "integer"}]}
+    rows = [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "7"}]}]
+    stub.add_response("get_query_results", {"ResultSet": {"Rows": rows, "ResultSetMetadata": meta}})
+    from datalake.targets.aws.engines import AthenaEngine
+
+    with stub:
+        result = AthenaEngine(stub_lake(outputs, athena=athena)).measure("SELECT n FROM t")
+    assert result.rows == [(7,)]
+    assert result.stats["data_scanned_bytes"] is None and result.stats["bytes_scanned"] is None
+    assert result.stats["engine_ms"] == 40 and result.stats["total_ms"] is None
+    assert "unknown" in result.stats["method"]
+
+
+def test_athena_usage_with_a_query_lacking_statistics_is_unknown(aws_env: None) -> None:
+    athena, stub = stubbed("athena")
+    outputs = lake_outputs()
+    stub.add_response("list_query_executions", {"QueryExecutionIds": ["q-1", "q-2"]})
+    executions = [
+        {"QueryExecutionId": "q-1", "Status": {"State": "SUCCEEDED"}, "Statistics": {"DataScannedInBytes": 100}},
+        {"QueryExecutionId": "q-2", "Status": {"State": "SUCCEEDED"}, "Statistics": {}},
+    ]
+    stub.add_response("batch_get_query_execution", {"QueryExecutions": executions})
+    from datalake.targets.aws.status import athena_usage
+
+    with stub:
+        usage = athena_usage(stub_lake(outputs, athena=athena))
+    assert usage["queries"] == 2
+    assert usage["data_scanned_bytes"] is None and usage["engine_ms"] is None
+
+
 def test_athena_failed_query_carries_athenas_reason(aws_env: None) -> None:
     athena, stub = stubbed("athena")
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
@@ -870,3 +911,61 @@ def test_status_reports_buckets_storage_classes_crawlers_jobs_and_partitions(tar
         "data_scanned_bytes": 0,
         "engine_ms": 0,
     }
+
+
+# ---------------------------------------------------------------------------------- run-job, --wait
+
+
+def test_run_job_customer_aggregates_runs_the_deployed_glue_job_and_catalogs_it(
+    target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATALAKE_JOBS_DIR", str(write_jobs_dir(tmp_path / "jobs")))
+    lake = target.lake()
+    s3, glue = lake.client("s3"), lake.client("glue")
+    processed = lake.require("processed_bucket")
+    s3.put_object(Bucket=processed, Key="sales_fact/year=2026/month=6/part-0.parquet", Body=b"PAR1")
+    # moto never runs the script: stand in for the Parquet file the job writes
+    s3.put_object(Bucket=processed, Key="aggregates/customer_aggregates/part-0.parquet", Body=b"PAR1" * 10)
+    s3.put_object(Bucket=processed, Key="aggregates/customer_aggregates/_SUCCESS", Body=b"")
+
+    result = target.run_job("customer_aggregates")
+
+    location = f"s3://{processed}/aggregates/customer_aggregates/"
+    (table,) = result.tables
+    assert (result.job, result.engine) == ("customer_aggregates", "glue")
+    assert (table["table"], table["location"], table["files"], table["bytes"]) == (
+        "customer_aggregates",
+        location,
+        1,
+        40,
+    )
+    assert table["rows"] is None  # the job reports no count: none is claimed
+    (run,) = glue.get_job_runs(JobName=lake.require("aggregates_job_name"))["JobRuns"]
+    assert run["Id"] == table["glue_run_id"] and run["JobRunState"] == "SUCCEEDED"
+    assert run["Arguments"]["--output_path"] == location
+    assert run["Arguments"]["--processed_path"] == f"s3://{processed}/"
+    assert s3.head_object(Bucket=lake.require("scripts_bucket"), Key="jobs/customer_aggregates.py")
+    registered = glue.get_table(DatabaseName="dl_test", Name="customer_aggregates")["Table"]
+    assert registered["StorageDescriptor"]["Location"] == location
+    types = {c["Name"]: c["Type"] for c in registered["StorageDescriptor"]["Columns"]}
+    assert types["customer_id"] == "bigint" and types["lifetime_value"] == "decimal(18,2)"
+    assert types["rfm_segment"] == "string" and types["first_purchase"] == "date"
+    assert target.run_job("customer_aggregates").tables[0]["catalog"] == "updated"
+
+
+def test_run_job_on_aws_needs_processed_sales_and_a_known_job(target: AwsTarget) -> None:
+    from datalake.errors import InputError
+
+    with pytest.raises(InputError, match="the processed zone has no sales yet"):
+        target.run_job("customer_aggregates")
+    with pytest.raises(InputError, match=r"no Glue job runs jobs/nope\.py") as info:
+        target.run_job("nope")
+    assert info.value.hint == "choose sales_etl or customer_aggregates"
+
+
+def test_run_etl_wait_is_refused_on_aws_before_anything_runs(target: AwsTarget) -> None:
+    from datalake.errors import UsageError
+
+    with pytest.raises(UsageError, match="run-etl --wait` is not available on the aws target"):
+        target.run_etl(EtlOptions(engine="glue", wait=30))
+    assert target.lake().client("glue").get_job_runs(JobName=target.lake().require("glue_job_name"))["JobRuns"] == []
