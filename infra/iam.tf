@@ -149,17 +149,17 @@ data "aws_iam_policy_document" "lake_job" {
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arns["scripts"]}/state/bookmarks/*"]
   }
-
-  # Documented service requirement: Glue's --TempDir and the Spark UI's event logs (--spark-event-logs-path).
-  statement {
-    sid       = "SparkTemporaryFiles"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${local.bucket_arns["scripts"]}/tmp/*", "${local.bucket_arns["scripts"]}/spark-events/*"]
-  }
 }
 
 data "aws_iam_policy_document" "glue_job" {
   source_policy_documents = [data.aws_iam_policy_document.lake_job.json]
+
+  # Glue's --TempDir and the Spark UI's event logs (--spark-event-logs-path): Glue's, not the job's, paths.
+  statement {
+    sid       = "GlueTemporaryFiles"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.bucket_arns["scripts"]}/tmp/*", "${local.bucket_arns["scripts"]}/spark-events/*"]
+  }
 
   statement {
     sid       = "JobLogs"

@@ -27,6 +27,7 @@ import re
 import ssl
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ def conditions_hold(conditions: dict[str, dict[str, Any]] | None, context: dict[
 def evaluate(
     documents: list[dict[str, Any]], action: str, resource: str, context: dict[str, str], *, resource_policy: bool
 ) -> str:
-    """"allow", "deny" or "neutral" for `action` on `resource` under these policy documents.
+    """ "allow", "deny" or "neutral" for `action` on `resource` under these policy documents.
 
     moto's `IAMPolicyStatement` matches actions and resources (wildcards, NotAction); conditions are
     ours (above). In a resource policy only statements for any principal ("*") apply to our callers.
@@ -126,9 +127,20 @@ def s3_actions(method: str, path: str, query: dict[str, list[str]], headers: dic
     bucket, _, key = path.lstrip("/").partition("/")
     bucket_arn = f"arn:aws:s3:::{bucket}"
     if not key:
-        if method in ("GET", "HEAD") and not (set(query) - {"list-type", "prefix", "delimiter", "max-keys",
-                                                            "continuation-token", "encoding-type", "fetch-owner",
-                                                            "start-after", "marker"}):
+        if method in ("GET", "HEAD") and not (
+            set(query)
+            - {
+                "list-type",
+                "prefix",
+                "delimiter",
+                "max-keys",
+                "continuation-token",
+                "encoding-type",
+                "fetch-owner",
+                "start-after",
+                "marker",
+            }
+        ):
             return [("s3:ListBucket", bucket_arn)]
         if method == "GET" and "versions" in query:
             return [("s3:ListBucketVersions", bucket_arn)]
@@ -184,7 +196,9 @@ class _Recorder:
                     "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
                     f"<Message>emulated IAM: {denied} is not allowed for {key}</Message></Error>"
                 ).encode()
-                start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+                start_response(
+                    "403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
+                )
                 return [body]
         return self.app(environ, start_response)
 
@@ -352,7 +366,7 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
     """What jobs/sales_etl.py does on Glue, with `s3` as the job's role, the transform by DuckDB."""
     from datalake.domain.schema import DIMENSIONS
     from datalake.progress import NULL_PROGRESS
-    from datalake.targets.local.etl.duckdb_engine import DuckdbEngine
+    from datalake.targets.local.etl.duckdb_engine import DuckDBTransformEngine
     from datalake.targets.local.etl.engine import TransformJob
 
     job = _job_module()
@@ -362,6 +376,8 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
         bucket, key = job.split_s3(uri)
         return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()).splitlines()
 
+    spec = json.loads("".join(read_lines(args["spec_path"])))  # the job starts by loading its transform spec
+    assert spec["partition_keys"], "the uploaded transform spec is not the job's"
     files, sizes = job.input_files(args, s3, read_lines)
     raw_bucket, _ = job.split_s3(args["raw_path"])
     processed_bucket, processed_prefix = job.split_s3(args["processed_path"])
@@ -395,7 +411,7 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
             if o["Key"].endswith(".parquet")
         ]
         staging = root / "staging"
-        output = DuckdbEngine().run(
+        output = DuckDBTransformEngine().run(
             TransformJob(
                 run_id=run_id,
                 run_ts=run_ts,
@@ -441,7 +457,11 @@ def simulate_jobs(make_s3: Callable[[], Any]) -> Iterator[list[dict[str, Any]]]:
         run_id: str = original(self, **kwargs)
         if self.name.endswith("-sales-etl"):
             run = next(r for r in self.job_runs if r.job_run_id == run_id)
-            summaries.append(run_sales_job(dict(run.arguments or {}), make_s3()))
+            try:
+                summaries.append(run_sales_job(dict(run.arguments or {}), make_s3()))
+            except Exception as exc:  # the job failed: so does its run, as on Glue
+                run.status = "FAILED"
+                summaries.append({"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()})
         return run_id
 
     with mock.patch.object(FakeJob, "start_job_run", start_job_run):

@@ -69,12 +69,21 @@ def create_lake_resources(session: Any, outputs: dict[str, str], endpoint_url: s
             TablePrefix=prefix,
             Targets={"S3Targets": [{"Path": f"s3://{bucket}/"}]},
         )
+    scripts, processed = outputs["scripts_bucket"], outputs["processed_bucket"]
+    defaults = {  # what infra/glue.tf passes the job (glue_job_arguments)
+        "--raw_path": f"s3://{outputs['raw_bucket']}/",
+        "--processed_path": f"s3://{processed}/",
+        "--quarantine_path": f"s3://{processed}/quarantine/",
+        "--spec_path": f"s3://{scripts}/jobs/transform_spec.json",
+        "--bookmark_path": f"s3://{scripts}/state/bookmarks/sales_etl.json",
+    }
     for key, script in (("glue_job_name", "sales_etl.py"), ("aggregates_job_name", "customer_aggregates.py")):
         glue.create_job(
             Name=outputs[key],
             Role=role,
-            Command={"Name": "glueetl", "ScriptLocation": f"s3://{outputs['scripts_bucket']}/jobs/{script}"},
+            Command={"Name": "glueetl", "ScriptLocation": f"s3://{scripts}/jobs/{script}"},
             GlueVersion="5.0",
+            DefaultArguments=defaults if key == "glue_job_name" else {},
         )
     athena = session.client("athena", **kwargs)
     athena.create_work_group(
