@@ -115,7 +115,7 @@ def _no_duplicate_sale_id(con: Any, layout: LakeLayout) -> Check:
     ).fetchone()[0]
     wh_dups = 0
     if layout.warehouse_db.is_file():
-        wcon = warehouse.connect(layout, read_only=True)
+        wcon = warehouse.connect(layout)
         try:
             wh_dups = wcon.execute(
                 f"SELECT count(*) FROM (SELECT sale_id FROM {WAREHOUSE_FACT_TABLE} GROUP BY 1 HAVING count(*) > 1)"

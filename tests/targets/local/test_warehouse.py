@@ -12,7 +12,7 @@ from datalake.targets.local import warehouse
 
 
 def _rows(layout: LakeLayout, sql: str) -> list[tuple[object, ...]]:
-    con = warehouse.connect(layout, read_only=True)
+    con = warehouse.connect(layout)
     try:
         return [tuple(r) for r in con.execute(sql).fetchall()]
     finally:
