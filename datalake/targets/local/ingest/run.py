@@ -437,9 +437,9 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
     formats = {p: detect_format(p, opts.format) for p in files}
     result = IngestResult(table=table, ingest_id=None, status="nothing_to_do")
 
-    with lake_lock(layout, opts.wait, purpose=f"ingest {table}"):
+    with lake_lock(layout, opts.wait, purpose=f"ingest {table}") as held:
         runs = ingest_journal(layout)
-        result.recovered = runs.recover()
+        result.recovered = [line for line in [held.took_over_line()] if line] + runs.recover()
         manifest = _table_manifest(layout, table, spec)
         result.partition_by = manifest["partition_by"]
 
