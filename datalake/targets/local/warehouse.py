@@ -304,7 +304,7 @@ def collect_garbage(layout: LakeLayout) -> list[str]:
     """Delete segment files the current generation does not name and no reader holds; the names deleted.
 
     Runs under the lake lock (every writer holds it), so a file the pointer does not name is garbage:
-    merged away, or left by a load killed before its switch. A reader holding one keeps it until a
+    merged away, or left by a load killed before its switch (so is a half-written next pointer). A reader holding one keeps it until a
     later load finds it free (DuckDB holds a shared lock on a file it reads).
     """
     gen = current(layout)
@@ -313,6 +313,9 @@ def collect_garbage(layout: LakeLayout) -> list[str]:
         return []
     named = {s.file for s in gen.segments}
     removed = []
+    for torn in layout.warehouse_dir.glob(f".{POINTER}.*.tmp"):  # a next pointer a killed load never renamed
+        torn.unlink(missing_ok=True)
+        removed.append(torn.name)
     for path in sorted(folder.iterdir()):
         base = path.name.removesuffix(".wal")
         if base in named or (path.suffix == ".duckdb" and _held_by_a_reader(path)):
