@@ -35,6 +35,7 @@ from datalake.domain.schema import (
     SALES_PARTITION_KEYS,
     WAREHOUSE_FACT_TABLE,
 )
+from datalake.errors import LockedError
 from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
 from datalake.targets.local.crawler import hive_partition
@@ -156,8 +157,13 @@ def open_snapshot(layout: LakeLayout, **config: Any) -> Snapshot:
             aliases = attach(con, segment_paths(layout, gen))
         except Exception as exc:
             con.close()
-            if not exc.__class__.__module__.startswith(("duckdb", "_duckdb")) or attempt == OPEN_ATTEMPTS - 1:
+            if not exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
                 raise
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise LockedError(
+                    f"the warehouse's generation {gen.number} could not be opened: {str(exc).splitlines()[0]}",
+                    hint="try again; if it persists, `datalake run-etl` rebuilds a lost warehouse from the lake",
+                ) from exc
             time.sleep(0.01 * (attempt + 1))  # a merge removed a segment between reading the pointer and opening it
             continue
         return Snapshot(con, gen, aliases)
