@@ -80,3 +80,27 @@ def test_a_reader_answers_while_a_writer_holds_the_lake(
         code, output = _invoke(processed_lake, command, READERS[command], tmp_path)
     assert code == 0, output
     assert "locked" not in output
+
+
+@pytest.mark.parametrize(
+    ("sql", "engine", "message"),
+    [
+        (
+            "COPY (SELECT 42) TO '{out}'",
+            "lake",
+            "Error: lake: COPY statements are not allowed; queries only read the lake",
+        ),
+        ("SELECT * FROM read_text('/etc/hostname')", "raw", "Error: raw: cannot read /etc/hostname: queries may read"),
+        ("INSTALL httpfs", "warehouse", "Error: warehouse: INSTALL/LOAD statements are not allowed"),
+    ],
+)
+def test_a_refused_query_is_one_line(
+    shared_processed_lake: LakeLayout, tmp_path: Path, sql: str, engine: str, message: str
+) -> None:
+    out = tmp_path / "x.csv"
+    args = ["query", sql.format(out=out), "--engine", engine, "--lake", str(shared_processed_lake.root)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert next(line for line in result.output.splitlines() if line.startswith("Error:")).startswith(message)
+    assert "Hint:" in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -246,3 +246,24 @@ def test_a_query_reads_the_lake_and_nothing_else_and_writes_nothing(
         pytest.raises(QueryError, match="DELETE statements are not allowed"),
     ):
         eng.execute("DELETE FROM sales_fact_redshift")
+
+
+def test_validate_reads_through_the_same_sandbox(
+    processed_lake: LakeLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    import datalake.targets.local.validate as validate_module
+    from datalake.targets.local.engines import published_files
+
+    facts, quarantined = published_files(processed_lake)
+    outside = tmp_path / "elsewhere.parquet"
+    outside.write_bytes(facts[0].read_bytes())
+    assert validate_module.validate(processed_lake).ok  # the lake's own files read
+
+    def with_a_file_outside(layout: LakeLayout) -> tuple[list[Path], list[Path]]:
+        return [*facts, outside], quarantined
+
+    monkeypatch.setattr(validate_module, "published_files", with_a_file_outside)
+    with pytest.raises(duckdb.PermissionException, match=r"elsewhere\.parquet"):
+        validate_module.validate(processed_lake)
