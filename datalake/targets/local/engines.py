@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -191,32 +192,53 @@ def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def published_files(layout: LakeLayout) -> tuple[list[Path], list[Path]]:
-    """The fact and quarantine files of every published run, never part of one: (facts, quarantined).
+@dataclass
+class Published:
+    """The files of every published run and ingest, never part of one (see `published_files`)."""
 
-    A run publishes by renaming its files into place one by one while its journal says
-    "committing"; the files of such a run are left out. The journals are read before and after the
-    listing, and the listing is taken again if a run changed state meanwhile (a seqlock): a run
-    that published while the folders were listed might be half listed.
+    facts: list[Path]
+    quarantined: list[Path]
+    tables: dict[str, list[Path]]  # an ingested table's processed files
+
+
+def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published:
+    """The fact, quarantine and ingested tables' files of every published run, never part of one.
+
+    A writer (run-etl, ingest) publishes by renaming its files into place one by one while its
+    journal says "committing"; the files of such a run are left out. The journals are read before
+    and after the listing, and the listing is taken again if a run changed state meanwhile (a
+    seqlock): a run that published while the folders were listed might be half listed.
     """
     from datalake.targets.local.crawler import list_data_files
-    from datalake.targets.local.etl.run import journals
+    from datalake.targets.local.etl.run import run_journal
+    from datalake.targets.local.ingest.run import ingest_journal
 
-    def states() -> dict[str, tuple[str, tuple[str, ...]]]:
+    def states() -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
         done = {"published", "loaded"}
         return {
-            j["run_id"]: ("done" if j["status"] in done else j["status"], tuple(j.get("moves", ())))
-            for j in journals(layout)
+            (journal.key, record[journal.key]): (
+                "done" if record["status"] in done else record["status"],
+                tuple(record.get("moves", ())),
+            )
+            for journal in (run_journal(layout), ingest_journal(layout))
+            for record in journal.records()
         }
 
     while True:
         before = states()
-        facts = [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")]
-        quarantined = [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")]
+        listed = Published(
+            [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")],
+            [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")],
+            {table: [f.path for f in list_data_files(layout.processed, "processed", table)] for table in tables},
+        )
         if states() == before:
             break
     moving = {layout.root / rel for status, moves in before.values() if status == "committing" for rel in moves}
-    return [p for p in facts if p not in moving], [p for p in quarantined if p not in moving]
+    return Published(
+        [p for p in listed.facts if p not in moving],
+        [p for p in listed.quarantined if p not in moving],
+        {table: [p for p in files if p not in moving] for table, files in listed.tables.items()},
+    )
 
 
 def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
@@ -224,8 +246,9 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
     from datalake.targets.local.warehouse import fact_reader_sql
 
-    facts, quarantined = published_files(layout)
     ingested = _ingested(layout)
+    published = published_files(layout, [m["table"] for m in ingested])
+    facts, quarantined = published.facts, published.quarantined
     if not facts and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no processed data yet", hint="run `datalake run-etl`")
     dimensions = {dim: layout.processed / dim / f"{dim}.parquet" for dim in DIMENSIONS}
@@ -242,7 +265,7 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
                 "CREATE VIEW sales_quarantine AS SELECT * FROM "
                 f"read_parquet({sql_list(quarantined)}, hive_partitioning = true)"
             )
-        _add_ingested_views(con, layout, ingested, "lake")
+        _add_ingested_views(con, layout, ingested, "lake", published.tables)
 
     return DuckDBEngine("lake", "partitioned Parquet in the processed zone (Athena's role)", setup, [layout.root])
 
@@ -318,7 +341,13 @@ def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:
     return ingested_tables(layout)
 
 
-def _add_ingested_views(con: Any, layout: LakeLayout, manifests: list[dict[str, Any]], engine: str) -> None:
+def _add_ingested_views(
+    con: Any,
+    layout: LakeLayout,
+    manifests: list[dict[str, Any]],
+    engine: str,
+    published: dict[str, list[Path]] | None = None,
+) -> None:
     """Tables brought in by `datalake ingest`: views over their Parquet (lake) or raw copies (raw).
 
     The warehouse engine needs nothing: ingest loads them as tables there.
@@ -326,7 +355,10 @@ def _add_ingested_views(con: Any, layout: LakeLayout, manifests: list[dict[str, 
     from datalake.targets.local.ingest.run import lake_view_sql, raw_view_sql
 
     for manifest in manifests:
-        sql = lake_view_sql(layout, manifest) if engine == "lake" else raw_view_sql(layout, manifest)
+        if engine == "lake":
+            sql = lake_view_sql(layout, manifest, (published or {}).get(manifest["table"]))
+        else:
+            sql = raw_view_sql(layout, manifest)
         name = manifest["table"]
         con.execute(f'CREATE VIEW "{name}" AS {sql}')
 

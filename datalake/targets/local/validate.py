@@ -47,7 +47,8 @@ def validate(layout: LakeLayout, freshness_days: int | None = None, today: date 
     con: Any = duckdb_connect()
     try:
         lock_down(con, [layout.root])  # the checks read the lake, as a query would, and nothing else
-        facts, quarantined = published_files(layout)
+        published = published_files(layout)
+        facts, quarantined = published.facts, published.quarantined
         bookmark = Bookmark.load(layout, JOB_NAME)
         processed = 0
         if facts:

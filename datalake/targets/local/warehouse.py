@@ -1,4 +1,17 @@
-"""The local warehouse (Redshift's role): a DuckDB database file with the loaded, sorted tables.
+"""The local warehouse (Redshift's role): DuckDB database files with the loaded, sorted tables.
+
+Generations, so that readers and the loader never wait for each other (Redshift's snapshot
+isolation). The warehouse is a list of immutable DuckDB files, "segments", named by a pointer
+(`warehouse/CURRENT.json`). A load writes its rows into a new segment, in one transaction that
+also records the load in the segment's ledger table, and then switches the pointer to the next
+generation (the old segments plus the new one) by one atomic rename: the switch is the load's commit
+point. A reader attaches the segments the pointer names, read-only, and sees the tables as views
+over them, so a query opened before a switch answers from the generation it opened and the next
+query sees the new rows. Nothing is ever written to a segment a generation names, so no reader
+holds a lock a loader needs: a load costs its own rows, not a copy of the warehouse. The newest
+segments are merged while the one before the newest is no bigger than it (a binary counter: about
+log2(loads) segments, each row copied about log2(loads) times over its life); merged-away segments
+are deleted once no reader holds them (DuckDB holds a shared lock on every file it reads).
 
 `sales_fact_redshift` is appended to once per ETL run, in the sort key's order (sale_date, region),
 a few processed partitions (months) at a time, in partition order: the same order as one big sort,
@@ -6,13 +19,17 @@ without spilling the whole run to disk. Every engine writes its fact files in th
 (`FACT_SORT_KEY`, recorded in the run's journal), so a group whose files cover separate date ranges
 (nearly always: one file per month) is appended as it is read; only files whose dates overlap, or
 files of runs that do not say how they are sorted, are sorted again (a sort is 40% of a load's CPU).
-All of it happens inside one transaction that also records the run in `_loads`: a load is
-all-or-nothing and never applied twice, so a crash between publishing and loading is repaired by
-simply loading again. Dimensions are replaced whole on every load.
+A load is all-or-nothing and never applied twice (the generation lists the loads its segments
+hold), so a crash between publishing and loading is repaired by simply loading again. Dimensions
+are replaced whole on every load: readers take the newest segment's copy.
 
 Ingested tables (`datalake ingest`) are loaded by the same skeleton (`_load_once`), recorded in
-`_ingest_loads`: each ingest appends its rows to its table, created on the first load and given
-the columns a later ingest adds or widens in the same transaction.
+`_ingest_loads`: each ingest appends its rows to its table, in a segment of its own with the
+table's current columns; readers see the union of the segments by column name, so a later ingest
+that added or widened columns shows them for every row.
+
+A warehouse of one file (`warehouse.duckdb`, from before generations) is read as it is and becomes
+the first segment on the next load.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ def test_a_reader_of_the_lake_never_sees_half_a_run(processed_lake: LakeLayout) 
     facts = list((processed_lake.processed / "sales_fact").rglob("*.parquet"))
     from datalake.targets.local.engines import published_files
 
-    assert len(published_files(processed_lake)[0]) < len(facts)  # half the run's files are in place ...
+    assert len(published_files(processed_lake).facts) < len(facts)  # half the run's files are in place ...
     assert _count(processed_lake, "lake") == before  # ... and no reader sees them
     run_etl(processed_lake, EtlOptions(run_ts=RUN_TS))
     assert _count(processed_lake, "lake") == _count(processed_lake, "warehouse") > before
@@ -256,14 +257,35 @@ def test_validate_reads_through_the_same_sandbox(
     import datalake.targets.local.validate as validate_module
     from datalake.targets.local.engines import published_files
 
-    facts, quarantined = published_files(processed_lake)
+    published = published_files(processed_lake)
     outside = tmp_path / "elsewhere.parquet"
-    outside.write_bytes(facts[0].read_bytes())
+    outside.write_bytes(published.facts[0].read_bytes())
     assert validate_module.validate(processed_lake).ok  # the lake's own files read
 
-    def with_a_file_outside(layout: LakeLayout) -> tuple[list[Path], list[Path]]:
-        return [*facts, outside], quarantined
+    def with_a_file_outside(layout: LakeLayout) -> Any:
+        return replace(published, facts=[*published.facts, outside])
 
     monkeypatch.setattr(validate_module, "published_files", with_a_file_outside)
     with pytest.raises(duckdb.PermissionException, match=r"elsewhere\.parquet"):
         validate_module.validate(processed_lake)
+
+
+def test_an_ingest_being_published_is_not_seen_until_all_its_files_are_in(lake: LakeLayout, tmp_path: Path) -> None:
+    from datalake.targets.local.ingest.run import ingest, ingest_journal
+
+    source = tmp_path / "orders.csv"
+    source.write_text("order_id,amount\n1,2.5\n2,3.5\n")
+    ingest(lake, IngestOptions(table="orders", paths=(source,)))
+    second = tmp_path / "more.csv"
+    second.write_text("order_id,amount\n3,1.0\n")
+    ingest(lake, IngestOptions(table="orders", paths=(second,)))
+    with open_local_engine(lake, "lake") as eng:
+        assert eng.execute("SELECT count(*) FROM orders").rows == [(3,)]
+    # the second ingest as a reader finds it half-way through its publish: journal "committing"
+    journals = ingest_journal(lake)
+    record = journals.records()[-1]
+    moved = [rel for rel in record["moves"] if rel.startswith("processed/orders/")]
+    assert moved
+    journals.write({**record, "status": "committing"})
+    with open_local_engine(lake, "lake") as eng:
+        assert eng.execute("SELECT count(*) FROM orders").rows == [(2,)]
