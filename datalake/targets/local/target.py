@@ -66,7 +66,7 @@ class LocalTarget(Target):
             **{f"{zone}_zone": str(layout.zone(zone)) for zone in ZONES},
             "catalog": str(layout.catalog_dir),
             "catalog_databases": catalog.databases(),
-            "warehouse_database": str(layout.warehouse_db),
+            "warehouse_database": str(warehouse.pointer_file(layout)),
             "query_engines": list(self.capabilities.query_engines),
         }
 
@@ -108,7 +108,7 @@ class LocalTarget(Target):
             "quarantine": "quarantine/ folder",
             "catalog": "JSON catalog (local crawler)",
             "etl": "DuckDB · local Spark",
-            "warehouse": "DuckDB file (warehouse.duckdb)",
+            "warehouse": "DuckDB files (one generation of segments)",
             "query": "DuckDB over Parquet",
             "provisioning": "datalake deploy (folders)",
         }

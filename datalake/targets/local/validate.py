@@ -118,7 +118,7 @@ def _no_duplicate_sale_id(con: Any, layout: LakeLayout) -> Check:
         "SELECT count(*) FROM (SELECT sale_id FROM sales_fact GROUP BY sale_id HAVING count(*) > 1)"
     ).fetchone()[0]
     wh_dups = 0
-    if layout.warehouse_db.is_file():
+    if warehouse.current(layout) is not None:
         wcon = warehouse.connect(layout)
         try:
             wh_dups = wcon.execute(
