@@ -179,7 +179,7 @@ def open_snapshot(layout: LakeLayout, **config: Any) -> Snapshot:
             if attempt == OPEN_ATTEMPTS - 1:
                 raise LockedError(
                     f"the warehouse's generation {gen.number} could not be opened: {str(exc).splitlines()[0]}",
-                    hint="try again; if it persists, `datalake run-etl` rebuilds a lost warehouse from the lake",
+                    hint="try again: loads were switching generations while it opened",
                 ) from exc
             time.sleep(0.01 * (attempt + 1))  # a merge removed a segment between reading the pointer and opening it
             continue
