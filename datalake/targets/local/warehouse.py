@@ -386,11 +386,22 @@ def _fact_schema(con: Any) -> None:
 
 
 def create(layout: LakeLayout) -> None:
-    """Create the warehouse (deploy): a first generation with the empty fact table and load ledger; idempotent."""
+    """Create the warehouse (deploy): a first generation with the empty fact table and load ledger; idempotent.
+
+    deploy takes no lock, so the pointer is created only where there is none (a hard link fails
+    if it exists): a writer's generation switched in meanwhile is never replaced by an empty one.
+    """
     if current(layout) is not None:
         return
     segment, _ = _write_segment(layout, Generation(), "deploy", _fact_schema)
-    _switch(layout, Generation(1, [segment], {}))
+    staged = pointer_file(layout).with_name(f".{POINTER}.deploy-{secrets.token_hex(3)}.tmp")
+    atomic_write_json(staged, Generation(1, [segment], {}).to_dict())
+    try:
+        os.link(staged, pointer_file(layout))
+    except FileExistsError:
+        _remove(segments_dir(layout) / segment.file)
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def loaded_runs(layout: LakeLayout) -> set[str]:

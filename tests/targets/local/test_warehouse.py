@@ -99,3 +99,16 @@ def test_a_warehouse_of_one_file_is_read_and_then_adopted_without_loading_anythi
     assert warehouse.load_table(layout, "i2", "t", [("id", "BIGINT")], "SELECT 1 AS id") == 1
     assert not layout.warehouse_db.exists()
     assert _rows(layout, "SELECT count(*) FROM t") == [(11,)]
+
+
+def test_deploy_never_replaces_a_loaded_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = LakeLayout(tmp_path)
+    warehouse.load_table(layout, "i1", "t", [("id", "BIGINT")], "SELECT 1 AS id")
+    loaded = warehouse.current(layout)
+    warehouse.create(layout)
+    monkeypatch.setattr(warehouse, "current", lambda layout: None)  # a load switched in just after deploy looked
+    warehouse.create(layout)
+    monkeypatch.undo()
+    assert warehouse.current(layout) == loaded
+    assert {p.name for p in warehouse.segments_dir(layout).iterdir()} == {s.file for s in loaded.segments}
+    assert not list(layout.warehouse_dir.glob(".*.tmp"))
