@@ -21,28 +21,34 @@ ROUNDS = 8
 COUNT = "SELECT count(*) FROM sales_fact"
 
 
-def _query_in_a_loop(root: str, engine: str, stop: Any, out: Any) -> None:  # a child: an analyst
+def _query_in_a_loop(root: str, engine: str, ready: Any, stop: Any, out: Any) -> None:  # a child: an analyst
     layout = LakeLayout(Path(root))
     answers: list[int] = []
     failures: list[str] = []
-    while not stop.is_set() or not answers:
+    while not stop.is_set():
         try:
             with open_local_engine(layout, engine) as eng:
                 answers.append(int(eng.execute(COUNT).rows[0][0]))
         except Exception as exc:  # every failure is reported, none may happen
             failures.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        ready.set()
     out.put((engine, answers, failures))
 
 
 def test_queries_during_loads_never_fail_and_always_see_a_committed_state(lake: LakeLayout) -> None:
     seed_more(lake, rows=1_000, seed=100)
     committed = [run_etl(lake, EtlOptions(run_ts=RUN_TS)).rows_processed]
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters, as separate `datalake query` commands are
     stop, out = ctx.Event(), ctx.Queue()
-    readers = [ctx.Process(target=_query_in_a_loop, args=(str(lake.root), e, stop, out)) for e in ("lake", "warehouse")]
+    ready = {engine: ctx.Event() for engine in ("lake", "warehouse")}
+    readers = [
+        ctx.Process(target=_query_in_a_loop, args=(str(lake.root), engine, ready[engine], stop, out))
+        for engine in ready
+    ]
     for reader in readers:
         reader.start()
     try:
+        assert all(event.wait(60) for event in ready.values())  # both are querying before the first load
         for round_ in range(ROUNDS):
             seed_more(lake, rows=3_000, days=20 + round_, seed=200 + round_)  # fresh sales each round
             committed.append(committed[-1] + run_etl(lake, EtlOptions(run_ts=RUN_TS)).rows_processed)
