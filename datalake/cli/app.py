@@ -38,6 +38,12 @@ LakeOpt = Annotated[
         "--lake", help="Lake root folder [env DATALAKE_HOME, datalake.toml; default ./lake].", show_default=False
     ),
 ]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", help="Seconds to wait for another writer holding the lake lock (default: fail at once).", min=0
+    ),
+]
 TargetOpt = Annotated[
     str | None,
     typer.Option(
@@ -79,6 +85,13 @@ def _target(lake: Path | None, target: str | None, command: str | None = None) -
     tgt = create_target(load_settings({"lake": lake, "target": target}))
     if command is not None and not getattr(tgt.capabilities, command.replace("-", "_")):
         tgt.unsupported(command)
+    return tgt
+
+
+def _writer(lake: Path | None, target: str | None, wait: float, command: str | None = None) -> Any:
+    """The target, for a command that writes the lake: it waits up to `wait` seconds for another writer."""
+    tgt = _target(lake, target, command)
+    tgt.lock_wait = wait
     return tgt
 
 
@@ -171,6 +184,7 @@ def seed(
     error_rate: Annotated[
         float, typer.Option("--error-rate", help="Share of records with a realistic defect, for the quality rules.")
     ] = 0.002,
+    wait: WaitOpt = 0.0,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
@@ -188,7 +202,7 @@ def seed(
             raise UsageError(f"--end-date must be YYYY-MM-DD, got {end_date!r}") from None
     opts = SeedOptions(rows=rows, days=days, end_date=parsed_end, seed=seed_value, format=fmt, error_rate=error_rate)
     opts.validate()
-    result = _target(lake, target).seed(opts, _progress(as_json))
+    result = _writer(lake, target, wait).seed(opts, _progress(as_json))
     render.show(as_json, result, render.render_seed)
 
 
@@ -316,6 +330,7 @@ def archive(
         int, typer.Option("--older-than", help="Move raw partitions older than this many days.")
     ] = 90,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would move.")] = False,
+    wait: WaitOpt = 0.0,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
@@ -323,7 +338,7 @@ def archive(
     """Move processed raw partitions past a retention window to the archive zone."""
     from datalake.cli import render
 
-    result = _target(lake, target, "archive").archive(older_than, dry_run)
+    result = _writer(lake, target, wait, "archive").archive(older_than, dry_run)
     render.show(as_json, result, render.render_archive)
 
 
@@ -337,6 +352,7 @@ def destroy(
     var_file: Annotated[
         Path | None, typer.Option("--var-file", help="aws: the Terraform tfvars file used to deploy.")
     ] = None,
+    wait: WaitOpt = 0.0,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
@@ -347,7 +363,7 @@ def destroy(
 
     if var_file is not None and not var_file.is_file():
         raise UsageError(f"--var-file {var_file} does not exist", hint="pass the .tfvars file used to deploy")
-    result = _target(lake, target).destroy(_confirmer(yes), _progress(as_json), var_file)
+    result = _writer(lake, target, wait).destroy(_confirmer(yes), _progress(as_json), var_file)
     render.show(as_json, result, render.render_destroy)
 
 
@@ -506,6 +522,7 @@ def ingest(
 @handle_errors
 def run_job(
     name: Annotated[str, typer.Argument(help="A job of jobs/, e.g. sales_etl or customer_aggregates.")],
+    wait: WaitOpt = 0.0,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
@@ -513,7 +530,7 @@ def run_job(
     """Run a Spark job of jobs/ against the lake (local Spark, or the deployed Glue job) and register its output in the catalog."""
     from datalake.cli import render
 
-    result = _target(lake, target, "run-job").run_job(name, _progress(as_json))
+    result = _writer(lake, target, wait, "run-job").run_job(name, _progress(as_json))
     render.show(as_json, result, render.render_job)
 
 

@@ -132,6 +132,9 @@ class DeployOptions:
 class Target(ABC):
     name: str
     capabilities: Capabilities
+    # seconds a writer (seed, archive, destroy, run-job) waits for another holding the lake (--wait);
+    # run-etl and ingest carry theirs in their options. Targets without a lake lock ignore it.
+    lock_wait: float = 0.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

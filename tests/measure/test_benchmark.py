@@ -218,11 +218,13 @@ def test_cli_exits_non_zero_when_an_engine_is_wrong(
 
 
 def test_cli_fails_on_a_warehouse_that_lost_rows(processed_lake: LakeLayout) -> None:
+    from datalake.domain.duckdb_sql import connect
     from datalake.targets.local import warehouse
 
-    con = warehouse.connect(processed_lake)
-    con.execute("DELETE FROM sales_fact_redshift WHERE sale_id IN (SELECT max(sale_id) FROM sales_fact_redshift)")
-    con.close()
+    for path in warehouse.segment_paths(processed_lake, warehouse.current(processed_lake)):  # behind its back
+        con = connect(path)
+        con.execute("DELETE FROM sales_fact_redshift WHERE sale_id IN (SELECT max(sale_id) FROM sales_fact_redshift)")
+        con.close()
     result = CliRunner().invoke(
         app,
         [

@@ -11,36 +11,76 @@ Each exposes sales_fact, sales_fact_redshift, customers, products, stores.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
 from datalake.targets.base import QueryEngine, QueryResult
+from datalake.targets.local.sandbox import check_statement, lock_down, permission_error
 
 LOCAL_ENGINES = ("lake", "warehouse", "raw")
 
 
 class DuckDBEngine(QueryEngine):
+    """One DuckDB connection over one consistent state of the data, sandboxed (see `sandbox`).
+
+    setup: creates the engine's views (or attaches the warehouse) on a fresh connection; it runs
+    again, unsandboxed, for `measure` only, because DuckDB writes its profile only to a file (and a
+    sandboxed connection writes none). The SQL measured is first checked, and bound, on the sandbox.
+    """
+
     dialect = "duckdb"
 
-    def __init__(self, name: str, con: Any, description: str) -> None:
-        self.name, self.con, self.description = name, con, description
-
-    def execute(self, sql: str) -> QueryResult:
-        translated = self.translate(sql)
-        began = time.perf_counter()
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        setup: Callable[[Any], None],
+        allowed: Sequence[Path],
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.name, self.description = name, description
+        self._setup, self.allowed, self._on_close = setup, list(allowed), on_close
+        self.con = duckdb_connect()
         try:
-            cursor = self.con.execute(translated)
+            setup(self.con)
+            lock_down(self.con, self.allowed)
+        except BaseException:
+            self.close()
+            raise
+
+    def _checked(self, sql: str) -> str:
+        parsed = check_statement(self.con, sql, self.name)
+        translated = self.translate(sql)
+        if not parsed:  # Athena SQL DuckDB cannot parse as written: check what it will run instead
+            check_statement(self.con, translated, self.name)
+        return translated
+
+    def _run(self, con: Any, sql: str) -> tuple[list[str], list[Any]]:
+        """(columns, rows) of `sql` on `con`; DuckDB's errors as one-line QueryErrors."""
+        try:
+            cursor = con.execute(sql)
             rows = cursor.fetchall()
+            return [d[0] for d in cursor.description] if cursor.description else [], rows
         except Exception as exc:
             if exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+                refused = permission_error(self.name, exc, self.allowed)
+                if refused is not None:
+                    raise refused from exc
                 raise QueryError(
                     f"{self.name}: {str(exc).splitlines()[0]}", hint="check table and column names"
                 ) from exc
             raise
+
+    def execute(self, sql: str) -> QueryResult:
+        translated = self._checked(sql)
+        began = time.perf_counter()
+        columns, rows = self._run(self.con, translated)
         seconds = time.perf_counter() - began
-        columns = [d[0] for d in cursor.description] if cursor.description else []
         return QueryResult(self.name, translated, columns, rows, seconds)
 
     def measure(self, sql: str, pruning: bool = True) -> QueryResult:
@@ -52,21 +92,23 @@ class DuckDBEngine(QueryEngine):
         import os
         import tempfile
 
+        translated = self._checked(sql)
+        self._run(self.con, f"EXPLAIN {translated}")  # binding in the sandbox: a file outside the lake is refused
         fd, profile_path = tempfile.mkstemp(prefix="datalake-profile-", suffix=".json")
         os.close(fd)
-        settings: list[tuple[str, str | None]] = [("enable_external_file_cache", "false")]
-        if not pruning:
-            settings.append(("disabled_optimizers", "filter_pushdown"))
-        saved = self._set(settings)
-        before = _process_read_bytes()
+        con = duckdb_connect()
         try:
-            self.con.execute("SET enable_profiling = 'json'")
-            self.con.execute(f"SET profiling_output = '{profile_path}'")
-            try:
-                result = self.execute(sql)
-            finally:
-                self.con.execute("PRAGMA disable_profiling")
-                self._set(saved)
+            self._setup(con)
+            con.execute("SET enable_external_file_cache = false")
+            if not pruning:
+                con.execute("SET disabled_optimizers = 'filter_pushdown'")
+            before = _process_read_bytes()
+            con.execute("SET enable_profiling = 'json'")
+            con.execute(f"SET profiling_output = '{profile_path}'")
+            began = time.perf_counter()
+            columns, rows = self._run(con, translated)
+            seconds = time.perf_counter() - began
+            con.execute("PRAGMA disable_profiling")
             after = _process_read_bytes()
             try:
                 with open(profile_path, encoding="utf-8") as fh:
@@ -74,33 +116,19 @@ class DuckDBEngine(QueryEngine):
             except (OSError, ValueError):
                 profile = {}
         finally:
+            con.close()
             os.unlink(profile_path)
+        result = QueryResult(self.name, translated, columns, rows, seconds)
         result.stats = scan_stats_from_profile(profile)
         if result.stats["bytes_scanned"] is None and before is not None and after is not None:
             result.stats["bytes_scanned"] = after - before
             result.stats["method"] = "process read bytes (/proc/self/io rchar)"
         return result
 
-    def _set(self, settings: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-        """Apply settings, skipping those this DuckDB does not know; return the previous values."""
-        previous: list[tuple[str, str | None]] = []
-        for name, value in settings:
-            try:
-                row = self.con.execute("SELECT value FROM duckdb_settings() WHERE name = ?", [name]).fetchone()
-                if row is None:
-                    continue
-                previous.append((name, row[0]))
-                if value is None:
-                    self.con.execute(f"RESET {name}")
-                else:
-                    self.con.execute(f"SET {name} = '{value}'")
-            except Exception as exc:
-                if not exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
-                    raise
-        return previous
-
     def close(self) -> None:
         self.con.close()
+        if self._on_close is not None:
+            self._on_close()
 
 
 def _process_read_bytes() -> int | None:
@@ -164,40 +192,105 @@ def scan_stats_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Published:
+    """The files of every published run and ingest, never part of one (see `published_files`)."""
+
+    facts: list[Path]
+    quarantined: list[Path]
+    tables: dict[str, list[Path]]  # an ingested table's processed files
+
+
+def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published:
+    """The fact, quarantine and ingested tables' files of every published run, never part of one.
+
+    A writer (run-etl, ingest) publishes by renaming its files into place one by one while its
+    journal says "committing"; the files of such a run are left out. The journals are read before
+    and after the listing, and the listing is taken again if a run changed state meanwhile (a
+    seqlock): a run that published while the folders were listed might be half listed.
+    """
+    from datalake.targets.local.crawler import list_data_files
+    from datalake.targets.local.etl.run import run_journal
+    from datalake.targets.local.ingest.run import ingest_journal
+
+    def states() -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+        done = {"published", "loaded"}
+        return {
+            (journal.key, record[journal.key]): (
+                "done" if record["status"] in done else record["status"],
+                tuple(record.get("moves", ())),
+            )
+            for journal in (run_journal(layout), ingest_journal(layout))
+            for record in journal.records()
+        }
+
+    while True:
+        before = states()
+        listed = Published(
+            [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")],
+            [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")],
+            {table: [f.path for f in list_data_files(layout.processed, "processed", table)] for table in tables},
+        )
+        if states() == before:
+            break
+    moving = {layout.root / rel for status, moves in before.values() if status == "committing" for rel in moves}
+    return Published(
+        [p for p in listed.facts if p not in moving],
+        [p for p in listed.quarantined if p not in moving],
+        {table: [p for p in files if p not in moving] for table, files in listed.tables.items()},
+    )
+
+
 def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.domain.duckdb_sql import sql_list, sql_string
     from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
-    from datalake.targets.local.crawler import list_data_files
     from datalake.targets.local.warehouse import fact_reader_sql
 
-    facts = [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")]
     ingested = _ingested(layout)
+    published = published_files(layout, [m["table"] for m in ingested])
+    facts, quarantined = published.facts, published.quarantined
     if not facts and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no processed data yet", hint="run `datalake run-etl`")
-    con = duckdb_connect()
-    if facts:
-        con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
-        con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
-    for dim in DIMENSIONS:
-        path = layout.processed / dim / f"{dim}.parquet"
-        if path.is_file():
+    dimensions = {dim: layout.processed / dim / f"{dim}.parquet" for dim in DIMENSIONS}
+    dimensions = {dim: path for dim, path in dimensions.items() if path.is_file()}
+
+    def setup(con: Any) -> None:
+        if facts:
+            con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
+            con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+        for dim, path in dimensions.items():
             con.execute(f"CREATE VIEW {dim} AS SELECT * FROM read_parquet({sql_string(path)})")
-    quarantined = [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")]
-    if quarantined:
-        con.execute(
-            f"CREATE VIEW sales_quarantine AS SELECT * FROM read_parquet({sql_list(quarantined)}, hive_partitioning = true)"
-        )
-    _add_ingested_views(con, layout, ingested, "lake")
-    return DuckDBEngine("lake", con, "partitioned Parquet in the processed zone (Athena's role)")
+        if quarantined:
+            con.execute(
+                "CREATE VIEW sales_quarantine AS SELECT * FROM "
+                f"read_parquet({sql_list(quarantined)}, hive_partitioning = true)"
+            )
+        _add_ingested_views(con, layout, ingested, "lake", published.tables)
+
+    return DuckDBEngine("lake", "partitioned Parquet in the processed zone (Athena's role)", setup, [layout.root])
 
 
 def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.targets.local import warehouse
 
-    if not layout.warehouse_db.is_file():
-        raise LakeNotFoundError(f"no warehouse at {layout.warehouse_db}", hint="run `datalake run-etl` to load it")
-    con = warehouse.connect(layout, read_only=True)
-    return DuckDBEngine("warehouse", con, "loaded, sorted tables in the warehouse (Redshift's role)")
+    gen = warehouse.current(layout)
+    if gen is None:
+        raise LakeNotFoundError(f"no warehouse in {layout.warehouse_dir}", hint="run `datalake run-etl` to load it")
+    # the generation is fixed when the engine opens: a load switching the pointer later is not seen,
+    # and the segments stay on disk while this connection holds them (measure attaches the same ones)
+    holder = warehouse.open_snapshot(layout)
+    paths = warehouse.segment_paths(layout, holder.generation)
+
+    def setup(con: Any) -> None:
+        warehouse.attach(con, paths)
+
+    try:
+        return DuckDBEngine(
+            "warehouse", "loaded, sorted tables in the warehouse (Redshift's role)", setup, [], holder.con.close
+        )
+    except BaseException:
+        holder.con.close()
+        raise
 
 
 def raw_sales_view_sql(con: Any, layout: LakeLayout, run_date: str | None = None) -> str:
@@ -227,17 +320,19 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
     ingested = _ingested(layout)
     if not has_sales and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no raw sales", hint="run `datalake seed`")
-    con = duckdb_connect()
-    con.execute(KEEP_JOIN_SIDES)  # every query here reads raw text joined to the dimensions
-    if has_sales:
-        for dim in DIMENSIONS:
-            files = [f.path for f in list_data_files(layout.raw, "raw", dim)]
-            if files:
-                con.execute(f"CREATE VIEW {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
-        con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(con, layout)}")
-        con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
-    _add_ingested_views(con, layout, ingested, "raw")
-    return DuckDBEngine("raw", con, "raw JSON/CSV files, transformed on the fly (no pruning)")
+
+    def setup(con: Any) -> None:
+        con.execute(KEEP_JOIN_SIDES)  # every query here reads raw text joined to the dimensions
+        if has_sales:
+            for dim in DIMENSIONS:
+                files = [f.path for f in list_data_files(layout.raw, "raw", dim)]
+                if files:
+                    con.execute(f"CREATE VIEW {dim} AS SELECT * FROM {dimension_reader_sql(dim, files)}")
+            con.execute(f"CREATE VIEW {FACT_TABLE} AS {raw_sales_view_sql(con, layout)}")
+            con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
+        _add_ingested_views(con, layout, ingested, "raw")
+
+    return DuckDBEngine("raw", "raw JSON/CSV files, transformed on the fly (no pruning)", setup, [layout.root])
 
 
 def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:
@@ -246,7 +341,13 @@ def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:
     return ingested_tables(layout)
 
 
-def _add_ingested_views(con: Any, layout: LakeLayout, manifests: list[dict[str, Any]], engine: str) -> None:
+def _add_ingested_views(
+    con: Any,
+    layout: LakeLayout,
+    manifests: list[dict[str, Any]],
+    engine: str,
+    published: dict[str, list[Path]] | None = None,
+) -> None:
     """Tables brought in by `datalake ingest`: views over their Parquet (lake) or raw copies (raw).
 
     The warehouse engine needs nothing: ingest loads them as tables there.
@@ -254,7 +355,10 @@ def _add_ingested_views(con: Any, layout: LakeLayout, manifests: list[dict[str, 
     from datalake.targets.local.ingest.run import lake_view_sql, raw_view_sql
 
     for manifest in manifests:
-        sql = lake_view_sql(layout, manifest) if engine == "lake" else raw_view_sql(layout, manifest)
+        if engine == "lake":
+            sql = lake_view_sql(layout, manifest, (published or {}).get(manifest["table"]))
+        else:
+            sql = raw_view_sql(layout, manifest)
         name = manifest["table"]
         con.execute(f'CREATE VIEW "{name}" AS {sql}')
 

@@ -41,14 +41,14 @@ OUTPUTS: dict[str, JobOutput] = {
 ETL_JOB = "sales_etl"
 
 
-def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
+def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS, wait: float = 0.0) -> JobResult:
     """Run jobs/<name>.py on local Spark over this lake; see the module docstring."""
     from datalake.targets.local.spark import load_job
 
     require_lake(layout)
     began = time.perf_counter()
     if name == ETL_JOB:
-        summary = run_etl(layout, EtlOptions(engine="spark"), progress)
+        summary = run_etl(layout, EtlOptions(engine="spark", wait=wait), progress)
         return JobResult(job=name, seconds=summary.seconds, etl=summary)
     module = load_job(name)
     output = OUTPUTS.get(name)
@@ -63,7 +63,7 @@ def run_job(layout: LakeLayout, name: str, progress: Progress = NULL_PROGRESS) -
     from datalake.domain.job_spec import SPEC_PATH
     from datalake.targets.local.spark import local_session
 
-    with lake_lock(layout), progress.task(f"Job {name} (spark)", total=2) as task:
+    with lake_lock(layout, wait, purpose=f"run-job {name}"), progress.task(f"Job {name} (spark)", total=2) as task:
         spark = local_session()
         staged = layout.scratch / f"job-{name}"
         shutil.rmtree(staged, ignore_errors=True)

@@ -66,15 +66,17 @@ class LocalTarget(Target):
             **{f"{zone}_zone": str(layout.zone(zone)) for zone in ZONES},
             "catalog": str(layout.catalog_dir),
             "catalog_databases": catalog.databases(),
-            "warehouse_database": str(layout.warehouse_db),
+            "warehouse_database": str(warehouse.pointer_file(layout)),
             "query_engines": list(self.capabilities.query_engines),
         }
 
     def seed(self, opts: model.SeedOptions, progress: Progress = NULL_PROGRESS) -> model.SeedResult:
         from datalake.domain.seed import seed
+        from datalake.targets.local.lock import lake_lock
 
         require_lake(self.layout)
-        return seed(self.layout, opts, progress)
+        with lake_lock(self.layout, self.lock_wait, purpose="seed"):  # run-etl must never take a half-written file
+            return seed(self.layout, opts, progress)
 
     def run_etl(self, opts: model.EtlOptions, progress: Progress = NULL_PROGRESS) -> model.RunSummary:
         return run_etl(self.layout, opts, progress)
@@ -96,7 +98,7 @@ class LocalTarget(Target):
     def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive
 
-        return archive(self.layout, older_than_days, dry_run)
+        return archive(self.layout, older_than_days, dry_run, wait=self.lock_wait)
 
     def services(self) -> dict[str, str]:
         return {
@@ -106,7 +108,7 @@ class LocalTarget(Target):
             "quarantine": "quarantine/ folder",
             "catalog": "JSON catalog (local crawler)",
             "etl": "DuckDB · local Spark",
-            "warehouse": "DuckDB file (warehouse.duckdb)",
+            "warehouse": "DuckDB files (one generation of segments)",
             "query": "DuckDB over Parquet",
             "provisioning": "datalake deploy (folders)",
         }
@@ -129,7 +131,7 @@ class LocalTarget(Target):
     def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> model.JobResult:
         from datalake.targets.local.jobs import run_job
 
-        return run_job(self.layout, name, progress)
+        return run_job(self.layout, name, progress, wait=self.lock_wait)
 
     def destroy(
         self, confirm: Confirm = confirm_always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
@@ -142,5 +144,8 @@ class LocalTarget(Target):
         files, size = tree_stats(layout.root)
         if not confirm(f"Delete the lake at {layout.root} ({files:,} data files) and everything in it?"):
             return {"destroyed": None, "files": 0, "bytes": 0}
-        shutil.rmtree(layout.root)
+        from datalake.targets.local.lock import lake_lock
+
+        with lake_lock(layout, self.lock_wait, purpose="destroy"):  # never under a writer's feet
+            shutil.rmtree(layout.root)
         return {"destroyed": str(layout.root), "files": files, "bytes": size}

@@ -8,6 +8,7 @@ own date names, the published schema matches the definition, nothing left unproc
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
@@ -19,7 +20,9 @@ from datalake.model import Check, ValidationReport
 from datalake.targets.local import warehouse
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.crawler import list_data_files, sales_files, sales_records_sql
+from datalake.targets.local.engines import published_files
 from datalake.targets.local.etl.run import JOB_NAME, require_lake
+from datalake.targets.local.sandbox import lock_down
 
 REQUIRED_FACT_COLUMNS = ("sale_id", "customer_id", "product_id", "sale_date", "total_amount", "region")
 
@@ -43,13 +46,15 @@ def validate(layout: LakeLayout, freshness_days: int | None = None, today: date 
     today = today or datetime.now(UTC).date()
     con: Any = duckdb_connect()
     try:
-        facts = [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")]
+        lock_down(con, [layout.root])  # the checks read the lake, as a query would, and nothing else
+        published = published_files(layout)
+        facts, quarantined = published.facts, published.quarantined
         bookmark = Bookmark.load(layout, JOB_NAME)
         processed = 0
         if facts:
             con.execute(f"CREATE VIEW sales_fact AS {warehouse.fact_reader_sql(facts)}")
             processed = con.execute("SELECT count(*) FROM sales_fact").fetchone()[0]
-        rules = _quarantine_by_rule(con, layout)
+        rules = _quarantine_by_rule(con, quarantined)
         raw_rows = _count_raw_records(con, layout, set(bookmark.files))
         wh_rows = warehouse.table_counts(layout).get(WAREHOUSE_FACT_TABLE, 0)
 
@@ -73,9 +78,8 @@ def validate(layout: LakeLayout, freshness_days: int | None = None, today: date 
     return ValidationReport(checks, rules)
 
 
-def _quarantine_by_rule(con: Any, layout: LakeLayout) -> dict[str, int]:
+def _quarantine_by_rule(con: Any, quarantined: list[Path]) -> dict[str, int]:
     """Quarantined rows per quality rule, every rule listed (0 when it caught nothing)."""
-    quarantined = [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")]
     rules = dict.fromkeys(REASONS, 0)
     if quarantined:
         for reason, n in con.execute(
@@ -114,8 +118,8 @@ def _no_duplicate_sale_id(con: Any, layout: LakeLayout) -> Check:
         "SELECT count(*) FROM (SELECT sale_id FROM sales_fact GROUP BY sale_id HAVING count(*) > 1)"
     ).fetchone()[0]
     wh_dups = 0
-    if layout.warehouse_db.is_file():
-        wcon = warehouse.connect(layout, read_only=True)
+    if warehouse.current(layout) is not None:
+        wcon = warehouse.connect(layout)
         try:
             wh_dups = wcon.execute(
                 f"SELECT count(*) FROM (SELECT sale_id FROM {WAREHOUSE_FACT_TABLE} GROUP BY 1 HAVING count(*) > 1)"

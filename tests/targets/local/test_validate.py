@@ -39,3 +39,13 @@ def test_freshness_limit_and_pending_files(processed_lake: LakeLayout) -> None:
     run_etl(processed_lake, EtlOptions(run_ts=RUN_TS))
     report = validate(processed_lake, today=date(2026, 7, 1))
     assert report.ok and _checks(report)["raw_files_processed"] == "pass"
+
+
+def test_a_run_loaded_twice_into_the_warehouse_is_a_duplicate(processed_lake: LakeLayout) -> None:
+    from datalake.targets.local import warehouse
+
+    facts = sorted((processed_lake.processed / "sales_fact").rglob("*.parquet"))
+    assert warehouse.load_run(processed_lake, "the-same-files-again", facts) > 0  # a new segment, same rows
+    report = validate(processed_lake, today=date(2026, 7, 1))
+    dups = next(c for c in report.checks if c.name == "no_duplicate_sale_id")
+    assert dups.status == "fail" and dups.observed["lake"] == 0 and dups.observed["warehouse"] > 0

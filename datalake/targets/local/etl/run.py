@@ -164,9 +164,9 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
     began = time.perf_counter()
     now = opts.run_ts or datetime.now(UTC).replace(microsecond=0)
     summary = RunSummary(run_id=None, status="nothing_to_do", engine=engine.name, started=now.isoformat())
-    with lake_lock(layout, opts.wait):
+    with lake_lock(layout, opts.wait) as held:
         runs = run_journal(layout)
-        summary.recovered = runs.recover()
+        summary.recovered = [line for line in [held.took_over_line()] if line] + runs.recover()
 
         with _timed(summary, "crawl"), progress.task("Crawl raw zone into the catalog", total=1) as task:
             summary.crawl = crawl(layout, Catalog(layout.catalog_dir)).to_dict()

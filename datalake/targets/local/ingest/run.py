@@ -224,9 +224,13 @@ def _processed_sql(manifest: dict[str, Any], files: list[Path]) -> str:
     return f"SELECT {select} FROM read_parquet({sql_list(files)}, union_by_name = true{options})"
 
 
-def lake_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
-    """The table over its processed Parquet, every column cast to the table's (possibly widened) type."""
-    files = [f.path for f in list_data_files(layout.processed, "processed", manifest["table"])]
+def lake_view_sql(layout: LakeLayout, manifest: dict[str, Any], files: list[Path] | None = None) -> str:
+    """The table over its processed Parquet, every column cast to the table's (possibly widened) type.
+
+    files: the table's published files (`engines.published_files`); default: every file in its folder.
+    """
+    if files is None:
+        files = [f.path for f in list_data_files(layout.processed, "processed", manifest["table"])]
     return _processed_sql(manifest, files) if files else _no_rows_sql(manifest)
 
 
@@ -437,9 +441,9 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
     formats = {p: detect_format(p, opts.format) for p in files}
     result = IngestResult(table=table, ingest_id=None, status="nothing_to_do")
 
-    with lake_lock(layout, opts.wait, purpose=f"ingest {table}"):
+    with lake_lock(layout, opts.wait, purpose=f"ingest {table}") as held:
         runs = ingest_journal(layout)
-        result.recovered = runs.recover()
+        result.recovered = [line for line in [held.took_over_line()] if line] + runs.recover()
         manifest = _table_manifest(layout, table, spec)
         result.partition_by = manifest["partition_by"]
 

@@ -353,18 +353,25 @@ def test_raw_files_stay_in_raw(processed_lake: LakeLayout) -> None:
 
 
 def _warehouse_order(layout: LakeLayout) -> tuple[int, int]:
-    """(partitions loaded, rows stored before a row with a smaller sort key) of the warehouse fact table."""
-    from datalake.targets.local.warehouse import connect
+    """(partitions loaded, rows stored before a row with a smaller sort key) of the warehouse fact table.
 
-    con = connect(layout, read_only=True)
+    Stored order: the generation's segments in load order, each in its own row order.
+    """
+    from datalake.targets.local.warehouse import open_snapshot
+
+    snap = open_snapshot(layout)
+    stored = " UNION ALL ".join(
+        f"SELECT {i} AS segment, rowid AS r, year, month, sale_date, region, sale_id FROM {alias}.sales_fact_redshift"
+        for i, alias in enumerate(snap.aliases)
+    )
     try:
-        months, unsorted = con.execute(
+        months, unsorted = snap.con.execute(
             "SELECT count(DISTINCT (year, month)), count(*) FILTER (WHERE key < previous) FROM ("
             "SELECT year, month, (sale_date, region, sale_id) AS key, "
-            "lag((sale_date, region, sale_id)) OVER (ORDER BY rowid) AS previous FROM sales_fact_redshift)"
+            f"lag((sale_date, region, sale_id)) OVER (ORDER BY segment, r) AS previous FROM ({stored}))"
         ).fetchone()
     finally:
-        con.close()
+        snap.con.close()
     return months, unsorted
 
 
