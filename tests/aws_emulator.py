@@ -448,7 +448,7 @@ def simulate_jobs(make_s3: Callable[[], Any]) -> Iterator[list[dict[str, Any]]]:
     """Glue runs of a `*-sales-etl` job run `run_sales_job` when started; yields each run's summary."""
     from unittest import mock
 
-    from moto.glue.models import FakeJob
+    from moto.glue.models import FakeJob, FakeJobRun
 
     original = FakeJob.start_job_run
     summaries: list[dict[str, Any]] = []
@@ -459,10 +459,19 @@ def simulate_jobs(make_s3: Callable[[], Any]) -> Iterator[list[dict[str, Any]]]:
             run = next(r for r in self.job_runs if r.job_run_id == run_id)
             try:
                 summaries.append(run_sales_job(dict(run.arguments or {}), make_s3()))
-            except Exception as exc:  # the job failed: so does its run, as on Glue
+            except Exception as exc:  # the job failed: so does its run, with its error message, as on Glue
                 run.status = "FAILED"
-                summaries.append({"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()})
+                run.error_message = f"{type(exc).__name__}: {exc}"
+                summaries.append({"error": run.error_message, "trace": traceback.format_exc()})
         return run_id
 
-    with mock.patch.object(FakeJob, "start_job_run", start_job_run):
+    original_dict = FakeJobRun.as_dict
+
+    def as_dict(self: Any) -> dict[str, Any]:
+        described: dict[str, Any] = original_dict(self)
+        if getattr(self, "error_message", None):
+            described["ErrorMessage"] = self.error_message
+        return described
+
+    with mock.patch.object(FakeJob, "start_job_run", start_job_run), mock.patch.object(FakeJobRun, "as_dict", as_dict):
         yield summaries

@@ -117,13 +117,19 @@ def test_lake_buckets_cover_every_zone() -> None:
     assert resource("aws_s3_bucket", "logs")["bucket"] == "${local.logs_bucket_name}"
 
 
-def test_raw_lifecycle_is_ia_glacier_deep_archive() -> None:
+def test_raw_lifecycle_is_the_original_demos_by_default_and_a_variable() -> None:
+    """Standard -> IA at 30 days -> Glacier at 90 -> Deep Archive at 365 (ORIGINAL-DEMO.md), each a variable."""
     raw = locals_()["lake_buckets"]["raw"]
-    assert [(t["days"], t["storage_class"]) for t in raw["transitions"]] == [
-        (30, "STANDARD_IA"),
-        (90, "GLACIER"),
-        (365, "DEEP_ARCHIVE"),
-    ]
+    days = [t["days"].removeprefix("${var.").removesuffix("}") for t in raw["transitions"]]
+    assert [t["storage_class"] for t in raw["transitions"]] == ["STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"]
+    assert [variables()[name]["default"] for name in days] == [30, 90, 365]
+
+
+def test_cost_report_reads_the_raw_lifecycle_through_its_variables() -> None:
+    from datalake.measure.cost.infra_shape import read_infra_shape
+
+    rule = read_infra_shape(INFRA).rule_for("raw")
+    assert rule.transitions == ((30, "STANDARD_IA"), (90, "GLACIER"), (365, "DEEP_ARCHIVE"))
 
 
 def test_every_bucket_lifecycle_aborts_multipart_and_expires_old_versions() -> None:
@@ -196,7 +202,7 @@ def test_job_files_uploaded_only_when_present() -> None:
 # ---------------------------------------------------------------------------
 # Glue
 # ---------------------------------------------------------------------------
-def test_etl_job_is_glue5_with_bookmarks_and_security_configuration() -> None:
+def test_etl_job_is_glue5_with_its_own_bookmark_and_security_configuration() -> None:
     job = resource("aws_glue_job", "sales_etl")
     assert job["glue_version"] == "5.0"
     assert job["worker_type"] == "${var.glue_worker_type}"
@@ -204,7 +210,14 @@ def test_etl_job_is_glue5_with_bookmarks_and_security_configuration() -> None:
     assert job["security_configuration"] == "${aws_glue_security_configuration.lake.name}"
     assert "sales_etl" in block(job, "command")["script_location"]
     arguments = locals_()["glue_job_arguments"]
-    assert arguments["--job-bookmark-option"] == "job-bookmark-enable"
+    # Glue's bookmarks follow DynamicFrames only; the job keeps its own, where the CLI reads it
+    assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
+    from datalake.targets.aws.lake import BOOKMARK_KEY
+
+    assert locals_()["bookmark_key"] == BOOKMARK_KEY
+    assert arguments["--bookmark_path"].endswith("/${local.bookmark_key}")
+    # the aggregates job reads the processed zone only: it gets every default but the bookmark
+    assert 'key != "--bookmark_path"' in str(resource("aws_glue_job", "customer_aggregates")["default_arguments"])
 
 
 def test_glue_security_configuration_encrypts_everything() -> None:

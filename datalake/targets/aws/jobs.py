@@ -32,10 +32,10 @@ def job_files(jobs_dir: Path) -> dict[str, bytes]:
             hint="run from a git checkout of datalake (jobs/ holds the Glue/EMR scripts) or set DATALAKE_JOBS_DIR",
         )
     files = {p.name: p.read_bytes() for p in sorted(jobs_dir.iterdir()) if p.suffix in (".py", ".json") and p.is_file()}
-    if "transform_spec.json" not in files:
-        from datalake.domain.transform import spec
+    if "transform_spec.json" not in files:  # the spec the job reads (jobs/transform_spec.json's generator)
+        from datalake.domain.job_spec import build
 
-        files["transform_spec.json"] = (json.dumps(spec(), indent=2, sort_keys=True) + "\n").encode()
+        files["transform_spec.json"] = (json.dumps(build(), indent=2, sort_keys=True) + "\n").encode()
     return files
 
 

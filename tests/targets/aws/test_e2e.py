@@ -1,7 +1,7 @@
-"""End to end: the real `datalake` commands with --target aws against moto's server on 127.0.0.1.
+"""The CLI's one-line failures with --target aws against moto's server on 127.0.0.1.
 
-The fixture plays `deploy`: it creates the resources the Terraform would (in the server) and
-writes aws-outputs.json. Each command runs in its own process with AWS_ENDPOINT_URL pointing at
+(The whole run on the real infra/, applied by Terraform, is test_first_run.py.) The fixture plays
+`deploy`: it creates the resources the Terraform would (in the server) and writes aws-outputs.json. Each command runs in its own process with AWS_ENDPOINT_URL pointing at
 the server and fake credentials; moto's state manager (over its HTTP API) lets crawls finish,
 and Athena's result rows are queued through moto's API, since moto runs no SQL.
 """
@@ -21,7 +21,6 @@ import pytest
 
 from datalake.targets.aws.infra import save_outputs
 from tests.aws_helpers import FAKE_CREDENTIALS, REGION, create_lake_resources, lake_outputs, write_jobs_dir
-from tests.conftest import END_DATE
 from tests.paths import REPO
 
 pytestmark = pytest.mark.aws
@@ -85,91 +84,6 @@ def datalake(
         text=True,
         timeout=300,
     )
-
-
-def test_seed_run_etl_query_status_on_aws(deployed: dict[str, Any]) -> None:
-    s3, outputs = deployed["s3"], deployed["outputs"]
-
-    seeded = datalake(deployed, "seed", "--rows", "2000", "--days", "3", "--end-date", str(END_DATE), "--json")
-    assert seeded.returncode == 0, seeded.stderr
-    result = json.loads(seeded.stdout)
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=outputs["raw_bucket"])["Contents"]]
-    assert result["rows"] == 2000
-    assert len([k for k in keys if k.startswith("sales/")]) == result["files"]
-    assert "sales/year=2026/month=06/day=30/online-b000-c0000-0.json" in keys
-    assert "customers/customers.csv" in keys
-
-    _post(
-        deployed["endpoint"],
-        "/moto-api/state-manager/set-transition",
-        {"model_name": "glue::crawl", "transition": {"progression": "immediate"}},
-    )
-    ran = datalake(deployed, "run-etl", "--json")
-    assert ran.returncode == 0, ran.stderr
-    summary = json.loads(ran.stdout)
-    assert summary["engine"] == "glue" and summary["status"] == "completed"
-    assert summary["run_id"].startswith("jr_")
-    assert summary["files_in"] == result["files"]
-    assert [c["status"] for c in summary["crawl"]["crawls"]] == ["COMPLETED", "COMPLETED"]
-    assert summary["crawl"]["scripts"]["sales_etl.py"] == "uploaded"
-    scripts = [o["Key"] for o in s3.list_objects_v2(Bucket=outputs["scripts_bucket"])["Contents"]]
-    assert {"jobs/sales_etl.py", "jobs/transform_spec.json", "state/seeds.json"} <= set(scripts)
-    assert "state/bookmarks/sales_etl.json" in scripts
-    again = json.loads(datalake(deployed, "run-etl", "--json").stdout)
-    assert again["status"] == "nothing_to_do"  # every raw file is bookmarked: the job is not started again
-
-    _post(
-        deployed["endpoint"],
-        "/moto-api/static/athena/query-results",
-        {
-            "region": REGION,
-            "results": [
-                {
-                    "rows": [
-                        {"Data": [{"VarCharValue": "region"}, {"VarCharValue": "sales"}]},
-                        {"Data": [{"VarCharValue": "West"}, {"VarCharValue": "812"}]},
-                        {"Data": [{"VarCharValue": "East"}, {"VarCharValue": "790"}]},
-                    ],
-                    "column_info": [
-                        {
-                            "Name": "region",
-                            "Label": "region",
-                            "Type": "varchar",
-                            "Nullable": "UNKNOWN",
-                            "CaseSensitive": True,
-                        },
-                        {
-                            "Name": "sales",
-                            "Label": "sales",
-                            "Type": "bigint",
-                            "Nullable": "UNKNOWN",
-                            "CaseSensitive": False,
-                        },
-                    ],
-                }
-            ],
-        },
-    )
-    queried = datalake(deployed, "query", "SELECT region, count(*) AS sales FROM sales_fact GROUP BY region", "--json")
-    assert queried.returncode == 0, queried.stderr
-    answer = json.loads(queried.stdout)
-    assert answer["engine"] == "athena"
-    assert answer["rows"] == [{"region": "West", "sales": 812}, {"region": "East", "sales": 790}]
-
-    status = datalake(deployed, "status", "--json")
-    assert status.returncode == 0, status.stderr
-    info = json.loads(status.stdout)
-    assert info["zones"]["raw"]["files"] == len(keys)
-    assert info["storage_classes"]["raw"]["STANDARD"]["objects"] == len(keys)
-    assert [r["status"] for r in info["runs"]] == ["SUCCEEDED"]  # the second run-etl had nothing to do
-    table = datalake(deployed, "status")
-    assert table.returncode == 0, table.stderr
-    assert "Storage classes" in table.stdout
-
-    priced = datalake(deployed, "cost-report", "--json")
-    assert priced.returncode == 0, priced.stderr
-    cost = json.loads(priced.stdout)
-    assert cost["target"] == "aws" and cost["by_zone"]["raw"]["bytes"] > 0
 
 
 def test_commands_fail_with_one_line_messages(deployed: dict[str, Any], tmp_path: Path) -> None:

@@ -143,6 +143,14 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             ran["rerun"] = datalake("run-etl", "--json")
             ran["seed2"] = datalake("seed", "--rows", "1000", "--days", "1", "--end-date", str(END_DATE), "--json")
             ran["run_etl2"] = datalake("run-etl", "--json")
+            # the Glue workflow's trigger starts the job with Terraform's default arguments only
+            ran["seed3"] = datalake("seed", "--rows", "500", "--days", "1", "--end-date", str(END_DATE), "--json")
+            glue = emu.client("glue", DEPLOYER)
+            ran["scheduled"] = glue.start_job_run(JobName=outputs["glue_job_name"])["JobRunId"]
+            ran["scheduled_arguments"] = glue.get_job_run(JobName=outputs["glue_job_name"], RunId=ran["scheduled"])[
+                "JobRun"
+            ]["Arguments"]
+            ran["run_etl3"] = datalake("run-etl", "--json")
             _queue_athena_result(emu)
             ran["query"] = datalake(
                 "query", "SELECT region, count(*) AS sales FROM sales_fact GROUP BY region", "--json"
@@ -199,7 +207,7 @@ def test_deploy_applies_the_real_infra_into_the_emulator(first_run: dict[str, An
 
 
 def test_seed_run_etl_query_status_cost_report_on_the_applied_lake(first_run: dict[str, Any]) -> None:
-    for step in ("seed", "run_etl", "rerun", "seed2", "run_etl2", "query", "status", "cost"):
+    for step in ("seed", "run_etl", "rerun", "seed2", "run_etl2", "seed3", "run_etl3", "query", "status", "cost"):
         assert first_run[step].returncode == 0, f"{step}: {first_run[step].stderr[-3000:]} {first_run['job_summaries']}"
     seeded = json.loads(first_run["seed"].stdout)
     run = json.loads(first_run["run_etl"].stdout)
@@ -214,7 +222,13 @@ def test_seed_run_etl_query_status_cost_report_on_the_applied_lake(first_run: di
     second = json.loads(first_run["run_etl2"].stdout)
     assert second["status"] == "completed" and second["files_in"] == json.loads(first_run["seed2"].stdout)["files"]
     assert second["rows_in"] == 1000 == second["rows_processed"] + second["rows_quarantined"]
-    assert [s["files_in"] for s in first_run["job_summaries"]] == [run["files_in"], second["files_in"]]
+    # a scheduled run (the workflow's trigger: no --input_list) consumes exactly the files not yet consumed
+    third = json.loads(first_run["seed3"].stdout)
+    scheduled = first_run["job_summaries"][2]
+    assert "--input_list" not in first_run["scheduled_arguments"]
+    assert (scheduled["files_in"], scheduled["rows_in"]) == (third["files"], 500)
+    assert json.loads(first_run["run_etl3"].stdout)["status"] == "nothing_to_do"
+    assert [s["files_in"] for s in first_run["job_summaries"]] == [run["files_in"], second["files_in"], third["files"]]
     processed = first_run["objects"]["processed"]
     assert any(k.startswith("sales_fact/year=") and k.endswith(".parquet") for k in processed)
     assert any(k.startswith(f"quarantine/sales/run_id={run['crawl']['run']}/") for k in processed)

@@ -279,9 +279,9 @@ def test_job_scripts_upload_only_when_changed(target: AwsTarget, tmp_path: Path)
     assert body["Body"].read() == b"print('v2')\n"
     assert body["Metadata"]["sha256"] == hashlib.sha256(b"print('v2')\n").hexdigest()
     spec = lake.client("s3").get_object(Bucket=lake.require("scripts_bucket"), Key="jobs/transform_spec.json")
-    from datalake.domain.transform import spec as transform_spec
+    from datalake.domain.job_spec import build
 
-    assert json.loads(spec["Body"].read()) == json.loads(json.dumps(transform_spec()))
+    assert json.loads(spec["Body"].read()) == json.loads(json.dumps(build()))
 
 
 def test_missing_job_script_is_a_config_error(target: AwsTarget, tmp_path: Path) -> None:
@@ -291,8 +291,19 @@ def test_missing_job_script_is_a_config_error(target: AwsTarget, tmp_path: Path)
         upload_jobs(target.lake(), tmp_path)
 
 
+@pytest.fixture
+def glue_job(target: AwsTarget) -> Iterator[list[dict[str, Any]]]:
+    """Glue runs of the sales job do what jobs/sales_etl.py does (tests/aws_emulator.py); their summaries."""
+    import boto3
+
+    from tests.aws_emulator import simulate_jobs
+
+    with simulate_jobs(lambda: boto3.client("s3", region_name=REGION)) as summaries:
+        yield summaries
+
+
 def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
-    target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    target: AwsTarget, glue_job: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from moto.moto_api import state_manager
 
@@ -311,18 +322,22 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert run["JobRunState"] == "SUCCEEDED"
     scripts = lake.require("scripts_bucket")
     run_prefix = f"s3://{scripts}/state/runs/{summary.crawl['run']}/"
-    assert run["Arguments"] == {
-        "--spec_path": f"s3://{scripts}/jobs/transform_spec.json",
+    # the CLI's arguments over the job's defaults (Glue merges them): the pending list, the run's id and clock
+    assert {k: v for k, v in run["Arguments"].items() if k not in lake.job_arguments()} == {
         "--input_list": run_prefix + "pending.txt",
         "--run_id": summary.crawl["run"],
         "--run_ts": run["Arguments"]["--run_ts"],
-        "--summary_path": run_prefix + "summary",
     }
     assert summary.files_in > 0 and summary.bytes_in > 0
+    # the counts are the ones the job committed, and they add up
+    assert (summary.rows_in, summary.rows_processed, summary.rows_quarantined) == tuple(
+        glue_job[0][k] for k in ("rows_in", "rows_processed", "rows_quarantined")
+    )
+    assert summary.rows_in == 300 and summary.balanced
     assert summary.crawl["warehouse"] == {"skipped": "redshift_mode = none"}
     for name in ("raw_crawler_name", "processed_crawler_name"):
         assert glue.get_crawler(Name=lake.require(name))["Crawler"]["State"] == "READY"
-    # the job is handed exactly the pending raw files, and they are bookmarked afterwards
+    # the job is handed exactly the pending raw files, and has bookmarked them
     s3 = lake.client("s3")
     listed = s3.get_object(Bucket=scripts, Key=f"state/runs/{summary.crawl['run']}/pending.txt")["Body"].read()
     raw_keys = [o["Key"] for o in s3.list_objects_v2(Bucket=lake.require("raw_bucket"), Prefix="sales/")["Contents"]]
@@ -341,28 +356,74 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert [r.bytes_in for r in usage.runs] == [summary.bytes_in]
 
 
-def test_run_etl_on_aws_reports_the_rows_the_job_counted(
+def test_a_job_that_reports_nothing_fails_the_run_and_leaves_its_files_pending(
     target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import UTC, datetime
-
+    """moto's job run succeeds and does nothing: once counted as 0 = 0 + 0 and bookmarked (defect 2)."""
     from moto.moto_api import state_manager
+
+    from datalake.targets.aws.pipeline import load_bookmark
 
     state_manager.set_transition(model_name="glue::crawl", transition={"progression": "immediate"})
     monkeypatch.setenv("DATALAKE_JOBS_DIR", str(write_jobs_dir(tmp_path / "jobs")))
     target.seed(SeedOptions(rows=100, days=1, end_date=END_DATE))
+    with pytest.raises(AwsError, match=r"Glue job run jr_\w+ finished but reported nothing") as info:
+        target.run_etl(EtlOptions(engine="glue"))
+    assert "files stay pending" in str(info.value)
+    assert "CloudWatch" in (info.value.hint or "") and "jr_" in (info.value.hint or "")
     lake = target.lake()
-    when = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
-    counts = {"rows_in": 100, "rows_processed": 98, "rows_quarantined": 2, "by_reason": {"future_date": 2}}
-    # what jobs/sales_etl.py writes at --summary_path (moto runs no Spark)
-    lake.client("s3").put_object(
-        Bucket=lake.require("scripts_bucket"),
-        Key="state/runs/20260701T120000/summary/part-00000-x.txt",
-        Body=(json.dumps(counts) + "\n").encode(),
-    )
-    summary = target.run_etl(EtlOptions(engine="glue", run_ts=when))
-    assert (summary.rows_in, summary.rows_processed, summary.rows_quarantined) == (100, 98, 2)
-    assert summary.by_reason == {"future_date": 2} and summary.balanced
+    assert load_bookmark(lake) == {}
+    # so the next run hands the job the same files again
+    with pytest.raises(AwsError, match="reported nothing"):
+        target.run_etl(EtlOptions(engine="glue"))
+    assert len(lake.client("glue").get_job_runs(JobName=lake.require("glue_job_name"))["JobRuns"]) == 2
+
+
+def test_a_job_started_like_the_workflow_trigger_consumes_exactly_the_unconsumed_files(
+    target: AwsTarget, glue_job: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workflow's trigger starts the job with its default arguments only (no --input_list, defect 3)."""
+    from moto.moto_api import state_manager
+
+    from datalake.targets.aws.pipeline import load_bookmark, load_bookmark_document
+
+    state_manager.set_transition(model_name="glue::crawl", transition={"progression": "immediate"})
+    monkeypatch.setenv("DATALAKE_JOBS_DIR", str(write_jobs_dir(tmp_path / "jobs")))
+    lake = target.lake()
+    first = target.seed(SeedOptions(rows=200, days=1, end_date=END_DATE))
+    target.run_etl(EtlOptions(engine="glue"))
+    second = target.seed(SeedOptions(rows=150, days=1, end_date=END_DATE))
+    glue = lake.client("glue")
+    glue.start_job_run(JobName=lake.require("glue_job_name"))  # what aws_glue_trigger.raw_crawled does
+    scheduled = glue_job[-1]
+    assert scheduled["files_in"] == second.files and scheduled["rows_in"] == 150
+    assert scheduled["rows_in"] == scheduled["rows_processed"] + scheduled["rows_quarantined"]
+    bookmark = load_bookmark(lake)
+    assert len(bookmark) == first.files + second.files
+    assert scheduled["run_id"] in load_bookmark_document(lake)["runs"]
+    # and the CLI, after it, finds nothing left to do
+    assert target.run_etl(EtlOptions(engine="glue")).status == "nothing_to_do"
+
+
+def test_the_cli_and_the_job_read_the_same_raw_files() -> None:
+    """.jsonl and upper-case suffixes: accepted by the CLI's listing, read by the job (defect 5)."""
+    from datalake.targets.aws.pipeline import is_raw_sales_file
+    from tests.aws_emulator import _job_module
+
+    job = _job_module()
+    names = ["a.json", "a.jsonl", "A.JSON", "b.JSONL", "c.csv", "C.CSV", "d.parquet", "e.txt", "_x.json", ".y.csv"]
+    cli = {n for n in names if is_raw_sales_file(f"sales/year=2026/month=06/day=30/{n}", 10)}
+    read = {n for n in names if not n.startswith(("_", ".")) and (job.is_json(n) or job.is_csv(n))}
+    assert cli == read == {"a.json", "a.jsonl", "A.JSON", "b.JSONL", "c.csv", "C.CSV"}
+    listed = {
+        "s3://raw/sales/year=2026/month=06/day=30/x.jsonl": 5,
+        "s3://raw/sales/year=2026/month=06/day=30/Y.CSV": 7,
+    }
+    # a listing of named files is read unfiltered (Spark's glob filter would drop .jsonl and .CSV)
+    assert job._files_only(list(listed)) and not job._files_only(["s3://raw/sales"])
+    assert job.pending_files(
+        listed, {"files": {"sales/year=2026/month=06/day=30/x.jsonl": {"size": 5}}}, "s3://raw/"
+    ) == {"s3://raw/sales/year=2026/month=06/day=30/Y.CSV": 7}
 
 
 @pytest.mark.usefixtures("short_timeouts")
