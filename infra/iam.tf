@@ -462,6 +462,13 @@ data "aws_iam_policy_document" "operator" {
     resources = local.glue_catalog_arns
   }
 
+  # `datalake run-job customer_aggregates` registers the job's output table for Athena.
+  statement {
+    sid       = "RegisterJobTables"
+    actions   = ["glue:CreateTable", "glue:UpdateTable"]
+    resources = local.glue_catalog_arns
+  }
+
   statement {
     sid = "QueryAthena"
     actions = [

@@ -445,9 +445,11 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
 
 @contextmanager
 def simulate_jobs(make_s3: Callable[[], Any]) -> Iterator[list[dict[str, Any]]]:
-    """Glue runs of a `*-sales-etl` job run `run_sales_job` when started; yields each run's summary."""
+    """Glue runs of a `*-sales-etl` job, and EMR steps that submit jobs/sales_etl.py, run `run_sales_job`
+    when started (an EMR step then ends COMPLETED, or FAILED); yields each run's summary."""
     from unittest import mock
 
+    from moto.emr.models import Cluster
     from moto.glue.models import FakeJob, FakeJobRun
 
     original = FakeJob.start_job_run
@@ -473,5 +475,27 @@ def simulate_jobs(make_s3: Callable[[], Any]) -> Iterator[list[dict[str, Any]]]:
             described["ErrorMessage"] = self.error_message
         return described
 
-    with mock.patch.object(FakeJob, "start_job_run", start_job_run), mock.patch.object(FakeJobRun, "as_dict", as_dict):
+    original_steps = Cluster.add_steps
+
+    def add_steps(self: Any, steps: list[dict[str, Any]]) -> list[Any]:
+        added: list[Any] = original_steps(self, steps)
+        for step in added:  # spark-submit ... s3://scripts/jobs/sales_etl.py --name value ...
+            args = list(step.args)
+            scripts = [i for i, a in enumerate(args) if a.endswith("/sales_etl.py")]
+            if not scripts:
+                continue
+            pairs = args[scripts[0] + 1 :]
+            try:
+                summaries.append(run_sales_job(dict(zip(pairs[::2], pairs[1::2], strict=True)), make_s3()))
+                step.state = "COMPLETED"
+            except Exception as exc:
+                step.state = "FAILED"
+                summaries.append({"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()})
+        return added
+
+    with (
+        mock.patch.object(FakeJob, "start_job_run", start_job_run),
+        mock.patch.object(FakeJobRun, "as_dict", as_dict),
+        mock.patch.object(Cluster, "add_steps", add_steps),
+    ):
         yield summaries

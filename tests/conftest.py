@@ -72,3 +72,10 @@ def spark():  # type: ignore[no-untyped-def]
     from datalake.targets.local.spark import local_session
 
     return local_session()
+
+
+@pytest.fixture
+def terraform_on_path() -> None:
+    """Terraform is part of this machine's image: a test that needs it fails without it, never skips."""
+    if shutil.which("terraform") is None:
+        pytest.fail("terraform is not on PATH (the machine image ships it): the Terraform tests cannot run")

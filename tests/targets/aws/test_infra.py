@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from datalake.errors import AwsError, ConfigError, MissingDependencyError
 from datalake.targets.aws import infra as aws_infra
 from datalake.targets.aws.terraform import PlanSummary, Terraform, TerraformError
 
-needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+needs_terraform = pytest.mark.usefixtures("terraform_on_path")  # fails, never skips, without it
 
 REGION = "us-east-1"
 

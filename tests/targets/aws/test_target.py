@@ -356,6 +356,33 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert [r.bytes_in for r in usage.runs] == [summary.bytes_in]
 
 
+def test_run_etl_on_emr_runs_the_same_job_as_a_step_and_reports_its_record(
+    target: AwsTarget, glue_job: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.moto_api import state_manager
+
+    from datalake.targets.aws.pipeline import load_bookmark
+
+    state_manager.set_transition(model_name="glue::crawl", transition={"progression": "immediate"})
+    monkeypatch.setenv("DATALAKE_JOBS_DIR", str(write_jobs_dir(tmp_path / "jobs")))
+    lake = target.lake()
+    cluster = lake.client("emr").run_job_flow(
+        Name="lake-spark",
+        ReleaseLabel="emr-7.5.0",
+        Instances={"MasterInstanceType": "m5.xlarge", "InstanceCount": 1, "KeepJobFlowAliveWhenNoSteps": True},
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )["JobFlowId"]
+    lake.outputs = {**lake.outputs, "emr_cluster_id": cluster}
+    seeded = target.seed(SeedOptions(rows=250, days=1, end_date=END_DATE))
+    summary = target.run_etl(EtlOptions(engine="emr"))
+    assert summary.status == "completed" and summary.engine == "emr"
+    assert summary.run_id.startswith("s-") and summary.files_in == seeded.files
+    assert summary.rows_in == 250 == summary.rows_processed + summary.rows_quarantined
+    assert glue_job[0]["run_id"] == summary.crawl["run"]
+    assert {entry["run_id"] for entry in load_bookmark(lake).values()} == {summary.crawl["run"]}
+
+
 def test_a_job_that_reports_nothing_fails_the_run_and_leaves_its_files_pending(
     target: AwsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,6 @@ apply, output and destroy all work offline.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from datalake.errors import DatalakeError, MissingDependencyError
 from datalake.targets.aws.terraform import PlanSummary, ResourceChange, Terraform, TerraformError, error_line
 
-needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+needs_terraform = pytest.mark.usefixtures("terraform_on_path")  # fails, never skips, without it
 
 CONFIG = """
 variable "name" {
