@@ -90,7 +90,14 @@ def _target(lake: Path | None, target: str | None, command: str | None = None) -
 
 def _writer(lake: Path | None, target: str | None, wait: float, command: str | None = None) -> Any:
     """The target, for a command that writes the lake: it waits up to `wait` seconds for another writer."""
+    from datalake.errors import UsageError
+
     tgt = _target(lake, target, command)
+    if wait and not tgt.capabilities.lake_lock:
+        raise UsageError(
+            f"--wait is not available on the {tgt.name} target: its writers take no lake lock to wait for",
+            hint="run without --wait",
+        )
     tgt.lock_wait = wait
     return tgt
 

@@ -110,6 +110,7 @@ class Capabilities:
     validate: bool = False  # `datalake validate`: the data-quality report
     ingest: bool = False  # `datalake ingest`: bring your own files into the lake
     run_job: bool = False  # `datalake run-job`: a Spark job of jobs/ against the lake
+    lake_lock: bool = False  # writers take a lake lock, so `--wait` has something to wait for
     # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
     benchmark_engines: tuple[str, ...] | None = None
 

@@ -37,8 +37,10 @@ def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_p
 
 
 def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
-    optional = [name for name, value in vars(Capabilities).items() if isinstance(value, bool)]
+    optional = [name for name, value in vars(Capabilities).items() if isinstance(value, bool) and name != "lake_lock"]
     assert sorted(optional) == ["archive", "ingest", "run_job", "validate"]
+    # lake_lock is not a command but whether writers lock (what --wait waits for): local only
+    assert LocalTarget.capabilities.lake_lock and not AwsTarget.capabilities.lake_lock
     aws_runs = {"run_job"}  # the deployed Glue jobs
     for name in optional:
         assert getattr(LocalTarget.capabilities, name) is True
@@ -88,4 +90,16 @@ def test_run_etl_wait_on_aws_is_one_line(aws_lake: Path) -> None:
     assert result.exit_code != 0
     text = " ".join(result.output.split())
     assert "`datalake run-etl --wait` is not available on the aws target" in text
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["seed", "--rows", "10"], ["destroy", "--yes"], ["run-job", "customer_aggregates"]]
+)
+def test_wait_on_a_target_without_a_lake_lock_is_one_line(aws_lake: Path, command: list[str]) -> None:
+    """--wait once was accepted and ignored on aws: nothing there takes the lake lock it waits for."""
+    result = runner.invoke(app, [*command, "--wait", "5", "--target", "aws", "--lake", str(aws_lake)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "--wait is not available on the aws target" in text
     assert "Traceback" not in result.output

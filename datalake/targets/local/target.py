@@ -28,6 +28,7 @@ class LocalTarget(Target):
         validate=True,
         ingest=True,
         run_job=True,
+        lake_lock=True,
     )
 
     @property
