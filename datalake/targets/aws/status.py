@@ -91,6 +91,7 @@ def job_runs(lake: AwsLake, limit: int = RECENT_RUNS) -> list[dict[str, Any]]:
                 runs.append(
                     {
                         "run_id": run["Id"],
+                        "lake_run": (run.get("Arguments") or {}).get("--run_id"),
                         "job": name,
                         "status": run.get("JobRunState"),
                         "engine": "glue",
@@ -133,18 +134,34 @@ def _tables(lake: AwsLake, usage: dict[str, dict[str, Any]]) -> list[dict[str, A
     return tables
 
 
+def _run_counts(record: dict[str, Any] | None) -> dict[str, Any]:
+    """A run's files and rows, as the job committed them in its bookmark (None: no record)."""
+    record = record or {}
+    return {
+        "files": record.get("files_in"),
+        "rows_in": record.get("rows_in"),
+        "rows_processed": record.get("rows_processed"),
+        "rows_quarantined": record.get("rows_quarantined"),
+    }
+
+
 def status(lake: AwsLake) -> LakeStatus:
+    from datalake.targets.aws.pipeline import is_raw_sales_file, load_bookmark_document
+    from datalake.targets.aws.s3 import objects
+
     usage = bucket_usage(lake)
+    with aws_errors("reading the job bookmark and the raw zone"):
+        bookmark = load_bookmark_document(lake)
+        raw = {o.key: o.size for o in objects(lake, lake.require("raw_bucket"), "sales/")}
+    consumed = bookmark["files"]
+    pending = [k for k, size in raw.items() if is_raw_sales_file(k, size) and consumed.get(k, {}).get("size") != size]
     return LakeStatus(
         target="aws",
         lake=f"aws ({lake.region})",
         zones={role: {"files": u["objects"], "bytes": u["bytes"]} for role, u in usage.items()},
         tables=_tables(lake, usage),
-        runs=[
-            {**r, "files": None, "rows_in": None, "rows_processed": None, "rows_quarantined": None}
-            for r in job_runs(lake)
-        ],
-        pending_raw_files=None,  # Glue job bookmarks know; they are not readable through the API
+        runs=[{**r, **_run_counts(bookmark["runs"].get(r.get("lake_run") or ""))} for r in job_runs(lake)],
+        pending_raw_files=len(pending),  # the raw files the job's bookmark does not hold
         extra={
             "storage_classes": {role: u["storage_classes"] for role, u in usage.items()},
             "buckets": {role: u["bucket"] for role, u in usage.items()},

@@ -238,6 +238,10 @@ def test_seed_run_etl_query_status_cost_report_on_the_applied_lake(first_run: di
     assert answer["engine"] == "athena" and answer["rows"] == [{"region": "West", "sales": 812}]
     status = json.loads(first_run["status"].stdout)
     assert status["zones"]["raw"]["files"] == len(first_run["objects"]["raw"])
+    assert status["pending_raw_files"] == 0  # every raw file is in the job's bookmark
+    by_run = {r["lake_run"]: r for r in status["runs"] if r.get("lake_run")}
+    assert by_run[run["crawl"]["run"]]["rows_in"] == run["rows_in"]
+    assert by_run[second["crawl"]["run"]]["rows_processed"] == second["rows_processed"]
     cost = json.loads(first_run["cost"].stdout)
     assert cost["target"] == "aws" and cost["by_zone"]["processed"]["bytes"] > 0
 

@@ -420,6 +420,7 @@ def test_a_job_started_like_the_workflow_trigger_consumes_exactly_the_unconsumed
     first = target.seed(SeedOptions(rows=200, days=1, end_date=END_DATE))
     target.run_etl(EtlOptions(engine="glue"))
     second = target.seed(SeedOptions(rows=150, days=1, end_date=END_DATE))
+    assert target.status().pending_raw_files == second.files  # status reads the job's bookmark
     glue = lake.client("glue")
     glue.start_job_run(JobName=lake.require("glue_job_name"))  # what aws_glue_trigger.raw_crawled does
     scheduled = glue_job[-1]
@@ -429,6 +430,7 @@ def test_a_job_started_like_the_workflow_trigger_consumes_exactly_the_unconsumed
     assert len(bookmark) == first.files + second.files
     assert scheduled["run_id"] in load_bookmark_document(lake)["runs"]
     # and the CLI, after it, finds nothing left to do
+    assert target.status().pending_raw_files == 0
     assert target.run_etl(EtlOptions(engine="glue")).status == "nothing_to_do"
 
 
