@@ -57,6 +57,7 @@ def _policies(emu: Emulator, outputs: dict[str, str]) -> dict[str, list[dict[str
         "glue_job": role(outputs["glue_job_role_arn"]),
         "emr_job": role(outputs["emr_job_role_arn"]),
         "glue_crawler": role(outputs["glue_crawler_role_arn"]),
+        "redshift_copy": role(outputs["redshift_copy_role_arn"]),
     }
 
 
@@ -272,6 +273,7 @@ SERVICE_REQUIREMENTS = {
     ("glue_job", "s3:ListBucket", "scripts"): "Spark lists the paths it reads (the spec, the pending list)",
     ("glue_crawler", "s3:GetBucketLocation", "raw"): "a Glue crawler asks each target bucket's region",
     ("glue_crawler", "s3:GetBucketLocation", "processed"): "a Glue crawler asks each target bucket's region",
+    ("redshift_copy", "s3:GetBucketLocation", "processed"): "Redshift COPY checks the bucket's region",
     ("emr_job", "s3:PutObject", "logs/emr/*"): "EMR writes step and cluster logs to the cluster's log URI",
     ("emr_job", "s3:GetObject", "logs/emr/*"): "EMR reads back step logs for the console",
     ("emr_job", "s3:ListBucket", "logs"): "EMR lists the log URI",
@@ -302,22 +304,25 @@ def _derived_requests(first_run: dict[str, Any]) -> list[S3Request]:
             if not key.startswith("_")
         ]
     processed = outputs["processed_bucket"]
+    facts = [key for key in objects["processed"] if key.startswith("sales_fact/")]
+    derived += [S3Request(OPERATOR, "s3:GetObject", f"arn:aws:s3:::{processed}/{key}", "GET", key) for key in facts]
+    # Redshift's COPY (redshift_mode != none, not applied here) reads the manifests and the files they list
+    derived.append(S3Request("redshift", "s3:ListBucket", f"arn:aws:s3:::{processed}", "GET", "/"))
     derived += [
-        S3Request(OPERATOR, "s3:GetObject", f"arn:aws:s3:::{processed}/{key}", "GET", key)
-        for key in objects["processed"]
-        if key.startswith("sales_fact/")
+        S3Request("redshift", "s3:GetObject", f"arn:aws:s3:::{processed}/{key}", "GET", key)
+        for key in [*facts, "_staging/copy-manifests/run/sales_fact_redshift.manifest"]
     ]
     return derived
 
 
 def _principal(key: str) -> str | None:
-    return {OPERATOR: "operator", GLUE_JOB: "glue_job", "crawler": "glue_crawler"}.get(key)
+    return {OPERATOR: "operator", GLUE_JOB: "glue_job", "crawler": "glue_crawler", "redshift": "redshift_copy"}.get(key)
 
 
 def test_every_s3_call_of_the_run_is_allowed_for_the_principal_that_makes_it(first_run: dict[str, Any]) -> None:
     policies, outputs = first_run["policies"], first_run["outputs"]
     calls = [r for r in first_run["requests"] + _derived_requests(first_run) if _principal(r.access_key)]
-    assert {_principal(r.access_key) for r in calls} == {"operator", "glue_job", "glue_crawler"}
+    assert {_principal(r.access_key) for r in calls} == {"operator", "glue_job", "glue_crawler", "redshift_copy"}
     context = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
     refused = sorted(
         {
