@@ -80,7 +80,13 @@ def run_glue_job(
 
         with progress.task(f"Glue job {name}"):
             run = lake.poller.wait(check, timeout=lake.timeouts.job, what=f"Glue job run {run_id}")
-    return {"job": name, "run_id": run_id, "state": run["JobRunState"], "execution_seconds": run.get("ExecutionTime")}
+    return {
+        "job": name,
+        "run_id": run_id,
+        "state": run["JobRunState"],
+        "execution_seconds": run.get("ExecutionTime"),
+        "log_group": run.get("LogGroupName") or "/aws-glue/jobs",
+    }
 
 
 # Athena/Hive names of the project's column types, for tables registered in the Glue catalog

@@ -130,7 +130,7 @@ def load_bookmark(lake: AwsLake) -> dict[str, dict[str, Any]]:
 def _job_logs(lake: AwsLake, engine: str, job: dict[str, Any]) -> str:
     if engine == "emr":
         return f"logs: s3://{lake.optional('logs_bucket') or '<logs bucket>'}/emr/{job.get('cluster')}/steps/{job.get('step_id')}/"
-    return f"logs: CloudWatch log groups /aws-glue/jobs/output and /aws-glue/jobs/error, streams {job.get('run_id')}*"
+    return f"logs: CloudWatch log group {job.get('log_group') or '/aws-glue/jobs'}, streams {job.get('run_id')}*"
 
 
 def _run_record(lake: AwsLake, engine: str, job: dict[str, Any], run_id: str) -> dict[str, Any]:
