@@ -395,7 +395,8 @@ def parse_args(argv: list[str]) -> dict[str, str]:
             parser.add_argument(f"--{name}", required=name in REQUIRED)
         known, _ = parser.parse_known_args(argv[1:])
         return {k: v for k, v in vars(known).items() if v is not None}
-    wanted = [n for n in ARGUMENTS if n in REQUIRED or f"--{n}" in argv]
+    # Glue passes its own run id as --JOB_RUN_ID: a run the workflow started is recorded under it
+    wanted = [n for n in (*ARGUMENTS, "JOB_RUN_ID") if n in REQUIRED or f"--{n}" in argv]
     return dict(getResolvedOptions(argv, wanted))
 
 
@@ -430,7 +431,7 @@ def run(spark: Any, args: dict[str, str], s3: Any = None) -> dict[str, Any]:
     spec = load_spec(spark, args.get("spec_path"))
     now = datetime.now(UTC)
     run_ts = args.get("run_ts") or now.strftime("%Y-%m-%d %H:%M:%S")
-    run_id = args.get("run_id") or now.strftime("%Y%m%dT%H%M%S")
+    run_id = args.get("run_id") or args.get("JOB_RUN_ID") or now.strftime("%Y%m%dT%H%M%S")
     raw, processed = args["raw_path"].rstrip("/"), args["processed_path"].rstrip("/")
     quarantine = args["quarantine_path"].rstrip("/")
     files, sizes = input_files(args, s3, lambda uri: [r.value for r in spark.read.text(uri).collect()])

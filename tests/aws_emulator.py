@@ -382,7 +382,7 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
     raw_bucket, _ = job.split_s3(args["raw_path"])
     processed_bucket, processed_prefix = job.split_s3(args["processed_path"])
     quarantine_bucket, quarantine_prefix = job.split_s3(args["quarantine_path"])
-    run_id = args.get("run_id") or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    run_id = args.get("run_id") or args.get("JOB_RUN_ID") or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     run_ts = args.get("run_ts") or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     summary: dict[str, Any] = {"run_id": run_id, "files_in": len(files), "bytes_in": sum((sizes or {}).values())}
     if not files:
@@ -459,8 +459,8 @@ def simulate_jobs(make_s3: Callable[[], Any]) -> Iterator[list[dict[str, Any]]]:
         run_id: str = original(self, **kwargs)
         if self.name.endswith("-sales-etl"):
             run = next(r for r in self.job_runs if r.job_run_id == run_id)
-            try:
-                summaries.append(run_sales_job(dict(run.arguments or {}), make_s3()))
+            try:  # Glue hands the script its own run id, as --JOB_RUN_ID
+                summaries.append(run_sales_job({**(run.arguments or {}), "--JOB_RUN_ID": run_id}, make_s3()))
             except Exception as exc:  # the job failed: so does its run, with its error message, as on Glue
                 run.status = "FAILED"
                 run.error_message = f"{type(exc).__name__}: {exc}"

@@ -160,7 +160,8 @@ def status(lake: AwsLake) -> LakeStatus:
         lake=f"aws ({lake.region})",
         zones={role: {"files": u["objects"], "bytes": u["bytes"]} for role, u in usage.items()},
         tables=_tables(lake, usage),
-        runs=[{**r, **_run_counts(bookmark["runs"].get(r.get("lake_run") or ""))} for r in job_runs(lake)],
+        # a run the CLI started carries the lake's run id; one the workflow started is recorded under Glue's
+        runs=[{**r, **_run_counts(bookmark["runs"].get(r.get("lake_run") or r["run_id"]))} for r in job_runs(lake)],
         pending_raw_files=len(pending),  # the raw files the job's bookmark does not hold
         extra={
             "storage_classes": {role: u["storage_classes"] for role, u in usage.items()},
@@ -266,7 +267,7 @@ def glue_runs(lake: AwsLake, bytes_by_run: dict[str, int] | None = None) -> list
         with aws_errors(f"reading the runs of the Glue job {name}"):
             page = lake.client("glue").get_job_runs(JobName=name, MaxResults=RECENT_RUNS)
         for run in page.get("JobRuns", []):
-            run_id = (run.get("Arguments") or {}).get("--run_id")
+            run_id = (run.get("Arguments") or {}).get("--run_id") or run["Id"]  # workflow runs: Glue's id
             if run.get("JobRunState") == "SUCCEEDED" and run_id in bytes_by_run:
                 runs.append(
                     RunSummary(

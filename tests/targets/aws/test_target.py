@@ -428,7 +428,16 @@ def test_a_job_started_like_the_workflow_trigger_consumes_exactly_the_unconsumed
     assert scheduled["rows_in"] == scheduled["rows_processed"] + scheduled["rows_quarantined"]
     bookmark = load_bookmark(lake)
     assert len(bookmark) == first.files + second.files
-    assert scheduled["run_id"] in load_bookmark_document(lake)["runs"]
+    runs = glue.get_job_runs(JobName=lake.require("glue_job_name"))["JobRuns"]
+    started = next(r["Id"] for r in runs if "--input_list" not in r.get("Arguments", {}))
+    assert scheduled["run_id"] == started  # recorded under Glue's own run id (--JOB_RUN_ID)
+    assert started in load_bookmark_document(lake)["runs"]
+    by_run = {r["run_id"]: r for r in target.status().runs}
+    assert by_run[started]["rows_in"] == 150
+    # cost-report counts it among the ETL runs, with the bytes it consumed
+    assert sorted(r.bytes_in for r in target.measured_usage().runs) == sorted(
+        [scheduled["bytes_in"], sum(v["size"] for v in bookmark.values()) - scheduled["bytes_in"]]
+    )
     # and the CLI, after it, finds nothing left to do
     assert target.status().pending_raw_files == 0
     assert target.run_etl(EtlOptions(engine="glue")).status == "nothing_to_do"
