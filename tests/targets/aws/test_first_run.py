@@ -165,7 +165,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             }
             ran["requests"] = list(emu.requests)
             ran["job_summaries"] = list(job_summaries)
-            ran["plain_http"] = _plain_http_status(emu, outputs["raw_bucket"])
+            ran["plain_http"] = _plain_http_status(outputs["raw_bucket"])
             ran["destroy"] = datalake("destroy", "--var-file", tfvars, "--yes", "--json", key=DEPLOYER)
             ran["buckets_after"] = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
             yield ran
@@ -173,7 +173,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         state_manager.unset_transition("glue::crawl")
 
 
-def _plain_http_status(emu: Emulator, bucket: str) -> int:
+def _plain_http_status(bucket: str) -> int:
     """What the bucket's policy decides for a GetObject that came over plain HTTP.
 
     The server only speaks TLS, so the request context of a plain-HTTP request is set by hand and
@@ -183,7 +183,6 @@ def _plain_http_status(emu: Emulator, bucket: str) -> int:
 
     from tests.aws_emulator import _CONTEXT
 
-    del emu
     fake = s3_backends[ACCOUNT]["aws"].get_bucket(bucket)
     _CONTEXT.values = {"aws:SecureTransport": "false"}
     try:
