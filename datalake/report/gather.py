@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from datalake.errors import DatalakeError
 from datalake.layout import LakeLayout
 from datalake.measure.benchmark.result import BenchmarkReport
 from datalake.measure.cost.result import CostReport
@@ -73,10 +72,8 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
     """Read every input of the page; the lake must exist, the results are optional."""
     target = as_target(target_or_layout)
     status = target.status()
-    try:
-        validation: ValidationReport | None = target.validate()
-    except DatalakeError:
-        validation = None  # not every target can validate yet; the page shows what it has
+    # not every target can validate yet: ask, so a real failure of validate is not taken for that
+    validation: ValidationReport | None = target.validate() if target.capabilities.validate else None
     results = Results.of(target.settings.lake)
     benchmark, bench_note = _saved_benchmark(results)
     cost, cost_note = _saved_cost(results)

@@ -239,3 +239,22 @@ def test_cli_report_json_and_output(processed_lake: LakeLayout, tmp_path: Path) 
     assert plain.exit_code == 0, plain.output
     assert "run `datalake cost-report`" in plain.stdout
     assert (processed_lake.results / "report.html").is_file()
+
+
+def test_a_target_that_cannot_validate_is_not_asked_and_a_failing_validate_is_not_hidden(
+    processed_lake: LakeLayout,
+) -> None:
+    from dataclasses import replace
+
+    from datalake.errors import DatalakeError
+    from datalake.report.gather import gather
+
+    class Broken(LocalTarget):
+        def validate(self) -> Any:
+            raise DatalakeError("validate broke")
+
+    target = Broken(Settings(lake=processed_lake.root))
+    with pytest.raises(DatalakeError, match="validate broke"):  # once caught, and the page said nothing
+        gather(target)
+    target.capabilities = replace(LocalTarget.capabilities, validate=False)
+    assert gather(target).validation is None
