@@ -127,6 +127,12 @@ def load_bookmark(lake: AwsLake) -> dict[str, dict[str, Any]]:
     return files
 
 
+def pending_files(lake: AwsLake, bookmark: dict[str, Any] | None = None) -> dict[str, int]:
+    """The raw sales files the job's bookmark does not hold at their current size: key -> size."""
+    consumed = (bookmark or load_bookmark_document(lake))["files"]
+    return {k: size for k, size in _raw_objects(lake).items() if consumed.get(k, {}).get("size") != size}
+
+
 def _job_logs(lake: AwsLake, engine: str, job: dict[str, Any]) -> str:
     if engine == "emr":
         return f"logs: s3://{lake.optional('logs_bucket') or '<logs bucket>'}/emr/{job.get('cluster')}/steps/{job.get('step_id')}/"
@@ -163,9 +169,7 @@ def run_etl(
         return t1
 
     with aws_errors("reading the raw zone and the job bookmark"):
-        objects = _raw_objects(lake)
-        bookmark = load_bookmark(lake)
-    pending = {k: size for k, size in objects.items() if bookmark.get(k, {}).get("size") != size}
+        pending = pending_files(lake)
     if not pending:
         return RunSummary(run_id=None, status="nothing_to_do", engine=opts.engine, started=now.isoformat())
 

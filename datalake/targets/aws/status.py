@@ -146,15 +146,12 @@ def _run_counts(record: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def status(lake: AwsLake) -> LakeStatus:
-    from datalake.targets.aws.pipeline import is_raw_sales_file, load_bookmark_document
-    from datalake.targets.aws.s3 import objects
+    from datalake.targets.aws.pipeline import load_bookmark_document, pending_files
 
     usage = bucket_usage(lake)
     with aws_errors("reading the job bookmark and the raw zone"):
         bookmark = load_bookmark_document(lake)
-        raw = {o.key: o.size for o in objects(lake, lake.require("raw_bucket"), "sales/")}
-    consumed = bookmark["files"]
-    pending = [k for k, size in raw.items() if is_raw_sales_file(k, size) and consumed.get(k, {}).get("size") != size]
+        pending = pending_files(lake, bookmark)
     return LakeStatus(
         target="aws",
         lake=f"aws ({lake.region})",
