@@ -207,6 +207,45 @@ class LakeStatus:
         return [t for t in self.tables if t.get("table") == name]
 
 
+# ------------------------------------------------------------------------------------ history
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One commit of a lake table (an Iceberg snapshot): which run made it, and what it added and removed."""
+
+    snapshot_id: int
+    parent_id: int | None
+    committed_at: str  # ISO timestamp, UTC, milliseconds
+    operation: str | None  # append, overwrite, delete, replace
+    run_id: str | None  # None: not a run's (a migration registering a lake's older files, a maintenance job)
+    migrated: bool
+    added_files: int
+    removed_files: int
+    added_rows: int
+    removed_rows: int
+    total_rows: int
+    rows_in: int | None = None  # the run's own counts, as its summary carries them
+    rows_processed: int | None = None
+    rows_quarantined: int | None = None
+    current: bool = False
+
+
+@dataclass
+class TableHistory:
+    """`datalake history TABLE`: the table's snapshots, oldest first."""
+
+    table: str
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+    @property
+    def current(self) -> Snapshot | None:
+        return next((s for s in self.snapshots if s.current), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 # ------------------------------------------------------------------------------------ archive
 
 

@@ -327,6 +327,24 @@ def status(lake: LakeOpt = None, target: TargetOpt = None, as_json: JsonOpt = Fa
     render.show(as_json, info, render.render_status)
 
 
+# ----------------------------------------------------------------------------------- history
+
+
+@app.command()
+@handle_errors
+def history(
+    table: Annotated[str, typer.Argument(help="A processed table: sales_fact, sales_quarantine, customers, ...")],
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The table's snapshots, oldest first: id, time, operation, the run that committed it, files and rows."""
+    from datalake.cli import render
+
+    result = _target(lake, target, "history").history(table)
+    render.show(as_json, result, render.render_history)
+
+
 # ----------------------------------------------------------------------------------- archive
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datalake.cli.demo import DemoCost, DemoResult
     from datalake.measure.benchmark.result import BenchmarkReport, Claim, PairRatio, QueryBenchmark, Speedup
     from datalake.measure.cost.result import CostReport, QueryCost, StorageBill, ZoneCost
-    from datalake.model import ArchiveResult, JobResult, LakeStatus, ValidationReport
+    from datalake.model import ArchiveResult, JobResult, LakeStatus, TableHistory, ValidationReport
 
 _usd = functools.partial(usd, exact=True)  # per-query prices: six decimals below $1
 
@@ -145,6 +145,29 @@ def render_status(info: LakeStatus) -> None:
         ui.out.print(ui.table("Storage classes", ["zone", "class", "objects", "size"], rows))
     if info.pending_raw_files is not None:
         ui.out.print(f"Raw files waiting for run-etl: {info.pending_raw_files:,}")
+
+
+# ----------------------------------------------------------------------------------- history
+
+
+def render_history(result: TableHistory) -> None:
+    if not result.snapshots:
+        ui.out.print(f"{result.table}: no snapshots yet (run `datalake run-etl`).")
+        return
+    headers = ["snapshot", "committed at", "operation", "run", "files +/-", "rows +/-", "rows"]
+    rows = [
+        [
+            f"{s.snapshot_id}{' *' if s.current else ''}",
+            s.committed_at,
+            s.operation or "",
+            s.run_id or ("(migrated)" if s.migrated else ""),
+            f"+{s.added_files:,} / -{s.removed_files:,}",
+            f"+{s.added_rows:,} / -{s.removed_rows:,}",
+            s.total_rows,
+        ]
+        for s in result.snapshots
+    ]
+    ui.out.print(ui.table(f"{result.table}: {len(rows)} snapshot(s), * current", headers, rows))
 
 
 # ----------------------------------------------------------------------------------- archive, destroy

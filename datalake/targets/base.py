@@ -24,6 +24,7 @@ from datalake.model import (
     RunSummary,
     SeedOptions,
     SeedResult,
+    TableHistory,
     ValidationReport,
 )
 from datalake.progress import NULL_PROGRESS, Progress
@@ -111,6 +112,7 @@ class Capabilities:
     ingest: bool = False  # `datalake ingest`: bring your own files into the lake
     run_job: bool = False  # `datalake run-job`: a Spark job of jobs/ against the lake
     lake_lock: bool = False  # writers take a lake lock, so `--wait` has something to wait for
+    history: bool = False  # `datalake history TABLE`: the table's snapshots (its Iceberg commits)
     # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
     benchmark_engines: tuple[str, ...] | None = None
 
@@ -176,6 +178,10 @@ class Target(ABC):
     def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
         """Bring the user's files into the lake as a table (targets with `capabilities.ingest`)."""
         self.unsupported("ingest")
+
+    def history(self, table: str) -> TableHistory:
+        """The table's snapshots, oldest first (targets with `capabilities.history`)."""
+        self.unsupported("history")
 
     def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
         """Run a Spark job of jobs/ against the lake and catalog its output (targets with `capabilities.run_job`)."""

@@ -25,6 +25,7 @@ runner = CliRunner()
         ["archive", "--older-than", "30"],
         ["validate"],
         ["ingest", "x.csv", "--table", "t"],
+        ["history", "sales_fact"],
     ],
 )
 def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_path: Path) -> None:
@@ -38,7 +39,7 @@ def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_p
 
 def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
     optional = [name for name, value in vars(Capabilities).items() if isinstance(value, bool) and name != "lake_lock"]
-    assert sorted(optional) == ["archive", "ingest", "run_job", "validate"]
+    assert sorted(optional) == ["archive", "history", "ingest", "run_job", "validate"]
     # lake_lock is not a command but whether writers lock (what --wait waits for): local only
     assert LocalTarget.capabilities.lake_lock and not AwsTarget.capabilities.lake_lock
     aws_runs = {"run_job"}  # the deployed Glue jobs

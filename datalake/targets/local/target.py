@@ -29,6 +29,7 @@ class LocalTarget(Target):
         ingest=True,
         run_job=True,
         lake_lock=True,
+        history=True,
     )
 
     @property
@@ -56,6 +57,9 @@ class LocalTarget(Target):
         from datalake.targets.local import warehouse
 
         warehouse.create(layout)
+        from datalake.targets.local import iceberg
+
+        iceberg.ensure_tables(layout)
         if created:
             layout.marker.write_text(
                 json.dumps({"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
@@ -68,6 +72,7 @@ class LocalTarget(Target):
             "catalog": str(layout.catalog_dir),
             "catalog_databases": catalog.databases(),
             "warehouse_database": str(warehouse.pointer_file(layout)),
+            "iceberg_catalog": iceberg.catalog_info(layout),
             "query_engines": list(self.capabilities.query_engines),
         }
 
@@ -95,6 +100,12 @@ class LocalTarget(Target):
         from datalake.targets.local.validate import validate
 
         return validate(self.layout, freshness_days)
+
+    def history(self, table: str) -> model.TableHistory:
+        from datalake.targets.local.iceberg import history
+
+        require_lake(self.layout)
+        return history(self.layout, table)
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive

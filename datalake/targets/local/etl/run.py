@@ -66,11 +66,49 @@ def _new_run_id(now: datetime) -> str:
 
 
 def _bookkeep(layout: LakeLayout, journal: dict[str, Any]) -> None:
-    """What publishing a run writes once its files are in place: the bookmark, then the catalog."""
+    """What publishing a run writes once its files are in place: its Iceberg snapshots, the bookmark, the catalog."""
+    commit_iceberg(layout, journal)
     bookmark = Bookmark.load(layout, JOB_NAME)
     bookmark.record(journal["files"], journal["run_id"])
     bookmark.save(layout)
     register_processed(layout, Catalog(layout.catalog_dir))
+
+
+def run_files(layout: LakeLayout, journal: dict[str, Any]) -> dict[str, list[Path]]:
+    """A run's published data files by Iceberg table: sales_fact, sales_quarantine and each dimension."""
+    from datalake.targets.local.iceberg import FACT, QUARANTINE
+
+    files: dict[str, list[Path]] = {}
+    for rel in journal.get("moves", []):
+        zone, table, *_ = rel.split("/")
+        if not rel.endswith(".parquet"):
+            continue
+        if zone == "processed" and table == FACT:
+            files.setdefault(FACT, []).append(layout.root / rel)
+        elif zone == "quarantine" and table == "sales":
+            files.setdefault(QUARANTINE, []).append(layout.root / rel)
+        elif zone == "processed" and table in DIMENSIONS:
+            files.setdefault(table, []).append(layout.root / rel)
+    return files
+
+
+def commit_iceberg(layout: LakeLayout, journal: dict[str, Any]) -> list[str]:
+    """Commit a published run to the lake's Iceberg tables, one snapshot a table, repeatable (see `iceberg`).
+
+    A lake that held runs before it had Iceberg tables has their files registered first, once.
+    """
+    from datalake.targets.local import iceberg
+
+    files = run_files(layout, journal)
+    ours = {p for paths in files.values() for p in paths}
+    folders = {iceberg.FACT: ("processed", "sales_fact"), iceberg.QUARANTINE: ("quarantine", "sales")}
+
+    def existing(table: str) -> list[Path]:
+        zone, folder = folders[table]
+        return [f.path for f in list_data_files(layout.zone(zone), zone, folder) if f.path not in ours]
+
+    transform = journal.get("transform") or {}
+    return iceberg.commit_run(layout, journal["run_id"], files, transform, existing)
 
 
 # run_etl's publish and load steps, named at module level so a crash test can kill a run inside either

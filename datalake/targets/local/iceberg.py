@@ -1,0 +1,417 @@
+"""The lake's Apache Iceberg tables: a pyiceberg SQL catalog on SQLite, one snapshot per run and table.
+
+The catalog lives in `_state/iceberg.db`; its namespace `processed` holds `sales_fact`,
+`sales_quarantine` and the dimensions, each located where its Parquet files already lie
+(`processed/<table>/`, `quarantine/sales/`). The engines keep writing Parquet as before; a run's
+files are registered, not rewritten: one snapshot per table per run, whose summary carries the
+run id and the run's row counts, so `history` can say which run committed what and a rerun can
+ask the table whether the run is already in it (`committed_runs`).
+
+Two layout choices keep today's readers and files valid while they are also Iceberg data files:
+- table metadata goes to `<table>/_iceberg/` (`write.metadata.path`): listers of the processed zone
+  skip folders starting with "_", so metadata JSON is never mistaken for data;
+- `sales_fact` is partitioned by identity(year), identity(month): the files keep those two columns in
+  their folder names only (Hive style, as both engines write them and as every existing lake holds
+  them), and Iceberg's column projection fills identity-partition columns from the manifest's
+  partition values, so every Iceberg reader sees them. The partition values are taken from the
+  folder names when a file is registered (pyiceberg's `add_files` would look for them in the file).
+- a dimension is rewritten whole by every run into the same file name; its Iceberg data file is a hard
+  link of that file under `<dim>/_iceberg_data/`, named by run, so the version a snapshot names is never
+  replaced (renaming the next version over the published name leaves the link's inode alone).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datalake.domain.schema import DIMENSIONS, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS, Column
+from datalake.errors import DatalakeError, LakeNotFoundError
+from datalake.layout import LakeLayout
+from datalake.model import Snapshot, TableHistory
+
+CATALOG_NAME = "datalake"
+NAMESPACE = "processed"
+FACT = "sales_fact"
+QUARANTINE = "sales_quarantine"
+METADATA_DIR = "_iceberg"  # below the table's location; "_" keeps it out of every data-file listing
+DIMENSION_DATA_DIR = "_iceberg_data"  # below a dimension's folder: one hard link per run
+
+# Snapshot summary keys of our own (Iceberg's own keys have no dots before a dash-separated word)
+RUN_ID = "datalake.run-id"
+ROWS_IN = "datalake.rows-in"
+ROWS_PROCESSED = "datalake.rows-processed"
+ROWS_QUARANTINED = "datalake.rows-quarantined"
+MIGRATED = "datalake.migrated"
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """One processed table: its columns, identity partition columns and folder below the lake root."""
+
+    name: str
+    columns: tuple[Column, ...]
+    partition_by: tuple[str, ...]
+    folder: str  # relative to the lake root
+
+    def location(self, layout: LakeLayout) -> Path:
+        return layout.root / self.folder
+
+
+def table_defs() -> dict[str, TableDef]:
+    """Every table run-etl writes, by name."""
+    defs = {
+        FACT: TableDef(FACT, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS, "processed/sales_fact"),
+        QUARANTINE: TableDef(QUARANTINE, QUARANTINE_COLUMNS, ("run_id",), "quarantine/sales"),
+    }
+    for dim, columns in DIMENSIONS.items():
+        defs[dim] = TableDef(dim, columns, (), f"processed/{dim}")
+    return defs
+
+
+def file_uri(path: Path) -> str:
+    """A local path as Iceberg stores it: file:// and the path as it is (pyiceberg does not unquote "%3D")."""
+    return f"file://{path}"
+
+
+def catalog_file(layout: LakeLayout) -> Path:
+    return layout.state / "iceberg.db"
+
+
+def catalog_properties(layout: LakeLayout) -> dict[str, str]:
+    """Exactly what `pyiceberg.catalog.load_catalog(CATALOG_NAME, **properties)` takes to open the lake's catalog."""
+    return {
+        "type": "sql",
+        "uri": f"sqlite:///{catalog_file(layout).resolve()}",
+        "warehouse": file_uri(layout.processed.resolve()),
+    }
+
+
+def catalog_info(layout: LakeLayout) -> dict[str, Any]:
+    """What `deploy --json` prints as `iceberg_catalog`: enough for any pyiceberg user to open our tables."""
+    return {"name": CATALOG_NAME, "properties": catalog_properties(layout), "namespace": NAMESPACE}
+
+
+def open_catalog(layout: LakeLayout) -> Any:
+    """The lake's SQL catalog (created on first use), with the `processed` namespace."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    layout.state.mkdir(parents=True, exist_ok=True)
+    props = catalog_properties(layout)
+    catalog = SqlCatalog(CATALOG_NAME, **{k: v for k, v in props.items() if k != "type"})
+    catalog.create_namespace_if_not_exists(NAMESPACE)
+    return catalog
+
+
+# ---------------------------------------------------------------------------------------- schemas
+
+
+def iceberg_type(sql_type: str) -> Any:
+    """The Iceberg type of a schema.py SQL type name."""
+    from pyiceberg import types as t
+
+    simple = {
+        "BIGINT": t.LongType(),
+        "INTEGER": t.IntegerType(),
+        "VARCHAR": t.StringType(),
+        "DATE": t.DateType(),
+        "TIMESTAMP": t.TimestampType(),
+        "DOUBLE": t.DoubleType(),
+        "BOOLEAN": t.BooleanType(),
+    }
+    if sql_type.upper() in simple:
+        return simple[sql_type.upper()]
+    match = _DECIMAL.fullmatch(sql_type.strip())
+    if match:
+        return t.DecimalType(int(match.group(1)), int(match.group(2)))
+    raise DatalakeError(f"no Iceberg type for the SQL type {sql_type!r}")
+
+
+def iceberg_schema(columns: Sequence[Column]) -> Any:
+    """An Iceberg schema of the columns, field ids 1.. in column order, every field optional (as Parquet's are)."""
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import NestedField
+
+    return Schema(
+        *(
+            NestedField(field_id=i, name=c.name, field_type=iceberg_type(c.type), required=False, doc=c.comment or None)
+            for i, c in enumerate(columns, start=1)
+        )
+    )
+
+
+def _partition_spec(schema: Any, keys: Sequence[str]) -> Any:
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.transforms import IdentityTransform
+
+    fields = [
+        PartitionField(
+            source_id=schema.find_field(key).field_id, field_id=1000 + i, transform=IdentityTransform(), name=key
+        )
+        for i, key in enumerate(keys)
+    ]
+    return PartitionSpec(*fields)
+
+
+def ensure_table(catalog: Any, layout: LakeLayout, table: TableDef) -> Any:
+    """The table, created (empty, no snapshot) when the catalog does not hold it yet."""
+    from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+
+    identifier = (NAMESPACE, table.name)
+    try:
+        return catalog.load_table(identifier)
+    except NoSuchTableError:
+        pass
+    schema = iceberg_schema(table.columns)
+    location = table.location(layout)
+    location.mkdir(parents=True, exist_ok=True)
+    properties = {
+        # files written by DuckDB or Spark carry no Iceberg field ids: readers map their columns by name
+        "schema.name-mapping.default": schema.name_mapping.model_dump_json(),
+        "write.metadata.path": file_uri(location / METADATA_DIR),
+        "format-version": "2",
+    }
+    try:
+        return catalog.create_table(
+            identifier,
+            schema=schema,
+            location=file_uri(location),
+            partition_spec=_partition_spec(schema, table.partition_by),
+            properties=properties,
+        )
+    except TableAlreadyExistsError:  # another writer created it meanwhile
+        return catalog.load_table(identifier)
+
+
+def ensure_tables(layout: LakeLayout) -> dict[str, Any]:
+    """Every table run-etl writes, created where missing; by name."""
+    catalog = open_catalog(layout)
+    return {name: ensure_table(catalog, layout, table) for name, table in table_defs().items()}
+
+
+def load_table(layout: LakeLayout, name: str) -> Any:
+    """A processed table, or one line saying which tables there are."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    if not catalog_file(layout).is_file():
+        raise LakeNotFoundError(
+            f"the lake at {layout.root} has no Iceberg catalog yet", hint="run `datalake deploy`, then `run-etl`"
+        )
+    catalog = open_catalog(layout)
+    try:
+        return catalog.load_table((NAMESPACE, name))
+    except NoSuchTableError:
+        names = sorted(ident[-1] for ident in catalog.list_tables(NAMESPACE))
+        raise DatalakeError(
+            f"no table {name!r} in the lake's Iceberg catalog",
+            hint=f"choose one of: {', '.join(names)}" if names else "run `datalake run-etl` first",
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------- commits
+
+
+def _partition_values(path: Path, location: Path, table: Any) -> Any:
+    """The partition record of a file, from its Hive folder names (key=value) below the table's location."""
+    from pyiceberg.typedef import Record
+
+    folders = dict(part.split("=", 1) for part in path.parent.relative_to(location).parts if "=" in part)
+    spec, schema = table.spec(), table.schema()
+    values = []
+    for field in spec.fields:
+        source = schema.find_field(field.source_id)
+        if source.name not in folders:
+            raise DatalakeError(f"{path}: no {source.name}= folder for the table's partition field {source.name}")
+        text = folders[source.name]
+        values.append(int(text) if str(source.field_type) in ("int", "long") else text)
+    return Record(*values)
+
+
+def data_file(table: Any, path: Path, location: Path) -> Any:
+    """An Iceberg DataFile for an existing Parquet file: its metrics from the footer, partition from its folders.
+
+    What pyiceberg's `add_files` does, except for where the partition values come from (see the module doc).
+    """
+    import pyarrow.parquet as pq
+    from pyiceberg.io.pyarrow import (
+        compute_statistics_plan,
+        data_file_statistics_from_parquet_metadata,
+        parquet_path_to_id_mapping,
+    )
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    metadata = table.metadata
+    schema = metadata.schema()
+    parquet_metadata = pq.read_metadata(path)
+    statistics = data_file_statistics_from_parquet_metadata(
+        parquet_metadata=parquet_metadata,
+        stats_columns=compute_statistics_plan(schema, metadata.properties),
+        parquet_column_mapping=parquet_path_to_id_mapping(schema),
+    )
+    return DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=file_uri(path),
+        file_format=FileFormat.PARQUET,
+        partition=_partition_values(path, location, table),
+        file_size_in_bytes=path.stat().st_size,
+        sort_order_id=None,
+        spec_id=metadata.default_spec_id,
+        equality_ids=None,
+        key_metadata=None,
+        **statistics.to_serialized_dict(),
+    )
+
+
+def committed_runs(table: Any) -> set[str]:
+    """The run ids of every snapshot the table has."""
+    return {s.summary.additional_properties.get(RUN_ID) for s in table.metadata.snapshots if s.summary} - {None}
+
+
+def table_files(table: Any) -> set[str]:
+    """The paths (file URIs) of the data files in the table's current snapshot."""
+    if table.current_snapshot() is None:
+        return set()
+    return {task.file.file_path for task in table.scan().plan_files()}
+
+
+def _commit(table: Any, add: Iterable[Path], remove: Iterable[Any], location: Path, summary: dict[str, str]) -> None:
+    """One snapshot: `add` appended (fast append), or, with data files to `remove`, an overwrite."""
+    to_remove = list(remove)
+    with table.transaction() as tx:
+        update = tx.update_snapshot(snapshot_properties=summary)
+        producer = update.overwrite() if to_remove else update.fast_append()
+        with producer as files:
+            for old in to_remove:
+                files.delete_data_file(old)
+            for path in add:
+                files.append_data_file(data_file(table, path, location))
+
+
+def _summary(run_id: str, counts: dict[str, int]) -> dict[str, str]:
+    summary = {RUN_ID: run_id}
+    keys = {"rows_in": ROWS_IN, "rows_processed": ROWS_PROCESSED, "rows_quarantined": ROWS_QUARANTINED}
+    summary.update({keys[k]: str(v) for k, v in counts.items() if k in keys})
+    return summary
+
+
+def _migrate(table: Any, location: Path, existing: list[Path]) -> None:
+    """Register the files a lake held before it had Iceberg tables, once, in a snapshot of their own."""
+    if existing:
+        _commit(table, existing, [], location, {MIGRATED: "true"})
+
+
+def commit_run(
+    layout: LakeLayout,
+    run_id: str,
+    files: dict[str, list[Path]],
+    counts: dict[str, int],
+    existing: Callable[[str], list[Path]] | None = None,
+) -> list[str]:
+    """Commit a published run's files to its tables, one snapshot per table; repeatable. The tables it committed.
+
+    files: by table name, the run's data files, already in place below the lake root. A table already
+    holding a snapshot of this run is skipped, so a publish killed half-way is finished by running it
+    again. `sales_fact` is committed first: its snapshot is the run's commit point in Iceberg (see
+    docs/iceberg-progress.md); the quarantine and the dimensions follow it.
+    existing: a table's files published before the lake had Iceberg tables (asked only of a table with no
+    snapshot yet), registered once in a snapshot of their own.
+    Dimensions replace their previous version: the snapshot is an overwrite of the table's one file.
+    """
+    defs = table_defs()
+    tables = ensure_tables(layout)
+    summary = _summary(run_id, counts)
+    committed: list[str] = []
+    order = [FACT, QUARANTINE, *(name for name in files if name not in (FACT, QUARANTINE))]
+    for name in order:
+        if name not in files:
+            continue
+        table, location = tables[name], defs[name].location(layout)
+        if run_id in committed_runs(table):
+            continue
+        if name in DIMENSIONS:
+            add = [_dimension_version(path, location, run_id) for path in files[name]]
+            remove = [task.file for task in table.scan().plan_files()] if table.current_snapshot() else []
+        else:
+            if existing is not None and table.current_snapshot() is None:
+                _migrate(table, location, existing(name))
+            add, remove = [p for p in files[name] if _has_rows(p)], []
+        if not add and not remove:
+            continue
+        _commit(table, add, remove, location, summary)
+        committed.append(name)
+    return committed
+
+
+def _has_rows(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    return bool(pq.read_metadata(path).num_rows)
+
+
+def _dimension_version(published: Path, location: Path, run_id: str) -> Path:
+    """A hard link of a dimension's published file, named by run: the immutable file its snapshot names."""
+    link = location / DIMENSION_DATA_DIR / f"{published.stem}-{run_id}{published.suffix}"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.exists() and not link.samefile(published):
+        link.unlink()
+    if not link.exists():
+        os.link(published, link)
+    return link
+
+
+# ---------------------------------------------------------------------------------------- history
+
+
+def _int(props: dict[str, str], key: str) -> int:
+    try:
+        return int(props.get(key, 0))
+    except ValueError:
+        return 0
+
+
+def history(layout: LakeLayout, name: str) -> TableHistory:
+    """Every snapshot of the table, oldest first: id, time, operation, run id, files and rows added and removed."""
+    table = load_table(layout, name)
+    current = table.current_snapshot()
+    rows: list[Snapshot] = []
+    for snap in sorted(table.metadata.snapshots, key=lambda s: (s.timestamp_ms, s.sequence_number or 0)):
+        summary = snap.summary
+        props = dict(summary.additional_properties) if summary else {}
+        rows.append(
+            Snapshot(
+                snapshot_id=snap.snapshot_id,
+                parent_id=snap.parent_snapshot_id,
+                committed_at=datetime.fromtimestamp(snap.timestamp_ms / 1000, UTC).isoformat(timespec="milliseconds"),
+                operation=summary.operation.value if summary else None,
+                run_id=props.get(RUN_ID),
+                migrated=props.get(MIGRATED) == "true",
+                added_files=_int(props, "added-data-files"),
+                removed_files=_int(props, "deleted-data-files"),
+                added_rows=_int(props, "added-records"),
+                removed_rows=_int(props, "deleted-records"),
+                total_rows=_int(props, "total-records"),
+                rows_in=_int(props, ROWS_IN) if ROWS_IN in props else None,
+                rows_processed=_int(props, ROWS_PROCESSED) if ROWS_PROCESSED in props else None,
+                rows_quarantined=_int(props, ROWS_QUARANTINED) if ROWS_QUARANTINED in props else None,
+                current=current is not None and snap.snapshot_id == current.snapshot_id,
+            )
+        )
+    return TableHistory(name, rows)
+
+
+def snapshot_files(layout: LakeLayout, name: str, snapshot_id: int | None = None) -> list[Path]:
+    """The local paths of the data files a snapshot of the table holds (the current one by default)."""
+    from urllib.parse import unquote, urlparse
+
+    table = load_table(layout, name)
+    if table.current_snapshot() is None:
+        return []
+    scan = table.scan(snapshot_id=snapshot_id) if snapshot_id is not None else table.scan()
+    return sorted(Path(unquote(urlparse(task.file.file_path).path)) for task in scan.plan_files())

@@ -1,0 +1,193 @@
+"""The lake's Iceberg tables: one snapshot per run and table, carrying the run id; repeatable; migration."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from datalake.domain.schema import DIMENSIONS
+from datalake.domain.seed import seed
+from datalake.layout import LakeLayout
+from datalake.model import EtlOptions, SeedOptions
+from datalake.targets.local import iceberg
+from datalake.targets.local.etl.run import commit_iceberg, journals, run_etl
+from datalake.targets.local.warehouse import fact_reader_sql
+from tests.conftest import END_DATE, RUN_TS, make_target
+
+TABLES = ["sales_fact", "sales_quarantine", *DIMENSIONS]
+SECOND_TS = RUN_TS + timedelta(days=1)
+
+
+def _lake_count(layout: LakeLayout, table: str) -> int:
+    with make_target(layout.root).query_engine("lake") as engine:
+        return int(engine.execute(f"SELECT count(*) FROM {table}").rows[0][0])
+
+
+def _iceberg_rows(layout: LakeLayout, table: str, snapshot_id: int | None = None) -> int:
+    """Rows of the table as pyiceberg itself reads them (no DuckDB involved)."""
+    from pyiceberg.catalog import load_catalog
+
+    info = iceberg.catalog_info(layout)
+    loaded = load_catalog(info["name"], **info["properties"]).load_table((info["namespace"], table))
+    scan = loaded.scan(snapshot_id=snapshot_id) if snapshot_id is not None else loaded.scan()
+    return scan.to_arrow().num_rows
+
+
+def _run_ids(layout: LakeLayout, table: str) -> list[str | None]:
+    return [s.run_id for s in iceberg.history(layout, table).snapshots]
+
+
+def test_deploy_creates_every_table_empty(lake: LakeLayout) -> None:
+    for table in TABLES:
+        assert iceberg.history(lake, table).snapshots == []
+    assert iceberg.catalog_file(lake).is_file()
+
+
+def test_a_run_is_one_snapshot_per_table_with_its_run_id_and_counts(shared_processed_lake: LakeLayout) -> None:
+    layout = shared_processed_lake
+    (journal,) = journals(layout)
+    transform = journal["transform"]
+    for table in TABLES:
+        (snap,) = iceberg.history(layout, table).snapshots
+        assert snap.run_id == journal["run_id"] and snap.current and snap.operation == "append"
+        assert (snap.rows_in, snap.rows_processed, snap.rows_quarantined) == (
+            transform["rows_in"],
+            transform["rows_processed"],
+            transform["rows_quarantined"],
+        )
+        assert snap.total_rows == snap.added_rows == _lake_count(layout, table) == _iceberg_rows(layout, table)
+    fact = iceberg.history(layout, "sales_fact").snapshots[0]
+    assert fact.total_rows == transform["rows_processed"]
+    assert fact.added_files == len([m for m in journal["moves"] if m.startswith("processed/sales_fact/")])
+
+
+def test_partition_columns_come_from_the_folders_and_metadata_stays_out_of_the_zone(
+    shared_processed_lake: LakeLayout,
+) -> None:
+    from pyiceberg.expressions import EqualTo
+
+    layout = shared_processed_lake
+    table = iceberg.load_table(layout, "sales_fact")
+    months = table.scan(selected_fields=("year", "month")).to_arrow()
+    assert months.column("year").null_count == 0 and months.column("month").null_count == 0
+    # partition pruning: a month's scan plans only that month's files
+    planned = list(table.scan(row_filter=EqualTo("month", 6)).plan_files())
+    assert planned and all("/month=6/" in task.file.file_path for task in planned)
+    june = duckdb.connect().execute(
+        f"SELECT count(*) FROM ({fact_reader_sql(sorted((layout.processed / 'sales_fact').rglob('*.parquet')))}) "
+        "WHERE month = 6"
+    )
+    assert table.scan(row_filter=EqualTo("month", 6)).to_arrow().num_rows == june.fetchone()[0]
+    # the processed zone's listers never see Iceberg's metadata
+    assert not list((layout.processed / "sales_fact").glob("metadata"))
+    assert any((layout.processed / "sales_fact" / iceberg.METADATA_DIR).glob("*.metadata.json"))
+
+
+def _add_day(layout: LakeLayout, day: date, rows: int = 500, seed_value: int = 99) -> None:
+    seed(layout, SeedOptions(rows=rows, days=1, end_date=day, seed=seed_value))
+
+
+def test_second_run_adds_a_snapshot_a_rerun_adds_none_and_the_first_stays_readable(processed_lake: LakeLayout) -> None:
+    layout = processed_lake
+    first_rows = _lake_count(layout, "sales_fact")
+    _add_day(layout, END_DATE + timedelta(days=1))
+    second = run_etl(layout, EtlOptions(run_ts=SECOND_TS))
+    assert second.status == "completed"
+    again = run_etl(layout, EtlOptions(run_ts=SECOND_TS + timedelta(hours=1)))
+    assert again.status == "nothing_to_do"
+
+    first_id, second_id = (j["run_id"] for j in journals(layout))
+    assert _run_ids(layout, "sales_fact") == [first_id, second_id]
+    snaps = iceberg.history(layout, "sales_fact").snapshots
+    assert snaps[1].parent_id == snaps[0].snapshot_id and snaps[1].current and not snaps[0].current
+    assert snaps[1].added_rows == second.rows_processed
+    assert snaps[1].total_rows == first_rows + second.rows_processed == _lake_count(layout, "sales_fact")
+    # time travel: the first snapshot still holds exactly the first run's rows and files
+    assert _iceberg_rows(layout, "sales_fact", snaps[0].snapshot_id) == first_rows
+    first_files = iceberg.snapshot_files(layout, "sales_fact", snaps[0].snapshot_id)
+    assert all(second_id not in p.name for p in first_files) and all(p.is_file() for p in first_files)
+
+    for dim in DIMENSIONS:  # a dimension's snapshot replaces its one file; the old version stays readable
+        old, new = iceberg.history(layout, dim).snapshots
+        assert new.operation == "overwrite" and (new.added_files, new.removed_files) == (1, 1)
+        assert new.total_rows == _lake_count(layout, dim)
+        assert _iceberg_rows(layout, dim, old.snapshot_id) == old.total_rows
+        (old_file,) = iceberg.snapshot_files(layout, dim, old.snapshot_id)
+        (new_file,) = iceberg.snapshot_files(layout, dim)
+        assert old_file != new_file and old_file.is_file()
+
+
+def test_committing_a_run_again_adds_nothing(processed_lake: LakeLayout) -> None:
+    (journal,) = journals(processed_lake)
+    assert commit_iceberg(processed_lake, journal) == []
+    for table in TABLES:
+        assert len(iceberg.history(processed_lake, table).snapshots) == 1
+
+
+def _run_and_die_after_first_commit(root: str) -> None:  # a child process
+    real = iceberg._commit
+
+    def commit_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    iceberg._commit = commit_then_die  # type: ignore[assignment]
+    run_etl(LakeLayout(Path(root)), EtlOptions(run_ts=RUN_TS))
+
+
+def test_a_run_killed_between_table_commits_is_finished_by_the_next(lake: LakeLayout) -> None:
+    seed(lake, SeedOptions(rows=2_000, days=5, end_date=END_DATE, error_rate=0.01))
+    child = multiprocessing.get_context("fork").Process(target=_run_and_die_after_first_commit, args=(str(lake.root),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    (journal,) = journals(lake)
+    # killed after the fact table's snapshot (the run's commit point in Iceberg), before the others
+    assert _run_ids(lake, "sales_fact") == [journal["run_id"]]
+    assert _run_ids(lake, "sales_quarantine") == []
+
+    summary = run_etl(lake, EtlOptions(run_ts=RUN_TS))
+    assert summary.recovered and summary.status == "nothing_to_do"
+    for table in TABLES:
+        assert _run_ids(lake, table) == [journal["run_id"]]
+    facts, quarantined = _iceberg_rows(lake, "sales_fact"), _iceberg_rows(lake, "sales_quarantine")
+    assert facts + quarantined == 2_000
+    assert facts == _lake_count(lake, "sales_fact")
+
+
+def test_a_lake_published_before_iceberg_is_migrated_without_rewriting(processed_lake: LakeLayout) -> None:
+    layout = processed_lake
+    # the lake as the previous version left it: the same files, no Iceberg catalog or metadata
+    iceberg.catalog_file(layout).unlink()
+    for table in iceberg.table_defs().values():
+        shutil.rmtree(table.location(layout) / iceberg.METADATA_DIR, ignore_errors=True)
+        shutil.rmtree(table.location(layout) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
+    before_rows = _lake_count(layout, "sales_fact")
+    before = {p: p.stat().st_mtime_ns for p in (layout.processed / "sales_fact").rglob("*.parquet")}
+
+    _add_day(layout, END_DATE + timedelta(days=1))
+    second = run_etl(layout, EtlOptions(run_ts=SECOND_TS))
+    snaps = iceberg.history(layout, "sales_fact").snapshots
+    assert [(s.migrated, s.run_id) for s in snaps] == [(True, None), (False, second.run_id)]
+    assert snaps[0].total_rows == before_rows and snaps[0].added_files == len(before)
+    assert snaps[1].total_rows == before_rows + second.rows_processed == _lake_count(layout, "sales_fact")
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # registered, not rewritten
+    quarantine = iceberg.history(layout, "sales_quarantine").snapshots
+    assert quarantine[0].migrated and _iceberg_rows(layout, "sales_quarantine") == _lake_count(
+        layout, "sales_quarantine"
+    )
+
+
+def test_history_of_an_unknown_table_names_the_tables(lake: LakeLayout) -> None:
+    from datalake.errors import DatalakeError
+
+    with pytest.raises(DatalakeError, match="no table 'nope'") as err:
+        iceberg.history(lake, "nope")
+    assert "sales_fact" in (err.value.hint or "")
