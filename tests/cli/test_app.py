@@ -69,6 +69,58 @@ def test_step_by_step_with_env_lake_and_json(tmp_path: Path) -> None:
     assert destroyed.returncode == 0 and not (tmp_path / "mylake").exists()
 
 
+# Run in a fresh interpreter that knows nothing of datalake: the catalog JSON from `deploy --json` is all it has.
+_PYICEBERG_READER = """
+import json, sys
+from pyiceberg.catalog import load_catalog
+info = json.loads(sys.stdin.read())["iceberg_catalog"]
+table = load_catalog(info["name"], **info["properties"]).load_table((info["namespace"], "sales_fact"))
+print(json.dumps({"rows": table.scan().to_arrow().num_rows, "snapshot": table.current_snapshot().snapshot_id}))
+"""
+
+
+def test_iceberg_tables_open_from_deploy_json_alone_and_history_names_the_runs(tmp_path: Path) -> None:
+    env = {"DATALAKE_HOME": str(tmp_path / "lake")}
+    deployed = run("deploy", "--json", cwd=tmp_path, env=env)
+    info = json.loads(deployed.stdout)["iceberg_catalog"]
+    assert info["name"] == "datalake" and info["namespace"] == "processed"
+    assert info["properties"]["type"] == "sql" and info["properties"]["uri"].startswith("sqlite:///")
+    empty = json.loads(run("history", "sales_fact", "--json", env=env).stdout)
+    assert empty == {"table": "sales_fact", "snapshots": []}
+
+    run("seed", "--rows", "2000", "--days", "3", "--end-date", "2026-06-30", env=env)
+    etl = json.loads(run("run-etl", "--json", env=env).stdout)
+    reader = subprocess.run(
+        [sys.executable, "-c", _PYICEBERG_READER],
+        input=deployed.stdout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DATALAKE_")},
+    )
+    assert reader.returncode == 0, reader.stderr
+    counted = json.loads(run("query", "SELECT count(*) AS n FROM sales_fact", "--json", env=env).stdout)["rows"]
+    assert json.loads(reader.stdout)["rows"] == counted[0]["n"] == etl["rows_processed"]
+
+    history = json.loads(run("history", "sales_fact", "--json", env=env).stdout)
+    (snap,) = history["snapshots"]
+    assert (
+        snap["run_id"] == etl["run_id"]
+        and snap["current"]
+        and snap["snapshot_id"] == json.loads(reader.stdout)["snapshot"]
+    )
+    assert (snap["added_rows"], snap["rows_in"], snap["rows_quarantined"]) == (
+        etl["rows_processed"],
+        etl["rows_in"],
+        etl["rows_quarantined"],
+    )
+    text = run("history", "customers", env={**env, "COLUMNS": "200"})
+    assert text.returncode == 0 and etl["run_id"] in text.stdout and "append" in text.stdout
+    unknown = run("history", "nope", env=env)
+    assert unknown.returncode != 0 and "no table 'nope'" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
 def test_datalake_toml_sets_the_lake_and_flags_win(tmp_path: Path) -> None:
     (tmp_path / "datalake.toml").write_text('[datalake]\nlake = "from_toml"\n')
     out = json.loads(run("deploy", "--json", cwd=tmp_path).stdout)

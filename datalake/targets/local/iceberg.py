@@ -100,7 +100,7 @@ def catalog_info(layout: LakeLayout) -> dict[str, Any]:
 
 
 def open_catalog(layout: LakeLayout) -> Any:
-    """The lake's SQL catalog (created on first use), with the `processed` namespace."""
+    """The lake's SQL catalog for a writer (created on first use), with the `processed` namespace."""
     from pyiceberg.catalog.sql import SqlCatalog
 
     layout.state.mkdir(parents=True, exist_ok=True)
@@ -108,6 +108,18 @@ def open_catalog(layout: LakeLayout) -> Any:
     catalog = SqlCatalog(CATALOG_NAME, **{k: v for k, v in props.items() if k != "type"})
     catalog.create_namespace_if_not_exists(NAMESPACE)
     return catalog
+
+
+def open_reader(layout: LakeLayout) -> Any:
+    """The lake's SQL catalog for a reader: it writes nothing (no catalog tables or namespace created)."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    if not catalog_file(layout).is_file():
+        raise LakeNotFoundError(
+            f"the lake at {layout.root} has no Iceberg catalog yet", hint="run `datalake deploy`, then `run-etl`"
+        )
+    props = catalog_properties(layout)
+    return SqlCatalog(CATALOG_NAME, **{k: v for k, v in props.items() if k != "type"}, init_catalog_tables="false")
 
 
 # ---------------------------------------------------------------------------------------- schemas
@@ -196,15 +208,11 @@ def ensure_tables(layout: LakeLayout) -> dict[str, Any]:
     return {name: ensure_table(catalog, layout, table) for name, table in table_defs().items()}
 
 
-def load_table(layout: LakeLayout, name: str) -> Any:
-    """A processed table, or one line saying which tables there are."""
+def load_table(layout: LakeLayout, name: str, catalog: Any = None) -> Any:
+    """A processed table (through `catalog`, else a reader's), or one line saying which tables there are."""
     from pyiceberg.exceptions import NoSuchTableError
 
-    if not catalog_file(layout).is_file():
-        raise LakeNotFoundError(
-            f"the lake at {layout.root} has no Iceberg catalog yet", hint="run `datalake deploy`, then `run-etl`"
-        )
-    catalog = open_catalog(layout)
+    catalog = catalog if catalog is not None else open_reader(layout)
     try:
         return catalog.load_table((NAMESPACE, name))
     except NoSuchTableError:
@@ -406,11 +414,11 @@ def history(layout: LakeLayout, name: str) -> TableHistory:
     return TableHistory(name, rows)
 
 
-def snapshot_files(layout: LakeLayout, name: str, snapshot_id: int | None = None) -> list[Path]:
+def snapshot_files(layout: LakeLayout, name: str, snapshot_id: int | None = None, catalog: Any = None) -> list[Path]:
     """The local paths of the data files a snapshot of the table holds (the current one by default)."""
     from urllib.parse import unquote, urlparse
 
-    table = load_table(layout, name)
+    table = load_table(layout, name, catalog)
     if table.current_snapshot() is None:
         return []
     scan = table.scan(snapshot_id=snapshot_id) if snapshot_id is not None else table.scan()
