@@ -158,7 +158,7 @@ def render_history(result: TableHistory) -> None:
     rows = [
         [
             f"{s.snapshot_id}{' *' if s.current else ''}",
-            s.committed_at,
+            s.committed_at[:19].replace("T", " "),  # to the second: the JSON has milliseconds
             s.operation or "",
             s.run_id or ("(migrated)" if s.migrated else ""),
             f"+{s.added_files:,} / -{s.removed_files:,}",

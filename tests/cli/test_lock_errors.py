@@ -26,6 +26,7 @@ WRITERS = {
 READERS = {
     "deploy": [],
     "status": [],
+    "history": ["sales_fact"],
     "query": ["SELECT count(*) FROM sales_fact"],
     "validate": [],
     "benchmark": ["--queries", "simple_aggregation", "--repeat", "1", "--no-chart"],
