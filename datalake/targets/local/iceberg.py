@@ -23,7 +23,9 @@ Two layout choices keep today's readers and files valid while they are also Iceb
 from __future__ import annotations
 
 import os
+import random
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +50,8 @@ ROWS_IN = "datalake.rows-in"
 ROWS_PROCESSED = "datalake.rows-processed"
 ROWS_QUARANTINED = "datalake.rows-quarantined"
 MIGRATED = "datalake.migrated"
+
+COMMIT_ATTEMPTS = 8  # ours, each after pyiceberg's own retries of a commit that lost a race
 
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
 
@@ -289,12 +293,19 @@ def table_files(table: Any) -> set[str]:
     return {task.file.file_path for task in table.scan().plan_files()}
 
 
-def _commit(table: Any, add: Iterable[Path], remove: Iterable[Any], location: Path, summary: dict[str, str]) -> None:
-    """One snapshot: `add` appended (fast append), or, with data files to `remove`, an overwrite."""
+def _commit(
+    table: Any, add: Iterable[Path], remove: Iterable[Any], location: Path, summary: dict[str, str], replace: bool
+) -> None:
+    """One snapshot: `add` appended (fast append), or with `replace` an overwrite of the data files in `remove`.
+
+    An overwrite is validated against what other writers committed since the table was loaded (pyiceberg
+    refuses it with ValidationException when files were added meanwhile), so two runs replacing a dimension
+    at once never leave both versions in the table; an append needs no such check.
+    """
     to_remove = list(remove)
     with table.transaction() as tx:
         update = tx.update_snapshot(snapshot_properties=summary)
-        producer = update.overwrite() if to_remove else update.fast_append()
+        producer = update.overwrite() if replace else update.fast_append()
         with producer as files:
             for old in to_remove:
                 files.delete_data_file(old)
@@ -312,7 +323,7 @@ def _summary(run_id: str, counts: dict[str, int]) -> dict[str, str]:
 def _migrate(table: Any, location: Path, existing: list[Path]) -> None:
     """Register the files a lake held before it had Iceberg tables, once, in a snapshot of their own."""
     if existing:
-        _commit(table, existing, [], location, {MIGRATED: "true"})
+        _commit(table, existing, [], location, {MIGRATED: "true"}, replace=False)
 
 
 def commit_run(
@@ -332,29 +343,62 @@ def commit_run(
     snapshot yet), registered once in a snapshot of their own.
     Dimensions replace their previous version: the snapshot is an overwrite of the table's one file.
     """
+    catalog = open_catalog(layout)
     defs = table_defs()
-    tables = ensure_tables(layout)
+    for table in defs.values():
+        ensure_table(catalog, layout, table)
     summary = _summary(run_id, counts)
-    committed: list[str] = []
     order = [FACT, QUARANTINE, *(name for name in files if name not in (FACT, QUARANTINE))]
-    for name in order:
-        if name not in files:
-            continue
-        table, location = tables[name], defs[name].location(layout)
+    return [
+        name
+        for name in order
+        if name in files and _commit_retrying(catalog, layout, defs[name], files[name], run_id, summary, existing)
+    ]
+
+
+def _commit_retrying(
+    catalog: Any,
+    layout: LakeLayout,
+    tdef: TableDef,
+    files: list[Path],
+    run_id: str,
+    summary: dict[str, str],
+    existing: Callable[[str], list[Path]] | None,
+) -> bool:
+    """Commit the run's files to one table unless it holds them already; whether it committed.
+
+    Optimistic: the SQL catalog swaps the table's metadata pointer only if no other writer moved it since
+    the table was loaded. pyiceberg retries a lost race itself (`commit.retry.num-retries`, re-applying the
+    append to the newer metadata); past that, this reloads the table, asks again whether the run is in it
+    (a commit reported lost may have landed) and starts over, up to COMMIT_ATTEMPTS times. A dimension's
+    overwrite refused because another run replaced the dimension meanwhile starts over the same way, now
+    replacing that run's version.
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    location = tdef.location(layout)
+    for attempt in range(COMMIT_ATTEMPTS):
+        table = catalog.load_table((NAMESPACE, tdef.name))
         if run_id in committed_runs(table):
-            continue
-        if name in DIMENSIONS:
-            add = [_dimension_version(path, location, run_id) for path in files[name]]
+            return False
+        if tdef.name in DIMENSIONS:
+            add = [_dimension_version(path, location, run_id) for path in files]
             remove = [task.file for task in table.scan().plan_files()] if table.current_snapshot() else []
         else:
             if existing is not None and table.current_snapshot() is None:
-                _migrate(table, location, existing(name))
-            add, remove = [p for p in files[name] if _has_rows(p)], []
+                _migrate(table, location, existing(tdef.name))
+                table = catalog.load_table((NAMESPACE, tdef.name))
+            add, remove = [p for p in files if _has_rows(p)], []
         if not add and not remove:
-            continue
-        _commit(table, add, remove, location, summary)
-        committed.append(name)
-    return committed
+            return False
+        try:
+            _commit(table, add, remove, location, summary, replace=tdef.name in DIMENSIONS)
+            return True
+        except (CommitFailedException, ValidationException):
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+    return False
 
 
 def _has_rows(path: Path) -> bool:

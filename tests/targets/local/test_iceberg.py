@@ -191,3 +191,52 @@ def test_history_of_an_unknown_table_names_the_tables(lake: LakeLayout) -> None:
     with pytest.raises(DatalakeError, match="no table 'nope'") as err:
         iceberg.history(lake, "nope")
     assert "sales_fact" in (err.value.hint or "")
+
+
+def _commit_many(root: str, writer: int, runs: int, barrier: object, no_pyiceberg_retries: bool) -> None:
+    """A child process: commit `runs` runs, each a fact file and a new version of `customers`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    layout = LakeLayout(Path(root))
+    if no_pyiceberg_retries:  # every lost race reaches our own retry, not pyiceberg's
+        iceberg.COMMIT_ATTEMPTS = 40
+    files = []
+    for i in range(runs):
+        fact = layout.processed / "sales_fact" / "year=2026" / "month=6" / f"w{writer}-{i}.parquet"
+        dim = layout.processed / "customers" / "versions" / f"customers-w{writer}-{i}.parquet"
+        for path in (fact, dim):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"sale_id": pa.array([writer * 1000 + i, writer * 1000 + i + 500], pa.int64())}), fact)
+        pq.write_table(pa.table({"customer_id": pa.array([writer * 1000 + i], pa.int64())}), dim)
+        files.append((fact, dim))
+    barrier.wait()  # type: ignore[attr-defined]
+    for i, (fact, dim) in enumerate(files):
+        iceberg.commit_run(layout, f"run-w{writer}-{i}", {"sales_fact": [fact], "customers": [dim]}, {"rows_in": 2})
+
+
+@pytest.mark.parametrize("no_pyiceberg_retries", [False, True])
+def test_two_writers_committing_at_once_both_land(lake: LakeLayout, no_pyiceberg_retries: bool) -> None:
+    if no_pyiceberg_retries:
+        for name in ("sales_fact", "customers"):
+            with iceberg.load_table(lake, name, iceberg.open_catalog(lake)).transaction() as tx:
+                tx.set_properties({"commit.retry.num-retries": "0"})
+    runs = 6
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(2)
+    writers = [
+        ctx.Process(target=_commit_many, args=(str(lake.root), w, runs, barrier, no_pyiceberg_retries)) for w in (1, 2)
+    ]
+    for proc in writers:
+        proc.start()
+    for proc in writers:
+        proc.join(120)
+    assert [proc.exitcode for proc in writers] == [0, 0]
+    expected = {f"run-w{w}-{i}" for w in (1, 2) for i in range(runs)}
+    facts = iceberg.history(lake, "sales_fact").snapshots
+    assert sorted(s.run_id for s in facts) == sorted(expected)  # each run once: none lost, none doubled
+    assert facts[-1].total_rows == _iceberg_rows(lake, "sales_fact") == 2 * 2 * runs
+    customers = iceberg.history(lake, "customers").snapshots
+    assert sorted(s.run_id for s in customers) == sorted(expected)
+    assert all(s.total_rows == 1 for s in customers)  # never two versions of the dimension at once
+    assert len(iceberg.snapshot_files(lake, "customers")) == 1
