@@ -1,13 +1,13 @@
-"""The lake engine's two ways to find the files to read: today's listing vs pyiceberg's scan planning.
+"""The lake engine's two ways to find the files to read: the listing it had vs pyiceberg's scan planning.
 
 Both hand DuckDB the same Parquet files through the same view (`fact_reader_sql`), so what can differ
 is (1) planning: the time to decide which files a query reads, and (2) what DuckDB then does with the
 list. Measured on the six benchmark queries, side by side, rounds alternating:
-  glob     today: `published_files` lists the processed folders and leaves out files of runs still
+  glob     before Iceberg: `published_files` lists the processed folders and leaves out files of runs still
            being published (reading the run journals before and after), then the views are made
-  iceberg  pyiceberg opens the SQL catalog, loads each table's current snapshot and plans its files
-           (`Table.scan().plan_files()`, manifests pruned by partition and column bounds), then the
-           same views over exactly those files
+  iceberg  the lake engine now (`engines._lake_engine`): pyiceberg opens the SQL catalog once, loads each
+           table's current snapshot and plans its files (`iceberg.current_files`), then the same views
+           over exactly those files
 Per query: median seconds over --repeat runs on an open engine, bytes scanned from DuckDB's profile,
 and the median time to open the engine (planning + views). Also, when the lake has one run: the time
 an Iceberg commit of that run takes (on a scratch copy of the catalog) against the run's own seconds.
@@ -49,13 +49,21 @@ from datalake.targets.local.warehouse import fact_reader_sql
 RESULTS = Path(__file__).resolve().parent / "results" / "iceberg_reads.json"
 
 
-def iceberg_engine(layout: LakeLayout) -> DuckDBEngine:
-    """The lake engine's views, over the files each table's current snapshot holds (pyiceberg's plan)."""
-    catalog = iceberg.open_reader(layout)  # one catalog connection for every table
-    facts = iceberg.snapshot_files(layout, iceberg.FACT, catalog=catalog)
-    quarantined = iceberg.snapshot_files(layout, iceberg.QUARANTINE, catalog=catalog)
-    dims = {dim: iceberg.snapshot_files(layout, dim, catalog=catalog) for dim in DIMENSIONS}
+def glob_engine(layout: LakeLayout) -> DuckDBEngine:
+    """The lake engine as it was before Iceberg: views over the listed, published files."""
+    published = published_files(layout)
+    dims = {dim: [layout.processed / dim / f"{dim}.parquet"] for dim in DIMENSIONS}
+    return _views(layout, published.facts, published.quarantined, dims, "listed Parquet files")
 
+
+def iceberg_engine(layout: LakeLayout) -> DuckDBEngine:
+    """The lake engine as it is now (`engines._lake_engine`): the files of each table's current snapshot."""
+    return _lake_engine(layout)
+
+
+def _views(
+    layout: LakeLayout, facts: list[Path], quarantined: list[Path], dims: dict[str, list[Path]], what: str
+) -> DuckDBEngine:
     def setup(con: Any) -> None:
         con.execute(f"CREATE VIEW {FACT_TABLE} AS {fact_reader_sql(facts)}")
         con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
@@ -68,7 +76,7 @@ def iceberg_engine(layout: LakeLayout) -> DuckDBEngine:
                 f"read_parquet({sql_list(quarantined)}, hive_partitioning = true)"
             )
 
-    return DuckDBEngine("lake", "Parquet files planned by pyiceberg", setup, [layout.root])
+    return DuckDBEngine("lake", what, setup, [layout.root])
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -80,9 +88,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def plan_only(layout: LakeLayout) -> dict[str, float]:
     """Planning alone, without DuckDB: listing vs pyiceberg (catalog open, table load, plan_files)."""
     glob_s, listed = timed(lambda: published_files(layout))
-    ice_s, planned = timed(lambda: iceberg.snapshot_files(layout, iceberg.FACT))
-    assert sorted(listed.facts) == planned, "the two plans must name the same fact files"
-    return {"glob_s": glob_s, "iceberg_s": ice_s, "fact_files": len(planned)}
+    ice_s, planned = timed(lambda: iceberg.current_files(layout))
+    assert sorted(listed.facts) == planned[iceberg.FACT], "the two plans must name the same fact files"
+    return {"glob_s": glob_s, "iceberg_s": ice_s, "fact_files": len(planned[iceberg.FACT])}
 
 
 def commit_cost(layout: LakeLayout) -> dict[str, Any] | None:
@@ -124,7 +132,7 @@ def main() -> None:
     target = LocalTarget(Settings(lake=args.lake))
     layout = target.layout
     as_of = lake_end_date(target).isoformat()
-    openers = {"glob": lambda: _lake_engine(layout), "iceberg": lambda: iceberg_engine(layout)}
+    openers = {"glob": lambda: glob_engine(layout), "iceberg": lambda: iceberg_engine(layout)}
     times: dict[tuple[str, str], list[float]] = {}
     opens: dict[str, list[float]] = {name: [] for name in openers}
     scanned: dict[tuple[str, str], dict[str, Any]] = {}

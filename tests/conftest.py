@@ -52,12 +52,34 @@ def _processed_lake_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def copy_lake(source: Path, root: Path) -> LakeLayout:
+    """A copy of a lake whose Iceberg tables are its own.
+
+    Iceberg metadata names files by absolute path, so a plain copy's catalog would still point at the
+    source's metadata and data (and its commits would write metadata into the source). The copy's tables
+    are made again and its published runs committed again from its journals, as the runs did (same run
+    ids and files, new snapshot ids).
+    """
+    from datalake.targets.local import iceberg
+    from datalake.targets.local.etl.run import commit_iceberg, journals
+
+    shutil.copytree(source, root)
+    layout = LakeLayout(root)
+    iceberg.catalog_file(layout).unlink(missing_ok=True)
+    for table in iceberg.table_defs().values():
+        shutil.rmtree(table.location(layout) / iceberg.METADATA_DIR, ignore_errors=True)
+        shutil.rmtree(table.location(layout) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
+    iceberg.ensure_tables(layout)
+    for journal in journals(layout):
+        if journal["status"] in ("published", "loaded"):
+            commit_iceberg(layout, journal)
+    return layout
+
+
 @pytest.fixture
 def processed_lake(_processed_lake_template: Path, tmp_path: Path) -> LakeLayout:
     """A private copy of a small seeded and processed lake (20k rows over 60 days, with defects)."""
-    root = tmp_path / "lake"
-    shutil.copytree(_processed_lake_template, root)
-    return LakeLayout(root)
+    return copy_lake(_processed_lake_template, tmp_path / "lake")
 
 
 @pytest.fixture(scope="session")

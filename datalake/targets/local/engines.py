@@ -244,15 +244,23 @@ def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published
 def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.domain.duckdb_sql import sql_list, sql_string
     from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
+    from datalake.targets.local import iceberg
     from datalake.targets.local.warehouse import fact_reader_sql
 
     ingested = _ingested(layout)
     published = published_files(layout, [m["table"] for m in ingested])
-    facts, quarantined = published.facts, published.quarantined
+    # run-etl's tables answer from their current Iceberg snapshot (atomic: a run being published is not in
+    # it yet); a table with no snapshot yet, or a lake without a catalog, from the listing as before
+    snapshot = iceberg.current_files(layout)
+    facts = snapshot.get(iceberg.FACT, published.facts)
+    quarantined = snapshot.get(iceberg.QUARANTINE, published.quarantined)
     if not facts and not ingested:
         raise LakeNotFoundError(f"the lake at {layout.root} has no processed data yet", hint="run `datalake run-etl`")
     dimensions = {dim: layout.processed / dim / f"{dim}.parquet" for dim in DIMENSIONS}
     dimensions = {dim: path for dim, path in dimensions.items() if path.is_file()}
+    for dim in DIMENSIONS:
+        if len(snapshot.get(dim, [])) == 1:
+            (dimensions[dim],) = snapshot[dim]
 
     def setup(con: Any) -> None:
         if facts:
@@ -267,7 +275,9 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
             )
         _add_ingested_views(con, layout, ingested, "lake", published.tables)
 
-    return DuckDBEngine("lake", "partitioned Parquet in the processed zone (Athena's role)", setup, [layout.root])
+    return DuckDBEngine(
+        "lake", "the processed zone's Iceberg tables, current snapshot (Athena's role)", setup, [layout.root]
+    )
 
 
 def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:

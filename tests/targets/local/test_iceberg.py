@@ -240,3 +240,11 @@ def test_two_writers_committing_at_once_both_land(lake: LakeLayout, no_pyiceberg
     assert sorted(s.run_id for s in customers) == sorted(expected)
     assert all(s.total_rows == 1 for s in customers)  # never two versions of the dimension at once
     assert len(iceberg.snapshot_files(lake, "customers")) == 1
+
+
+def test_the_lake_engine_answers_from_the_current_snapshot_not_the_folders(processed_lake: LakeLayout) -> None:
+    before = _lake_count(processed_lake, "sales_fact")
+    # a file no snapshot names (a writer's leftover, an orphan): a listing would read it, the snapshot does not
+    victim = next((processed_lake.processed / "sales_fact").rglob("*.parquet"))
+    shutil.copy(victim, victim.with_name("orphan.parquet"))
+    assert _lake_count(processed_lake, "sales_fact") == before == _iceberg_rows(processed_lake, "sales_fact")

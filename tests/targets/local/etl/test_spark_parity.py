@@ -21,7 +21,7 @@ from datalake.errors import InputError
 from datalake.layout import LakeLayout
 from datalake.model import EtlOptions, RunSummary, SeedOptions
 from datalake.targets.local.catalog import Catalog
-from tests.conftest import END_DATE, RUN_TS, make_target
+from tests.conftest import END_DATE, RUN_TS, copy_lake, make_target
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +140,7 @@ def lakes(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> dict[str, Any
     out: dict[str, Any] = {}
     for engine in ("duckdb", "spark"):
         root = base / engine
-        shutil.copytree(template.root, root)
+        copy_lake(template.root, root)
         target = make_target(root)
         first = target.run_etl(EtlOptions(engine=engine, run_ts=RUN_TS))
         _second_batch(target.layout)
