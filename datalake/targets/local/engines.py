@@ -248,10 +248,11 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
     from datalake.targets.local.warehouse import fact_reader_sql
 
     ingested = _ingested(layout)
-    published = published_files(layout, [m["table"] for m in ingested])
     # run-etl's tables answer from their current Iceberg snapshot (atomic: a run being published is not in
     # it yet); a table with no snapshot yet, or a lake without a catalog, from the listing as before
     snapshot = iceberg.current_files(layout)
+    listed = bool(ingested) or not {iceberg.FACT, iceberg.QUARANTINE} <= set(snapshot)
+    published = published_files(layout, [m["table"] for m in ingested]) if listed else Published([], [], {})
     facts = snapshot.get(iceberg.FACT, published.facts)
     quarantined = snapshot.get(iceberg.QUARANTINE, published.quarantined)
     if not facts and not ingested:
