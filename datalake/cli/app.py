@@ -263,6 +263,14 @@ def query(
     show_sql: Annotated[
         bool, typer.Option("--show-sql", help="Also print the SQL as translated for the engine.")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Time travel (lake engine): a sales_fact snapshot id from `datalake history sales_fact`, or an "
+            "ISO timestamp; the run-etl tables as that run left them.",
+        ),
+    ] = None,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
@@ -275,7 +283,10 @@ def query(
     from datalake.cli import render
 
     tgt = _target(lake, target)
-    with tgt.query_engine(engine) as eng:
+    if as_of is not None and not tgt.capabilities.time_travel:
+        tgt.unsupported("query --as-of")
+    opened = tgt.query_engine(engine) if as_of is None else tgt.time_travel(as_of, engine)
+    with opened as eng:
         result = eng.execute(sql)
     if show_sql:
         ui.err.print(f"[dim]{result.engine}: {result.sql}[/]", highlight=False)

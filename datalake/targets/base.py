@@ -113,6 +113,7 @@ class Capabilities:
     run_job: bool = False  # `datalake run-job`: a Spark job of jobs/ against the lake
     lake_lock: bool = False  # writers take a lake lock, so `--wait` has something to wait for
     history: bool = False  # `datalake history TABLE`: the table's snapshots (its Iceberg commits)
+    time_travel: bool = False  # `datalake query --as-of SNAPSHOT`: the lake engine at an older snapshot
     # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
     benchmark_engines: tuple[str, ...] | None = None
 
@@ -178,6 +179,10 @@ class Target(ABC):
     def ingest(self, opts: IngestOptions, progress: Progress = NULL_PROGRESS) -> IngestResult:
         """Bring the user's files into the lake as a table (targets with `capabilities.ingest`)."""
         self.unsupported("ingest")
+
+    def time_travel(self, as_of: str, name: str | None = None) -> QueryEngine:
+        """A query engine over the lake as it was at a snapshot id or time (targets with `capabilities.time_travel`)."""
+        self.unsupported("query --as-of")
 
     def history(self, table: str) -> TableHistory:
         """The table's snapshots, oldest first (targets with `capabilities.history`)."""

@@ -115,6 +115,9 @@ def test_iceberg_tables_open_from_deploy_json_alone_and_history_names_the_runs(t
         etl["rows_in"],
         etl["rows_quarantined"],
     )
+    as_of = run("query", "SELECT count(*) AS n FROM sales_fact", "--as-of", str(snap["snapshot_id"]), "--json", env=env)
+    assert as_of.returncode == 0, as_of.stderr
+    assert json.loads(as_of.stdout)["rows"] == counted
     text = run("history", "customers", env={**env, "COLUMNS": "200"})
     assert text.returncode == 0 and etl["run_id"] in text.stdout and "append" in text.stdout
     unknown = run("history", "nope", env=env)

@@ -37,9 +37,16 @@ def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_p
     assert "Traceback" not in result.output
 
 
+def test_aws_target_refuses_time_travel_in_one_line(tmp_path: Path) -> None:
+    args = ["query", "SELECT 1", "--as-of", "1", "--target", "aws", "--lake", str(tmp_path)]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code != 0
+    assert "`datalake query --as-of` is not available on the aws target" in " ".join(result.output.split())
+
+
 def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
     optional = [name for name, value in vars(Capabilities).items() if isinstance(value, bool) and name != "lake_lock"]
-    assert sorted(optional) == ["archive", "history", "ingest", "run_job", "validate"]
+    assert sorted(optional) == ["archive", "history", "ingest", "run_job", "time_travel", "validate"]
     # lake_lock is not a command but whether writers lock (what --wait waits for): local only
     assert LocalTarget.capabilities.lake_lock and not AwsTarget.capabilities.lake_lock
     aws_runs = {"run_job"}  # the deployed Glue jobs

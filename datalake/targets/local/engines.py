@@ -241,16 +241,23 @@ def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published
     )
 
 
-def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
+def _lake_engine(layout: LakeLayout, as_of: str | None = None) -> DuckDBEngine:
     from datalake.domain.duckdb_sql import sql_list, sql_string
     from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
     from datalake.targets.local import iceberg
     from datalake.targets.local.warehouse import fact_reader_sql
 
     ingested = _ingested(layout)
+    description = "the processed zone's Iceberg tables, current snapshot (Athena's role)"
     # run-etl's tables answer from their current Iceberg snapshot (atomic: a run being published is not in
     # it yet); a table with no snapshot yet, or a lake without a catalog, from the listing as before
-    snapshot = iceberg.current_files(layout)
+    if as_of is None:
+        snapshot = iceberg.current_files(layout)
+    else:  # time travel: run-etl's tables as a run left them; ingested tables have no history yet
+        at, snapshot = iceberg.files_as_of(layout, as_of)
+        snapshot.setdefault(iceberg.QUARANTINE, [])
+        ingested = []
+        description = f"the processed zone's Iceberg tables as of snapshot {at.snapshot_id} ({at.committed_at})"
     listed = bool(ingested) or not {iceberg.FACT, iceberg.QUARANTINE} <= set(snapshot)
     published = published_files(layout, [m["table"] for m in ingested]) if listed else Published([], [], {})
     facts = snapshot.get(iceberg.FACT, published.facts)
@@ -276,9 +283,7 @@ def _lake_engine(layout: LakeLayout) -> DuckDBEngine:
             )
         _add_ingested_views(con, layout, ingested, "lake", published.tables)
 
-    return DuckDBEngine(
-        "lake", "the processed zone's Iceberg tables, current snapshot (Athena's role)", setup, [layout.root]
-    )
+    return DuckDBEngine("lake", description, setup, [layout.root])
 
 
 def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:
@@ -374,9 +379,15 @@ def _add_ingested_views(
         con.execute(f'CREATE VIEW "{name}" AS {sql}')
 
 
-def open_local_engine(layout: LakeLayout, name: str) -> QueryEngine:
-    """A local engine by name."""
+def open_local_engine(layout: LakeLayout, name: str, as_of: str | None = None) -> QueryEngine:
+    """A local engine by name; `as_of` (a snapshot id or a timestamp) for the lake engine only."""
     factories = {"lake": _lake_engine, "warehouse": _warehouse_engine, "raw": _raw_engine}
     if name not in factories:
         raise UsageError(f"unknown --engine {name!r}", hint=f"choose one of: {', '.join(LOCAL_ENGINES)}")
+    if as_of is not None:
+        if name != "lake":
+            raise UsageError(
+                f"--as-of reads the lake's table history: the {name} engine has none", hint="use --engine lake"
+            )
+        return _lake_engine(layout, as_of)
     return factories[name](layout)

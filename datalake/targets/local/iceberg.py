@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake.domain.schema import DIMENSIONS, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS, Column
-from datalake.errors import DatalakeError, LakeNotFoundError
+from datalake.errors import DatalakeError, LakeNotFoundError, UsageError
 from datalake.layout import LakeLayout
 from datalake.model import Snapshot, TableHistory
 
@@ -493,3 +493,61 @@ def _local_paths(uris: Iterable[str]) -> list[Path]:
     from urllib.parse import unquote, urlparse
 
     return sorted(Path(unquote(urlparse(uri).path)) for uri in uris)
+
+
+def files_as_of(layout: LakeLayout, as_of: str) -> tuple[Snapshot, dict[str, list[Path]]]:
+    """The lake as a run left it: each run-etl table's files at `as_of`, and the `sales_fact` snapshot chosen.
+
+    as_of: a `sales_fact` snapshot id (see `datalake history sales_fact`), or an ISO timestamp (UTC when it
+    names no zone), meaning the last `sales_fact` snapshot committed at or before it. The run's tables are
+    committed one after the other, so the other tables are taken at the same *run*: the snapshot carrying the
+    chosen snapshot's run id, or, for a table the run did not commit to (and for a migration snapshot), the last
+    one committed before the chosen snapshot. Tables with nothing by then are left out.
+    """
+    catalog = open_reader(layout)
+    facts = load_table(layout, FACT, catalog)
+    chosen = _resolve(facts, as_of)
+    at = next(s for s in history(layout, FACT).snapshots if s.snapshot_id == chosen.snapshot_id)
+    found: dict[str, list[Path]] = {FACT: _scan_paths(facts, chosen.snapshot_id)}
+    run_id = chosen.summary.additional_properties.get(RUN_ID) if chosen.summary else None
+    for name in table_defs():
+        if name == FACT:
+            continue
+        table = load_table(layout, name, catalog)
+        ordered = sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms)
+        same_run = [
+            s for s in ordered if run_id and s.summary and s.summary.additional_properties.get(RUN_ID) == run_id
+        ]
+        before = [s for s in ordered if s.timestamp_ms <= chosen.timestamp_ms]
+        pick = same_run[-1] if same_run else (before[-1] if before else None)
+        if pick is not None:
+            found[name] = _scan_paths(table, pick.snapshot_id)
+    return at, found
+
+
+def _scan_paths(table: Any, snapshot_id: int) -> list[Path]:
+    return _local_paths(task.file.file_path for task in table.scan(snapshot_id=snapshot_id).plan_files())
+
+
+def _resolve(facts: Any, as_of: str) -> Any:
+    """The `sales_fact` snapshot `as_of` names: an id, or the last committed at or before a timestamp."""
+    hint = "see `datalake history sales_fact` for the snapshot ids and times"
+    text = as_of.strip()
+    if text.lstrip("-").isdigit():
+        snap = facts.metadata.snapshot_by_id(int(text))
+        if snap is None:
+            raise UsageError(f"--as-of {as_of}: sales_fact has no snapshot with that id", hint=hint)
+        return snap
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--as-of must be a snapshot id or an ISO timestamp, got {as_of!r}", hint="e.g. 2026-07-01T12:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    ms = int(moment.timestamp() * 1000)
+    earlier = [s for s in facts.metadata.snapshots if s.timestamp_ms <= ms]
+    if not earlier:
+        raise UsageError(f"--as-of {as_of}: sales_fact had no snapshot yet at that time", hint=hint)
+    return max(earlier, key=lambda s: (s.timestamp_ms, s.sequence_number or 0))

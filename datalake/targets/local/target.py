@@ -30,6 +30,7 @@ class LocalTarget(Target):
         run_job=True,
         lake_lock=True,
         history=True,
+        time_travel=True,
     )
 
     @property
@@ -100,6 +101,10 @@ class LocalTarget(Target):
         from datalake.targets.local.validate import validate
 
         return validate(self.layout, freshness_days)
+
+    def time_travel(self, as_of: str, name: str | None = None) -> QueryEngine:
+        require_lake(self.layout)
+        return open_local_engine(self.layout, name or self.capabilities.default_query_engine, as_of)
 
     def history(self, table: str) -> model.TableHistory:
         from datalake.targets.local.iceberg import history

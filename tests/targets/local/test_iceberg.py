@@ -248,3 +248,37 @@ def test_the_lake_engine_answers_from_the_current_snapshot_not_the_folders(proce
     victim = next((processed_lake.processed / "sales_fact").rglob("*.parquet"))
     shutil.copy(victim, victim.with_name("orphan.parquet"))
     assert _lake_count(processed_lake, "sales_fact") == before == _iceberg_rows(processed_lake, "sales_fact")
+
+
+def _as_of_count(layout: LakeLayout, as_of: str, table: str = "sales_fact") -> int:
+    with make_target(layout.root).time_travel(as_of) as engine:
+        return int(engine.execute(f"SELECT count(*) FROM {table}").rows[0][0])
+
+
+def test_as_of_a_snapshot_or_a_time_reads_the_lake_as_that_run_left_it(processed_lake: LakeLayout) -> None:
+    from datalake.errors import UsageError
+
+    layout = processed_lake
+    first = {t: _lake_count(layout, t) for t in ("sales_fact", "sales_quarantine", "customers")}
+    _add_day(layout, END_DATE + timedelta(days=1))
+    run_etl(layout, EtlOptions(run_ts=SECOND_TS))
+    old, new = iceberg.history(layout, "sales_fact").snapshots
+    assert _lake_count(layout, "sales_fact") > first["sales_fact"]
+
+    # by id: every run-etl table as the first run left it, the quarantine and dimensions included
+    for table, rows in first.items():
+        assert _as_of_count(layout, str(old.snapshot_id), table) == rows
+    assert _as_of_count(layout, str(new.snapshot_id)) == _lake_count(layout, "sales_fact")
+    # by time: the last snapshot committed at or before it; a naive time is UTC
+    assert _as_of_count(layout, old.committed_at) == first["sales_fact"]
+    assert _as_of_count(layout, new.committed_at.replace("+00:00", "Z")) == _lake_count(layout, "sales_fact")
+    assert _as_of_count(layout, old.committed_at.replace("+00:00", "")) == first["sales_fact"]
+
+    with pytest.raises(UsageError, match="no snapshot with that id"):
+        _as_of_count(layout, "12345")
+    with pytest.raises(UsageError, match="no snapshot yet at that time"):
+        _as_of_count(layout, "2000-01-01T00:00:00")
+    with pytest.raises(UsageError, match="snapshot id or an ISO timestamp"):
+        _as_of_count(layout, "yesterday")
+    with pytest.raises(UsageError, match="the warehouse engine has none"):
+        make_target(layout.root).time_travel(str(old.snapshot_id), "warehouse")
