@@ -81,8 +81,8 @@ def table_defs() -> dict[str, TableDef]:
 
 
 def file_uri(path: Path) -> str:
-    """A local path as Iceberg stores it: file:// and the path as it is (pyiceberg does not unquote "%3D")."""
-    return f"file://{path}"
+    """A local path as Iceberg stores it: file:// and the absolute path as it is (pyiceberg does not unquote "%3D")."""
+    return f"file://{os.path.abspath(path)}"
 
 
 def catalog_file(layout: LakeLayout) -> Path:
@@ -93,8 +93,8 @@ def catalog_properties(layout: LakeLayout) -> dict[str, str]:
     """Exactly what `pyiceberg.catalog.load_catalog(CATALOG_NAME, **properties)` takes to open the lake's catalog."""
     return {
         "type": "sql",
-        "uri": f"sqlite:///{catalog_file(layout).resolve()}",
-        "warehouse": file_uri(layout.processed.resolve()),
+        "uri": f"sqlite:///{os.path.abspath(catalog_file(layout))}",
+        "warehouse": file_uri(layout.processed),
     }
 
 
@@ -176,13 +176,30 @@ def _partition_spec(schema: Any, keys: Sequence[str]) -> Any:
     return PartitionSpec(*fields)
 
 
+def _load(catalog: Any, layout: LakeLayout, name: str) -> Any:
+    """A table of the catalog, refused when it lies outside this lake (the lake was moved or copied).
+
+    Iceberg metadata names every file by its absolute path: in a lake copied elsewhere, the catalog still
+    names the original's metadata and files, and committing there would write into the original.
+    """
+    table = catalog.load_table((NAMESPACE, name))
+    expected = table_defs()[name].location(layout) if name in table_defs() else None
+    if expected is not None and table.location().rstrip("/") != file_uri(expected):
+        raise DatalakeError(
+            f"the lake's Iceberg table {name} lies at {table.location()}, not in this lake ({layout.root}): "
+            "the lake was moved or copied from there",
+            hint="move the lake back to where it was made; relocating a lake's tables is not supported yet",
+        )
+    return table
+
+
 def ensure_table(catalog: Any, layout: LakeLayout, table: TableDef) -> Any:
     """The table, created (empty, no snapshot) when the catalog does not hold it yet."""
     from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
 
     identifier = (NAMESPACE, table.name)
     try:
-        return catalog.load_table(identifier)
+        return _load(catalog, layout, table.name)
     except NoSuchTableError:
         pass
     schema = iceberg_schema(table.columns)
@@ -203,7 +220,7 @@ def ensure_table(catalog: Any, layout: LakeLayout, table: TableDef) -> Any:
             properties=properties,
         )
     except TableAlreadyExistsError:  # another writer created it meanwhile
-        return catalog.load_table(identifier)
+        return _load(catalog, layout, table.name)
 
 
 def ensure_tables(layout: LakeLayout) -> dict[str, Any]:
@@ -218,7 +235,7 @@ def load_table(layout: LakeLayout, name: str, catalog: Any = None) -> Any:
 
     catalog = catalog if catalog is not None else open_reader(layout)
     try:
-        return catalog.load_table((NAMESPACE, name))
+        return _load(catalog, layout, name)
     except NoSuchTableError:
         names = sorted(ident[-1] for ident in catalog.list_tables(NAMESPACE))
         raise DatalakeError(
@@ -378,7 +395,7 @@ def _commit_retrying(
 
     location = tdef.location(layout)
     for attempt in range(COMMIT_ATTEMPTS):
-        table = catalog.load_table((NAMESPACE, tdef.name))
+        table = _load(catalog, layout, tdef.name)
         if run_id in committed_runs(table):
             return False
         if tdef.name in DIMENSIONS:
@@ -387,7 +404,7 @@ def _commit_retrying(
         else:
             if existing is not None and table.current_snapshot() is None:
                 _migrate(table, location, existing(tdef.name))
-                table = catalog.load_table((NAMESPACE, tdef.name))
+                table = _load(catalog, layout, tdef.name)
             add, remove = [p for p in files if _has_rows(p)], []
         if not add and not remove:
             return False
@@ -481,7 +498,7 @@ def current_files(layout: LakeLayout) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for name in table_defs():
         try:
-            table = catalog.load_table((NAMESPACE, name))
+            table = _load(catalog, layout, name)
         except NoSuchTableError:
             continue
         if table.current_snapshot() is not None:

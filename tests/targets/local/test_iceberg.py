@@ -282,3 +282,30 @@ def test_as_of_a_snapshot_or_a_time_reads_the_lake_as_that_run_left_it(processed
         _as_of_count(layout, "yesterday")
     with pytest.raises(UsageError, match="the warehouse engine has none"):
         make_target(layout.root).time_travel(str(old.snapshot_id), "warehouse")
+
+
+def test_a_lake_copied_elsewhere_is_refused_in_one_line_and_the_original_is_untouched(
+    processed_lake: LakeLayout, tmp_path: Path
+) -> None:
+    from datalake.errors import DatalakeError
+
+    moved = LakeLayout(tmp_path / "moved")
+    shutil.copytree(processed_lake.root, moved.root)  # a plain copy: its catalog still names the original
+    metadata = processed_lake.processed / "sales_fact" / iceberg.METADATA_DIR
+    before = sorted(metadata.iterdir())
+    _add_day(moved, END_DATE + timedelta(days=1))
+    with pytest.raises(DatalakeError, match="the lake was moved or copied from there"):
+        run_etl(moved, EtlOptions(run_ts=SECOND_TS))
+    with pytest.raises(DatalakeError, match="moved or copied"):
+        make_target(moved.root).query_engine("lake")
+    assert sorted(metadata.iterdir()) == before  # nothing written into the original's tables
+    assert not journals(moved)[1:]  # and the copy started no run
+
+
+def test_a_relative_lake_root_gives_absolute_table_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    layout = LakeLayout(Path("lake"))
+    layout.state.mkdir(parents=True)
+    table = iceberg.ensure_tables(layout)["sales_fact"]
+    assert table.location() == f"file://{tmp_path}/lake/processed/sales_fact"
+    assert iceberg.catalog_properties(layout)["uri"] == f"sqlite:///{tmp_path}/lake/_state/iceberg.db"

@@ -203,6 +203,9 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
     now = opts.run_ts or datetime.now(UTC).replace(microsecond=0)
     summary = RunSummary(run_id=None, status="nothing_to_do", engine=engine.name, started=now.isoformat())
     with lake_lock(layout, opts.wait) as held:
+        from datalake.targets.local import iceberg
+
+        iceberg.ensure_tables(layout)  # and refuse a lake moved away from its tables, before writing anything
         runs = run_journal(layout)
         summary.recovered = [line for line in [held.took_over_line()] if line] + runs.recover()
 
