@@ -14,6 +14,7 @@ import pytest
 
 from datalake.domain.schema import DIMENSIONS
 from datalake.domain.seed import seed
+from datalake.errors import LakeNotFoundError
 from datalake.layout import LakeLayout
 from datalake.model import EtlOptions, SeedOptions
 from datalake.targets.local import iceberg
@@ -131,35 +132,78 @@ def test_committing_a_run_again_adds_nothing(processed_lake: LakeLayout) -> None
         assert len(iceberg.history(processed_lake, table).snapshots) == 1
 
 
-def _run_and_die_after_first_commit(root: str) -> None:  # a child process
-    real = iceberg._commit
-
-    def commit_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
-        real(*args, **kwargs)
+def _run_and_die_at(root: str, point: str) -> None:  # a child process: run-etl, killed at `point`
+    def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    iceberg._commit = commit_then_die  # type: ignore[assignment]
+    if point == "before_the_first_commit":
+        iceberg._commit = lambda *args, **kwargs: die()  # type: ignore[assignment]
+    elif point == "metadata_written_pointer_not_swapped":
+        from pyiceberg.catalog import MetastoreCatalog
+
+        real_write = MetastoreCatalog._write_metadata
+
+        def write_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
+            real_write(*args, **kwargs)
+            die()
+
+        MetastoreCatalog._write_metadata = staticmethod(write_then_die)  # type: ignore[method-assign]
+    elif point == "between_table_commits":
+        real_commit = iceberg._commit
+
+        def commit_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
+            real_commit(*args, **kwargs)
+            die()
+
+        iceberg._commit = commit_then_die  # type: ignore[assignment]
+    elif point == "after_every_commit":
+        real_run = iceberg.commit_run
+
+        def commit_all_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
+            real_run(*args, **kwargs)
+            die()
+
+        iceberg.commit_run = commit_all_then_die  # type: ignore[assignment]
     run_etl(LakeLayout(Path(root)), EtlOptions(run_ts=RUN_TS))
 
 
-def test_a_run_killed_between_table_commits_is_finished_by_the_next(lake: LakeLayout) -> None:
+# where the kill lands -> (is the run in sales_fact, is it in sales_quarantine) right after it
+KILL_POINTS = {
+    "before_the_first_commit": (False, False),
+    "metadata_written_pointer_not_swapped": (False, False),
+    "between_table_commits": (True, False),
+    "after_every_commit": (True, True),
+}
+
+
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_a_run_killed_in_its_iceberg_commits_leaves_each_table_before_or_after_and_the_next_finishes_it(
+    lake: LakeLayout, point: str
+) -> None:
     seed(lake, SeedOptions(rows=2_000, days=5, end_date=END_DATE, error_rate=0.01))
-    child = multiprocessing.get_context("fork").Process(target=_run_and_die_after_first_commit, args=(str(lake.root),))
+    child = multiprocessing.get_context("fork").Process(target=_run_and_die_at, args=(str(lake.root), point))
     child.start()
     child.join(60)
     assert child.exitcode == -signal.SIGKILL
     (journal,) = journals(lake)
-    # killed after the fact table's snapshot (the run's commit point in Iceberg), before the others
-    assert _run_ids(lake, "sales_fact") == [journal["run_id"]]
-    assert _run_ids(lake, "sales_quarantine") == []
+    run_id = journal["run_id"]
+    in_facts, in_quarantine = KILL_POINTS[point]
+    assert _run_ids(lake, "sales_fact") == ([run_id] if in_facts else [])
+    assert _run_ids(lake, "sales_quarantine") == ([run_id] if in_quarantine else [])
+    if not in_facts:  # the table is at its previous state: a reader sees no row of the run
+        with pytest.raises(LakeNotFoundError):
+            make_target(lake.root).query_engine("lake")
 
     summary = run_etl(lake, EtlOptions(run_ts=RUN_TS))
     assert summary.recovered and summary.status == "nothing_to_do"
     for table in TABLES:
-        assert _run_ids(lake, table) == [journal["run_id"]]
+        assert _run_ids(lake, table) == [run_id]  # each table committed once: nothing lost, nothing doubled
     facts, quarantined = _iceberg_rows(lake, "sales_fact"), _iceberg_rows(lake, "sales_quarantine")
     assert facts + quarantined == 2_000
-    assert facts == _lake_count(lake, "sales_fact")
+    assert facts == _lake_count(lake, "sales_fact") == journal["transform"]["rows_processed"]
+    from datalake.targets.local.warehouse import table_counts
+
+    assert table_counts(lake)["sales_fact_redshift"] == facts
 
 
 def test_a_lake_published_before_iceberg_is_migrated_without_rewriting(processed_lake: LakeLayout) -> None:
