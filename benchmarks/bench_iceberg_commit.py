@@ -1,0 +1,97 @@
+"""What the Iceberg commit adds to a whole run-etl: the same run with and without it, rounds alternating.
+
+One lake is seeded once (--rows over a year); every round copies its raw zone into two fresh lakes and runs
+run-etl on each: `iceberg` as shipped, `without` with `etl.run.commit_iceberg` replaced by a no-op (what
+run-etl did before Iceberg). Copies are made fresh each round (a lake's Iceberg tables name absolute paths,
+so a copy gets its own tables, made empty as deploy makes them). Reported: each run's seconds and its
+publish stage, the medians, and the difference as a share of the run without Iceberg.
+
+Usage:
+    PYTHONPATH=. python benchmarks/bench_iceberg_commit.py --rows 2000000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from datalake.config import Settings
+from datalake.model import EtlOptions, SeedOptions
+from datalake.targets.local import iceberg
+from datalake.targets.local.etl import run as etl_run
+from datalake.targets.local.target import LocalTarget
+
+RESULTS = Path(__file__).resolve().parent / "results" / "iceberg_commit.json"
+
+
+def fresh_copy(seeded: Path, root: Path) -> LocalTarget:
+    """A deployed lake holding the seeded raw zone, with tables of its own."""
+    target = LocalTarget(Settings(lake=root))
+    target.deploy()
+    shutil.rmtree(target.layout.raw)
+    shutil.copytree(seeded / "raw", target.layout.raw)
+    return target
+
+
+def one_run(seeded: Path, scratch: Path, with_iceberg: bool) -> dict[str, Any]:
+    root = scratch / ("iceberg" if with_iceberg else "without")
+    shutil.rmtree(root, ignore_errors=True)
+    target = fresh_copy(seeded, root)
+    real = etl_run.commit_iceberg
+    if not with_iceberg:
+        etl_run.commit_iceberg = lambda layout, journal: []  # type: ignore[assignment]
+    try:
+        summary = target.run_etl(EtlOptions(run_ts=datetime(2026, 7, 1, 12, tzinfo=UTC)))
+    finally:
+        etl_run.commit_iceberg = real  # type: ignore[assignment]
+    snapshots = len(iceberg.history(target.layout, iceberg.FACT).snapshots)
+    assert snapshots == (1 if with_iceberg else 0)
+    return {"seconds": summary.seconds, "publish_s": summary.stages["publish"], "rows_in": summary.rows_in}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="iceberg-commit-bench-"))
+    try:
+        seeded = LocalTarget(Settings(lake=scratch / "seeded"))
+        seeded.deploy()
+        seeded.seed(SeedOptions(rows=args.rows, days=365, end_date=date(2026, 6, 30)))
+        runs: dict[str, list[dict[str, Any]]] = {"iceberg": [], "without": []}
+        for number in range(args.rounds):
+            order = [True, False] if number % 2 == 0 else [False, True]  # alternate who goes first
+            for with_iceberg in order:
+                runs["iceberg" if with_iceberg else "without"].append(
+                    one_run(scratch / "seeded", scratch, with_iceberg)
+                )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    median = {way: statistics.median(r["seconds"] for r in rs) for way, rs in runs.items()}
+    publish = {way: statistics.median(r["publish_s"] for r in rs) for way, rs in runs.items()}
+    result = {
+        "benchmark": "iceberg_commit",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": args.rows,
+        "rounds": args.rounds,
+        "runs": runs,
+        "median_seconds": median,
+        "median_publish_seconds": publish,
+        "added_share_of_run": (median["iceberg"] - median["without"]) / median["without"],
+        "added_publish_seconds": publish["iceberg"] - publish["without"],
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
