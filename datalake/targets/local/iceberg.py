@@ -7,7 +7,7 @@ files are registered, not rewritten: one snapshot per table per run, whose summa
 run id and the run's row counts, so `history` can say which run committed what and a rerun can
 ask the table whether the run is already in it (`committed_runs`).
 
-Two layout choices keep today's readers and files valid while they are also Iceberg data files:
+Three layout choices keep today's readers and files valid while they are also Iceberg data files:
 - table metadata goes to `<table>/_iceberg/` (`write.metadata.path`): listers of the processed zone
   skip folders starting with "_", so metadata JSON is never mistaken for data;
 - `sales_fact` is partitioned by identity(year), identity(month): the files keep those two columns in
@@ -301,13 +301,6 @@ def data_file(table: Any, path: Path, location: Path) -> Any:
 def committed_runs(table: Any) -> set[str]:
     """The run ids of every snapshot the table has."""
     return {s.summary.additional_properties.get(RUN_ID) for s in table.metadata.snapshots if s.summary} - {None}
-
-
-def table_files(table: Any) -> set[str]:
-    """The paths (file URIs) of the data files in the table's current snapshot."""
-    if table.current_snapshot() is None:
-        return set()
-    return {task.file.file_path for task in table.scan().plan_files()}
 
 
 def _commit(
