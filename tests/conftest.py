@@ -67,8 +67,8 @@ def copy_lake(source: Path, root: Path) -> LakeLayout:
     layout = LakeLayout(root)
     iceberg.catalog_file(layout).unlink(missing_ok=True)
     for table in iceberg.table_defs().values():
-        shutil.rmtree(table.location(layout) / iceberg.METADATA_DIR, ignore_errors=True)
-        shutil.rmtree(table.location(layout) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
+        shutil.rmtree(iceberg.location(layout, table) / iceberg.METADATA_DIR, ignore_errors=True)
+        shutil.rmtree(iceberg.location(layout, table) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
     iceberg.ensure_tables(layout)
     for journal in journals(layout):
         if journal["status"] in ("published", "loaded"):

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from datalake.domain import iceberg_tables
 from datalake.domain.schema import DIMENSIONS
 from datalake.domain.seed import seed
 from datalake.errors import LakeNotFoundError
@@ -137,7 +138,7 @@ def _run_and_die_at(root: str, point: str) -> None:  # a child process: run-etl,
         os.kill(os.getpid(), signal.SIGKILL)
 
     if point == "before_the_first_commit":
-        iceberg._commit = lambda *args, **kwargs: die()  # type: ignore[assignment]
+        iceberg_tables.commit_files = lambda *args, **kwargs: die()  # type: ignore[assignment]
     elif point == "metadata_written_pointer_not_swapped":
         from pyiceberg.catalog import MetastoreCatalog
 
@@ -149,13 +150,13 @@ def _run_and_die_at(root: str, point: str) -> None:  # a child process: run-etl,
 
         MetastoreCatalog._write_metadata = staticmethod(write_then_die)  # type: ignore[method-assign]
     elif point == "between_table_commits":
-        real_commit = iceberg._commit
+        real_commit = iceberg_tables.commit_files
 
         def commit_then_die(*args, **kwargs):  # type: ignore[no-untyped-def]
             real_commit(*args, **kwargs)
             die()
 
-        iceberg._commit = commit_then_die  # type: ignore[assignment]
+        iceberg_tables.commit_files = commit_then_die  # type: ignore[assignment]
     elif point == "after_every_commit":
         real_run = iceberg.commit_run
 
@@ -211,8 +212,8 @@ def test_a_lake_published_before_iceberg_is_migrated_without_rewriting(processed
     # the lake as the previous version left it: the same files, no Iceberg catalog or metadata
     iceberg.catalog_file(layout).unlink()
     for table in iceberg.table_defs().values():
-        shutil.rmtree(table.location(layout) / iceberg.METADATA_DIR, ignore_errors=True)
-        shutil.rmtree(table.location(layout) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
+        shutil.rmtree(iceberg.location(layout, table) / iceberg.METADATA_DIR, ignore_errors=True)
+        shutil.rmtree(iceberg.location(layout, table) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
     before_rows = _lake_count(layout, "sales_fact")
     before = {p: p.stat().st_mtime_ns for p in (layout.processed / "sales_fact").rglob("*.parquet")}
 
@@ -244,7 +245,7 @@ def _commit_many(root: str, writer: int, runs: int, barrier: object, no_pyiceber
 
     layout = LakeLayout(Path(root))
     if no_pyiceberg_retries:  # every lost race reaches our own retry, not pyiceberg's
-        iceberg.COMMIT_ATTEMPTS = 40
+        iceberg_tables.COMMIT_ATTEMPTS = 40
     files = []
     for i in range(runs):
         fact = layout.processed / "sales_fact" / "year=2026" / "month=6" / f"w{writer}-{i}.parquet"
