@@ -248,12 +248,15 @@ def commit_retrying(
     changes: Callable[[Any], tuple[list[Any], list[Any]]],
     summary: dict[str, str],
     replace: bool = False,
+    empty_ok: bool = False,
 ) -> bool:
     """Commit a run's files to one table unless it holds them already; whether it committed.
 
     load: the table, freshly loaded from its catalog. changes(table): the DataFiles to add and remove.
     replace: commit an overwrite, validated against concurrent writers (a dimension, even its first version,
     so two runs racing never leave both versions current), not a fast append.
+    empty_ok: commit a snapshot even when there is nothing to add (a run whose every row was quarantined
+    still commits to sales_fact: that snapshot is the run's commit point).
     Optimistic: a catalog swaps a table's metadata pointer only if no other writer moved it since the
     table was loaded. pyiceberg retries a lost race itself (`commit.retry.num-retries`, re-applying an
     append to the newer metadata); past that, this reloads the table, asks again whether the run is in it
@@ -267,7 +270,7 @@ def commit_retrying(
         if run_id in committed_runs(table):
             return False
         add, remove = changes(table)
-        if not add and not remove:
+        if not add and not remove and not empty_ok:
             return False
         try:
             commit_files(table, add, remove, summary, replace=replace)

@@ -191,6 +191,7 @@ def commit_run(
     for table in defs.values():
         ensure_table(catalog, layout, table)
     summary = tables.run_summary(run_id, counts)
+    files = {FACT: [], **files}  # every run commits to sales_fact, even with no fact rows: its commit point
     return [
         name
         for name in tables.commit_order(files)
@@ -225,7 +226,25 @@ def _commit_table(
             return add, tables.current_data_files(table)
         return [data_file(table, path, where) for path in files if _has_rows(path)], []
 
-    return tables.commit_retrying(load, run_id, changes, summary, replace=tdef.is_dimension)
+    return tables.commit_retrying(load, run_id, changes, summary, replace=tdef.is_dimension, empty_ok=tdef.name == FACT)
+
+
+def run_committed(layout: LakeLayout, run_id: str) -> bool:
+    """Whether the run is committed: `sales_fact` has a snapshot carrying its id (the lake's commit point)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    if not catalog_file(layout).is_file():
+        return False
+    try:
+        return run_id in committed_runs(_load(open_reader(layout), layout, FACT))
+    except NoSuchTableError:
+        return False
+
+
+def committed_file(layout: LakeLayout, name: str) -> Path | None:
+    """The one data file of a dimension's current snapshot (None before its first)."""
+    files = snapshot_files(layout, name)
+    return files[0] if len(files) == 1 else None
 
 
 def _has_rows(path: Path) -> bool:

@@ -6,10 +6,15 @@ per run (`<runs>/<id>.json`), moves through
 
     staging -> committing -> published -> loaded        (or staging -> abandoned)
 
-Writing "committing", with the list of staged files ("moves"), is the commit point: after it the
-run is rolled forward (files renamed into place, the writer's own bookkeeping such as bookmark,
-manifest and catalog written, the warehouse loaded) by whichever process gets there next; before
-it the staged files are simply dropped and the run is marked abandoned. Renames are atomic per file
+Writing "committing", with the list of staged files ("moves"), is the commit point of a writer
+whose tables are not Iceberg tables: after it the run is rolled forward (files renamed into place,
+the writer's own bookkeeping such as bookmark, manifest and catalog written, the warehouse loaded)
+by whichever process gets there next; before it the staged files are simply dropped and the run is
+marked abandoned. A writer whose commit point is an Iceberg snapshot (run-etl: the `sales_fact`
+snapshot carrying the run id) says so with `committed`: a "committing" run is then rolled forward
+only if that snapshot exists, and otherwise rolled back by `unpublish` (the files renamed into place
+but never committed taken out again), so the journal only remembers which files a run wrote, and
+what Iceberg does not hold: the bookmark and the warehouse load. Renames are atomic per file
 and publishing moves whole new files into partitions, so a reader never sees half a file, and
 every step can be repeated after a kill -9 without losing or duplicating a row: moving skips what
 is already moved, and the warehouse records each load in the same transaction as its rows, so a
@@ -48,6 +53,9 @@ class Journal:
         it must be repeatable, since a run killed half-way through it is published again.
     load: loads a published run into the warehouse once (repeatable); the rows it loaded.
     loaded: the ids the warehouse holds, when the writer reloads runs a lost warehouse no longer has.
+    committed: whether a "committing" run reached its commit point (its Iceberg snapshot exists); without
+        it, writing "committing" is the commit point.
+    unpublish: takes back what `publish` put in place for a run that never reached `committed` (repeatable).
     """
 
     def __init__(
@@ -61,10 +69,13 @@ class Journal:
         load: Callable[[Record], int],
         loaded: Callable[[], set[str]] | None = None,
         label: str = "",
+        committed: Callable[[Record], bool] | None = None,
+        unpublish: Callable[[Record], None] | None = None,
     ) -> None:
         self.root, self.runs, self.staging_root = root, runs, staging
         self.key, self.label = key, label
         self._publish, self._load, self._loaded = publish, load, loaded
+        self._committed, self._unpublish = committed, unpublish
 
     # ------------------------------------------------------------------ records
 
@@ -99,7 +110,10 @@ class Journal:
         self.write(record)
 
     def commit(self, record: Record, **fields: Any) -> None:
-        """The commit point: journal the staged files (and the writer's fields) as "committing"."""
+        """Journal the staged files (and the writer's fields) as "committing": the commit point, or its eve.
+
+        With `committed` the run commits later, inside `publish` (its Iceberg snapshot).
+        """
         moves = staged_files(self.staging(record[self.key]))
         record.update(status="committing", moves=moves, **fields)
         self.write(record)
@@ -132,6 +146,11 @@ class Journal:
             if status == "staging":
                 self.abandon(record)
                 done.append(f"{self.label}{run_id}: rolled back (interrupted before commit)")
+            elif status == "committing" and self._committed is not None and not self._committed(record):
+                if self._unpublish is not None:
+                    self._unpublish(record)
+                self.abandon(record)
+                done.append(f"{self.label}{run_id}: rolled back (interrupted before its Iceberg commit)")
             elif status == "committing":
                 self.publish(record)
                 self.load(record)

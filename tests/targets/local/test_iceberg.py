@@ -188,6 +188,7 @@ def test_a_run_killed_in_its_iceberg_commits_leaves_each_table_before_or_after_a
     assert child.exitcode == -signal.SIGKILL
     (journal,) = journals(lake)
     run_id = journal["run_id"]
+    assert journal["status"] == "committing"  # every point lies after the files were journaled and moved
     in_facts, in_quarantine = KILL_POINTS[point]
     assert _run_ids(lake, "sales_fact") == ([run_id] if in_facts else [])
     assert _run_ids(lake, "sales_quarantine") == ([run_id] if in_quarantine else [])
@@ -196,15 +197,48 @@ def test_a_run_killed_in_its_iceberg_commits_leaves_each_table_before_or_after_a
             make_target(lake.root).query_engine("lake")
 
     summary = run_etl(lake, EtlOptions(run_ts=RUN_TS))
-    assert summary.recovered and summary.status == "nothing_to_do"
+    assert summary.recovered
+    if in_facts:  # its sales_fact snapshot exists: committed, rolled forward, nothing left to do
+        assert summary.status == "nothing_to_do"
+        final = run_id
+    else:  # no snapshot: never committed, rolled back (files taken out again), the raw files processed anew
+        assert summary.status == "completed" and summary.run_id != run_id
+        assert {j["run_id"]: j["status"] for j in journals(lake)}[run_id] == "abandoned"
+        final = summary.run_id
     for table in TABLES:
-        assert _run_ids(lake, table) == [run_id]  # each table committed once: nothing lost, nothing doubled
+        assert _run_ids(lake, table) == [final]  # each table committed once: nothing lost, nothing doubled
     facts, quarantined = _iceberg_rows(lake, "sales_fact"), _iceberg_rows(lake, "sales_quarantine")
     assert facts + quarantined == 2_000
     assert facts == _lake_count(lake, "sales_fact") == journal["transform"]["rows_processed"]
+    on_disk = {p for p in (lake.processed / "sales_fact").rglob("*.parquet") if "_iceberg" not in str(p)}
+    assert on_disk == set(iceberg.snapshot_files(lake, "sales_fact"))  # no uncommitted file left behind
     from datalake.targets.local.warehouse import table_counts
 
     assert table_counts(lake)["sales_fact_redshift"] == facts
+
+
+def test_a_run_killed_before_its_commit_point_puts_each_dimension_back_to_its_committed_version(
+    processed_lake: LakeLayout,
+) -> None:
+    layout = processed_lake
+    committed = {dim: iceberg.committed_file(layout, dim) for dim in DIMENSIONS}
+    _add_day(layout, END_DATE + timedelta(days=1))
+    child = multiprocessing.get_context("fork").Process(
+        target=_run_and_die_at, args=(str(layout.root), "before_the_first_commit")
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL
+    published = {dim: layout.processed / dim / f"{dim}.parquet" for dim in DIMENSIONS}
+    assert not any(published[d].samefile(committed[d]) for d in DIMENSIONS)  # the new versions were moved in
+
+    from datalake.targets.local.etl.run import run_journal
+
+    (line,) = run_journal(layout).recover()
+    assert "rolled back" in line
+    for dim in DIMENSIONS:
+        assert published[dim].samefile(committed[dim])  # the version the table's snapshot names
+    assert _run_ids(layout, "sales_fact") == [j["run_id"] for j in journals(layout) if j["status"] == "loaded"]
 
 
 def test_a_lake_published_before_iceberg_is_migrated_without_rewriting(processed_lake: LakeLayout) -> None:

@@ -1,15 +1,18 @@
 """run-etl: crawl -> transform -> publish -> load the warehouse -> bookmark, crash-safe and idempotent.
 
 A run stages every output under _state/staging/<run_id>/ and moves its journal
-(_state/runs/<run_id>.json) through the states of `datalake.targets.local.journal`: rolled back
-if it dies before its commit point, rolled forward by the next run if it dies after it, so a
-kill -9 at any point neither loses nor duplicates a row. What is run-etl's own: which raw files
+(_state/runs/<run_id>.json) through the states of `datalake.targets.local.journal`. Its commit
+point is its Iceberg snapshot of `sales_fact` (the first table it commits, carrying the run id):
+a run killed before it is rolled back by the next run, one killed after it rolled forward (its
+other tables, the bookmark, the catalog, the warehouse), so a kill -9 at any point neither loses
+nor duplicates a row. What is run-etl's own: which raw files
 a run takes (those the bookmark has not seen), the transform engine, and what publishing writes
 besides the files (the bookmark and the catalog).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import time
@@ -53,7 +56,37 @@ def run_journal(layout: LakeLayout) -> Journal:
         publish=lambda journal: _bookkeep(layout, journal),
         load=lambda journal: _load_facts(layout, journal),
         loaded=lambda: warehouse.loaded_runs(layout),
+        committed=lambda journal: _committed(layout, journal),
+        unpublish=lambda journal: _unpublish(layout, journal),
     )
+
+
+def _committed(layout: LakeLayout, journal: dict[str, Any]) -> bool:
+    """A run is committed exactly when `sales_fact` has its snapshot: recovery asks the table, not the journal."""
+    from datalake.targets.local import iceberg
+
+    return iceberg.run_committed(layout, journal["run_id"])
+
+
+def _unpublish(layout: LakeLayout, journal: dict[str, Any]) -> None:
+    """Take back the files of a run that never committed: its facts and quarantine (named by the run) deleted,
+    each dimension's published file put back to the version its table's current snapshot names. Repeatable."""
+    from datalake.targets.local import iceberg
+
+    for rel in journal.get("moves", []):
+        path = layout.root / rel
+        zone, table, *_ = rel.split("/")
+        if zone == "processed" and table in DIMENSIONS and path.name == f"{table}.parquet":
+            committed = iceberg.committed_file(layout, table)
+            if committed is None:
+                path.unlink(missing_ok=True)
+            elif not (path.exists() and path.samefile(committed)):
+                restored = path.with_name(f".{path.name}.restore")
+                restored.unlink(missing_ok=True)
+                os.link(committed, restored)
+                os.replace(restored, path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def journals(layout: LakeLayout) -> list[dict[str, Any]]:
@@ -238,9 +271,9 @@ def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progre
             out = _transform(engine, _transform_job(layout, run_id, now, pending), progress)
 
         with _timed(summary, "publish"):
-            runs.commit(journal, transform=out.to_dict())  # the commit point
+            runs.commit(journal, transform=out.to_dict())  # the files to publish, journaled
             with progress.task("Publish to processed and quarantine", total=1) as task:
-                _publish(layout, journal)
+                _publish(layout, journal)  # the commit point: its sales_fact snapshot
                 task.advance()
 
         with _timed(summary, "warehouse"), progress.task("Load the warehouse", total=1) as task:
