@@ -115,7 +115,15 @@ def render_validation(report: ValidationReport) -> None:
 
 def _catalog_rows(tables: list[dict[str, Any]]) -> list[list[Any]]:
     return [
-        [f"{t['database']}.{t['table']}", t["format"], t["rows"], t["partitions"], t["files"], size(t["bytes"])]
+        [
+            f"{t['database']}.{t['table']}",
+            t["format"],
+            t["rows"],
+            t["partitions"],
+            t["files"],
+            size(t["bytes"]),
+            t.get("snapshots", ""),
+        ]
         for t in tables
     ]
 
@@ -129,7 +137,7 @@ def render_status(info: LakeStatus) -> None:
     ui.out.print(f"Lake [bold]{info.lake}[/] (target {info.target})")
     zones = [[z, v["files"], size(v["bytes"])] for z, v in info.zones.items()]
     ui.out.print(ui.table("Zones", ["zone", "files", "size"], zones))
-    headers = ["table", "format", "rows", "partitions", "files", "size"]
+    headers = ["table", "format", "rows", "partitions", "files", "size", "snapshots"]
     ui.out.print(ui.table("Catalog", headers, _catalog_rows(info.tables)))
     if info.warehouse:
         ui.out.print(ui.table("Warehouse", ["table", "rows"], list(info.warehouse.items())))

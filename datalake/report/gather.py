@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from datalake.domain.schema import FACT_TABLE
 from datalake.layout import LakeLayout
 from datalake.measure.benchmark.result import BenchmarkReport
 from datalake.measure.cost.result import CostReport
 from datalake.measure.results import NOT_AN_OBJECT, Results, UnreadableResult, read_result
-from datalake.model import LakeStatus, RunSummary, ValidationReport
+from datalake.model import LakeStatus, RunSummary, TableHistory, ValidationReport
 from datalake.targets.base import Target
 
 
@@ -31,6 +32,7 @@ class ReportData:
     benchmark: BenchmarkReport | None
     cost: CostReport | None
     notes: dict[str, str] = field(default_factory=dict)  # section -> why it is missing
+    history: TableHistory | None = None  # sales_fact's Iceberg snapshots, on targets that keep them
 
 
 def as_target(target_or_layout: Target | LakeLayout) -> Target:
@@ -78,6 +80,7 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
     benchmark, bench_note = _saved_benchmark(results)
     cost, cost_note = _saved_cost(results)
     notes = {k: v for k, v in (("benchmark", bench_note), ("costs", cost_note)) if v}
+    history = target.history(FACT_TABLE) if target.capabilities.history else None
     return ReportData(
         created=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
         target=target.name,
@@ -89,4 +92,5 @@ def gather(target_or_layout: Target | LakeLayout, now: datetime | None = None) -
         benchmark=benchmark,
         cost=cost,
         notes=notes,
+        history=history,
     )

@@ -14,7 +14,7 @@ from typing import Any
 from datalake.format import claim_figure, percent, verdict
 from datalake.measure.benchmark.result import BenchmarkReport, Claim, QueryBenchmark, Speedup, StorageStats
 from datalake.measure.cost.result import CostReport
-from datalake.model import RunSummary, ValidationReport
+from datalake.model import RunSummary, TableHistory, ValidationReport
 from datalake.report import markup as m
 from datalake.report import svgchart
 from datalake.report.gather import ReportData
@@ -147,9 +147,10 @@ def _catalog_table(tables: list[dict[str, Any]]) -> list[str]:
         return []
     texts = [(key, m.esc) for key in ("database", "table", "format")]
     numbers = [(key, m.num) for key in ("rows", "partitions", "files")]
-    rows = _cells(tables, [*texts, *numbers, ("bytes", _size_or_dash)])
-    headers = ["database", "table", "format", "rows", "partitions", "files", "size"]
-    return ["<h3>Catalog</h3>", m.table(headers, rows, numeric={3, 4, 5, 6})]
+    snapshots = ("snapshots", lambda n: m.num(n) if n is not None else "")
+    rows = _cells(tables, [*texts, *numbers, ("bytes", _size_or_dash), snapshots])
+    headers = ["database", "table", "format", "rows", "partitions", "files", "size", "snapshots"]
+    return ["<h3>Catalog</h3>", m.table(headers, rows, numeric={3, 4, 5, 6, 7})]
 
 
 def _warehouse_line(warehouse: dict[str, Any]) -> list[str]:
@@ -170,6 +171,27 @@ def _validation_table(validation: ValidationReport | None) -> list[str]:
     return [title, m.table(["check", "status", "detail"], rows)]
 
 
+def _history_table(history: TableHistory | None) -> list[str]:
+    """The fact table's Iceberg snapshots, newest first: each run's one commit, and what it added."""
+    if history is None or not history.snapshots:
+        return []
+    rows = [
+        [
+            m.esc(f"{s.snapshot_id}{' (current)' if s.current else ''}"),
+            m.esc(s.committed_at[:19].replace("T", " ")),
+            m.esc(s.operation or ""),
+            m.esc(s.run_id or ("(migrated)" if s.migrated else "")),
+            m.esc(f"+{s.added_files:,} / -{s.removed_files:,}"),
+            m.esc(f"+{s.added_rows:,} / -{s.removed_rows:,}"),
+            m.num(s.total_rows),
+        ]
+        for s in reversed(history.snapshots)
+    ]
+    headers = ["snapshot", "committed (UTC)", "operation", "run", "files +/-", "rows +/-", "rows"]
+    title = f"<h3>Snapshots of {m.esc(history.table)} ({len(rows)}; `datalake query --as-of ID` reads any)</h3>"
+    return [title, m.table(headers, rows, numeric={6})]
+
+
 def pipeline_section(data: ReportData) -> tuple[str, int]:
     st = data.status
     runs = _Runs.of(data.runs)
@@ -180,6 +202,7 @@ def pipeline_section(data: ReportData) -> tuple[str, int]:
         _runs_table(st.runs),
         _zones_table(st.zones),
         _catalog_table(st.tables),
+        _history_table(data.history),
         _warehouse_line(st.warehouse),
         _validation_table(data.validation),
     ]

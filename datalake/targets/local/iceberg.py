@@ -336,3 +336,37 @@ def files_as_of(layout: LakeLayout, as_of: str) -> tuple[Snapshot, dict[str, lis
 
 def _scan_paths(table: Any, snapshot_id: int) -> list[Path]:
     return _local_paths(task.file.file_path for task in table.scan(snapshot_id=snapshot_id).plan_files())
+
+
+def table_stats(layout: LakeLayout) -> dict[str, dict[str, Any]]:
+    """Each run-etl table's size as its current snapshot states it: rows, data files, bytes, snapshots.
+
+    Read from the metadata alone (the snapshot summary's totals), never from the folders: files a
+    snapshot does not name (a run not yet committed, an expired snapshot's) are not in the table.
+    Tables with no snapshot yet are left out; no catalog at all: {}.
+    """
+    if not catalog_file(layout).is_file():
+        return {}
+    from pyiceberg.exceptions import NoSuchTableError
+
+    catalog = open_reader(layout)
+    found: dict[str, dict[str, Any]] = {}
+    for name in table_defs():
+        try:
+            table = _load(catalog, layout, name)
+        except NoSuchTableError:
+            continue
+        current = table.current_snapshot()
+        if current is None:
+            continue
+        props = dict(current.summary.additional_properties) if current.summary else {}
+        found[name] = {
+            "rows": int(props.get("total-records", 0)),
+            "files": int(props.get("total-data-files", 0)),
+            "bytes": int(props.get("total-files-size", 0)),
+            "snapshots": len(table.metadata.snapshots),
+            "snapshot_id": current.snapshot_id,
+            "run_id": props.get(RUN_ID),
+            "committed_at": tables.table_history(name, table).snapshots[-1].committed_at,
+        }
+    return found

@@ -13,7 +13,10 @@ from datalake.targets.local.etl.run import JOB_NAME, journals, require_lake, zon
 
 def status(layout: LakeLayout, last_runs: int = 5) -> LakeStatus:
     require_lake(layout)
+    from datalake.targets.local import iceberg
+
     catalog = Catalog(layout.catalog_dir)
+    iceberg_stats = iceberg.table_stats(layout)
     tables = [
         {
             "database": t.database,
@@ -30,6 +33,12 @@ def status(layout: LakeLayout, last_runs: int = 5) -> LakeStatus:
         for db in catalog.databases()
         for t in catalog.tables(db)
     ]
+    for record in tables:  # run-etl's tables as their Iceberg snapshot states them, not as the folders hold them
+        name = _iceberg_name(record)
+        stats = iceberg_stats.get(name) if name else None
+        if stats is not None:
+            record.update(format="iceberg", rows=stats["rows"], files=stats["files"], bytes=stats["bytes"])
+            record.update(snapshots=stats["snapshots"], snapshot_id=stats["snapshot_id"], updated=stats["committed_at"])
     runs = []
     for j in journals(layout)[-last_runs:]:
         s = j.get("summary", {})
@@ -56,3 +65,12 @@ def status(layout: LakeLayout, last_runs: int = 5) -> LakeStatus:
         runs=runs,
         pending_raw_files=len(pending),
     )
+
+
+def _iceberg_name(record: dict[str, object]) -> str | None:
+    """The Iceberg table a processed-zone catalog record describes, if any (the catalog uses the same names)."""
+    from datalake.targets.local.crawler import PROCESSED_DATABASE
+    from datalake.targets.local.iceberg import table_defs
+
+    name = str(record["table"])
+    return name if record["database"] == PROCESSED_DATABASE and name in table_defs() else None

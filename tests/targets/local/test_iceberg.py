@@ -329,6 +329,38 @@ def test_the_lake_engine_answers_from_the_current_snapshot_not_the_folders(proce
     assert _lake_count(processed_lake, "sales_fact") == before == _iceberg_rows(processed_lake, "sales_fact")
 
 
+def test_status_validate_cost_and_report_read_the_tables_through_iceberg(processed_lake: LakeLayout) -> None:
+    from datalake.report.gather import gather
+    from datalake.report.html import render_html
+    from datalake.targets.local.usage import measure
+
+    target = make_target(processed_lake.root)
+    rows = _lake_count(processed_lake, "sales_fact")
+    (run_id,) = _run_ids(processed_lake, "sales_fact")
+    facts = iceberg.snapshot_files(processed_lake, "sales_fact")
+    # a file no snapshot names: the folders grow, the table does not
+    victim = facts[0]
+    shutil.copy(victim, victim.with_name("orphan.parquet"))
+
+    record = next(t for t in target.status().tables if t["table"] == "sales_fact")
+    assert record["format"] == "iceberg" and record["snapshots"] == 1
+    assert record["rows"] == rows and record["files"] == len(facts)
+    assert record["bytes"] == sum(p.stat().st_size for p in facts)
+
+    report = target.validate()
+    assert report.ok, [c for c in report.checks if c.status == "fail"]
+    consistent = next(c for c in report.checks if c.name == "iceberg_tables_consistent")
+    assert consistent.status == "pass" and consistent.observed["sales_fact"]["rows"] == rows
+    assert measure(processed_lake).sales_fact_bytes == record["bytes"]
+
+    page, _ = render_html(gather(target))
+    assert "Snapshots of sales_fact" in page and run_id in page
+
+    victim.unlink()  # a file the current snapshot names is gone: validate says so, naming the table
+    consistent = next(c for c in target.validate().checks if c.name == "iceberg_tables_consistent")
+    assert consistent.status == "fail" and "sales_fact: 1 file(s) of the current snapshot missing" in consistent.detail
+
+
 def _as_of_count(layout: LakeLayout, as_of: str, table: str = "sales_fact") -> int:
     with make_target(layout.root).time_travel(as_of) as engine:
         return int(engine.execute(f"SELECT count(*) FROM {table}").rows[0][0])
