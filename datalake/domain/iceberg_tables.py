@@ -5,7 +5,7 @@ Catalog on AWS) and so does where a file's bytes are read from; what a table is,
 snapshot per table carrying its run id, how a lost optimistic commit is retried and how the history
 reads are the same everywhere, so they live here once. pyiceberg is imported inside the functions.
 
-Layout choices every target shares (see docs/iceberg-progress.md for why):
+Layout choices every target shares (see docs/iceberg.md for why):
 - table metadata under `<table>/_iceberg/` (`write.metadata.path`): listers of the processed zone skip
   folders starting with "_";
 - `sales_fact` partitioned by identity(year), identity(month): the engines write those columns in the
