@@ -14,6 +14,7 @@ replaced (renaming the next version over the published name leaves the link's in
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -82,14 +83,27 @@ def catalog_info(layout: LakeLayout) -> dict[str, Any]:
 
 
 def open_catalog(layout: LakeLayout) -> Any:
-    """The lake's SQL catalog for a writer (created on first use), with the `processed` namespace."""
+    """The lake's SQL catalog for a writer (created on first use), with the `processed` namespace.
+
+    Writers racing on a new lake (deploys take no lake lock) may each try to create the catalog's tables
+    or the namespace: SQLite lets one win and the others see a constraint error, after which the thing
+    exists, so the losers simply try again.
+    """
     from pyiceberg.catalog.sql import SqlCatalog
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     layout.state.mkdir(parents=True, exist_ok=True)
     props = catalog_properties(layout)
-    catalog = SqlCatalog(CATALOG_NAME, **{k: v for k, v in props.items() if k != "type"})
-    catalog.create_namespace_if_not_exists(NAMESPACE)
-    return catalog
+    for attempt in range(5):
+        try:
+            catalog = SqlCatalog(CATALOG_NAME, **{k: v for k, v in props.items() if k != "type"})
+            catalog.create_namespace_if_not_exists(NAMESPACE)
+            return catalog
+        except (IntegrityError, OperationalError):
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def open_reader(layout: LakeLayout) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from datalake import __version__, model
 from datalake.errors import LakeNotFoundError, UsageError
-from datalake.layout import ZONES, LakeLayout
+from datalake.layout import MARKER, ZONES, LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 from datalake.targets.local.engines import LOCAL_ENGINES, open_local_engine
@@ -41,12 +42,12 @@ class LocalTarget(Target):
         layout = self.layout
         if layout.root.exists() and not layout.root.is_dir():
             raise UsageError(f"--lake {layout.root} exists and is not a folder", hint="choose another --lake path")
-        if layout.root.is_dir() and any(layout.root.iterdir()) and not layout.exists():
+        if layout.root.is_dir() and any(not _is_draft(p) for p in layout.root.iterdir()) and not layout.exists():
             raise UsageError(
                 f"{layout.root} is not empty and is not a datalake lake",
                 hint="choose an empty or new folder with --lake",
             )
-        created = not layout.exists()
+        created = _claim(layout)
         for folder in layout.all_dirs():
             folder.mkdir(parents=True, exist_ok=True)
         from datalake.targets.local.catalog import Catalog
@@ -61,10 +62,6 @@ class LocalTarget(Target):
         from datalake.targets.local import iceberg
 
         iceberg.ensure_tables(layout)
-        if created:
-            layout.marker.write_text(
-                json.dumps({"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds")})
-            )
         return {
             "created": created,
             "target": self.name,
@@ -166,3 +163,33 @@ class LocalTarget(Target):
         with lake_lock(layout, self.lock_wait, purpose="destroy"):  # never under a writer's feet
             shutil.rmtree(layout.root)
         return {"destroyed": str(layout.root), "files": files, "bytes": size}
+
+
+def _claim(layout: LakeLayout) -> bool:
+    """Mark the folder as a lake before anything else is written in it; whether this call made the mark.
+
+    The marker comes first, and appears whole (a link of a finished file, which fails if one exists), so
+    a folder any deploy has started writing in is always recognisably a lake: deploys racing on a new
+    folder all succeed, instead of the later ones taking the first one's folders for a stranger's files.
+    A deploy that died half-way leaves a marked lake, which the next deploy (idempotent) completes.
+    """
+    layout.root.mkdir(parents=True, exist_ok=True)
+    if layout.exists():
+        return False
+    draft = layout.root / f"{MARKER}.{os.getpid()}{DRAFT_SUFFIX}"
+    draft.write_text(json.dumps({"version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds")}))
+    try:
+        os.link(draft, layout.marker)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+DRAFT_SUFFIX = ".claim"
+
+
+def _is_draft(path: Path) -> bool:
+    """A racing deploy's marker being written (see `_claim`): not a stranger's file."""
+    return path.name.startswith(MARKER + ".") and path.name.endswith(DRAFT_SUFFIX)

@@ -420,3 +420,25 @@ def test_a_relative_lake_root_gives_absolute_table_locations(tmp_path: Path, mon
     table = iceberg.ensure_tables(layout)["sales_fact"]
     assert table.location() == f"file://{tmp_path}/lake/processed/sales_fact"
     assert iceberg.catalog_properties(layout)["uri"] == f"sqlite:///{tmp_path}/lake/_state/iceberg.db"
+
+
+def _deploy_at_barrier(root: str, barrier: object) -> None:  # a child process
+    barrier.wait()  # type: ignore[attr-defined]
+    make_target(Path(root)).deploy()
+
+
+def test_deploys_racing_on_a_fresh_lake_all_succeed_and_make_each_table_once(tmp_path: Path) -> None:
+    """deploy takes no lake lock, but creates the catalog and the tables: racing, they must all land."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    root = tmp_path / "lake"
+    children = [ctx.Process(target=_deploy_at_barrier, args=(str(root), barrier)) for _ in range(4)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [c.exitcode for c in children] == [0, 0, 0, 0]
+    catalog = iceberg.open_reader(LakeLayout(root))
+    assert sorted(t[-1] for t in catalog.list_tables(iceberg.NAMESPACE)) == sorted(TABLES)
+    for name in TABLES:
+        assert iceberg.history(LakeLayout(root), name).snapshots == []
