@@ -8,7 +8,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -255,17 +254,16 @@ def test_validate_reads_through_the_same_sandbox(
     import duckdb
 
     import datalake.targets.local.validate as validate_module
-    from datalake.targets.local.engines import published_files
 
-    published = published_files(processed_lake)
+    facts, quarantined = validate_module._current_files(processed_lake)
     outside = tmp_path / "elsewhere.parquet"
-    outside.write_bytes(published.facts[0].read_bytes())
+    outside.write_bytes(facts[0].read_bytes())
     assert validate_module.validate(processed_lake).ok  # the lake's own files read
 
     def with_a_file_outside(layout: LakeLayout) -> Any:
-        return replace(published, facts=[*published.facts, outside])
+        return [*facts, outside], quarantined
 
-    monkeypatch.setattr(validate_module, "published_files", with_a_file_outside)
+    monkeypatch.setattr(validate_module, "_current_files", with_a_file_outside)
     with pytest.raises(duckdb.PermissionException, match=r"elsewhere\.parquet"):
         validate_module.validate(processed_lake)
 
