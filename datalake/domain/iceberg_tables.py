@@ -353,3 +353,75 @@ def snapshot_of_run(table: Any, run_id: str | None, not_after_ms: int) -> Any:
     same_run = [s for s in ordered if run_id and s.summary and s.summary.additional_properties.get(RUN_ID) == run_id]
     before = [s for s in ordered if s.timestamp_ms <= not_after_ms]
     return same_run[-1] if same_run else (before[-1] if before else None)
+
+
+# ---------------------------------------------------------------------------------------- added for ingest
+# (issue 17, ingested tables as Iceberg tables: partition columns of any type, not only run-etl's ints and text)
+
+
+def typed_partition_value(text: str, field_type: Any) -> Any:
+    """A Hive folder's value (as DuckDB writes it: URL-escaped, NULL for a null) as Iceberg stores the type."""
+    from decimal import Decimal
+    from urllib.parse import unquote
+
+    from pyiceberg import types as t
+    from pyiceberg.expressions.literals import literal
+
+    value = unquote(text)
+    if value == "NULL":
+        return None
+    if isinstance(field_type, t.IntegerType | t.LongType):
+        return int(value)
+    if isinstance(field_type, t.DecimalType):
+        return Decimal(value).quantize(Decimal(1).scaleb(-field_type.scale))
+    if isinstance(field_type, t.FloatType | t.DoubleType):
+        return float(value)
+    if isinstance(field_type, t.BooleanType):
+        return value.lower() == "true"
+    if isinstance(field_type, t.StringType):
+        return value
+    return literal(value).to(field_type).value  # dates, timestamps: days and microseconds
+
+
+def typed_data_file(table: Any, uri: str, size: int, parquet_metadata: Any, relative_folders: Sequence[str]) -> Any:
+    """`data_file`, with partition values of the source column's type (dates, decimals, booleans too)."""
+    from pyiceberg.typedef import Record
+
+    folders = dict(part.split("=", 1) for part in relative_folders if "=" in part)
+    schema = table.schema()
+    values = []
+    for field in table.spec().fields:
+        source = schema.find_field(field.source_id)
+        if source.name not in folders:
+            raise DatalakeError(f"{uri}: no {source.name}= folder for the table's partition field {source.name}")
+        values.append(typed_partition_value(folders[source.name], source.field_type))
+    return _data_file_with(table, uri, size, parquet_metadata, Record(*values))
+
+
+def _data_file_with(table: Any, uri: str, size: int, parquet_metadata: Any, partition: Any) -> Any:
+    from pyiceberg.io.pyarrow import (
+        compute_statistics_plan,
+        data_file_statistics_from_parquet_metadata,
+        parquet_path_to_id_mapping,
+    )
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    metadata = table.metadata
+    schema = metadata.schema()
+    statistics = data_file_statistics_from_parquet_metadata(
+        parquet_metadata=parquet_metadata,
+        stats_columns=compute_statistics_plan(schema, metadata.properties),
+        parquet_column_mapping=parquet_path_to_id_mapping(schema),
+    )
+    return DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=uri,
+        file_format=FileFormat.PARQUET,
+        partition=partition,
+        file_size_in_bytes=size,
+        sort_order_id=None,
+        spec_id=metadata.default_spec_id,
+        equality_ids=None,
+        key_metadata=None,
+        **statistics.to_serialized_dict(),
+    )

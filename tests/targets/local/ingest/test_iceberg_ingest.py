@@ -1,0 +1,275 @@
+"""Ingested tables as Iceberg tables: snapshots, schema evolution, migration, time travel, kill -9, modes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import signal
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datalake.domain.iceberg_tables import MIGRATED, RUN_ID
+from datalake.errors import InputError, QueryError
+from datalake.layout import LakeLayout
+from datalake.model import IngestOptions, IngestResult
+from datalake.targets.local import iceberg
+from datalake.targets.local.engines import open_local_engine
+from datalake.targets.local.ingest.run import ingest, ingest_journal, load_manifest
+
+TODAY = dt.date(2026, 7, 1)
+
+
+def run(layout: LakeLayout, table: str, *paths: Path, **kw: Any) -> IngestResult:
+    return ingest(layout, IngestOptions(table=table, paths=tuple(paths), today=TODAY, **kw))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def query(layout: LakeLayout, engine: str, sql: str, as_of: str | None = None) -> list[tuple[Any, ...]]:
+    with open_local_engine(layout, engine, as_of) as eng:
+        return eng.execute(sql).rows
+
+
+def table_of(layout: LakeLayout, name: str) -> Any:
+    return iceberg.load_table(layout, name)
+
+
+def iceberg_rows(layout: LakeLayout, name: str, snapshot_id: int | None = None) -> list[dict[str, Any]]:
+    """What pyiceberg itself reads: not our engines."""
+    table = table_of(layout, name)
+    scan = table.scan(snapshot_id=snapshot_id) if snapshot_id else table.scan()
+    return scan.to_arrow().to_pylist()
+
+
+def snapshot_props(layout: LakeLayout, name: str) -> list[dict[str, str]]:
+    table = table_of(layout, name)
+    ordered = sorted(table.metadata.snapshots, key=lambda s: s.sequence_number)
+    return [dict(s.summary.additional_properties) | {"operation": s.summary.operation.value} for s in ordered]
+
+
+# ----------------------------------------------------------------------------- one snapshot per ingest
+
+
+def test_each_ingest_is_one_snapshot_with_its_id_and_counts_and_iceberg_readers_see_the_partitions(
+    lake: LakeLayout, tmp_path: Path
+) -> None:
+    a = write(tmp_path / "a.csv", "id,sold,amount\n1,2024-01-05,1.50\n2,2024-02-07,2.25\n3,2024-02-09,3.00\n")
+    first = run(lake, "orders", a, partition_by="sold:month")
+    second = run(lake, "orders", write(tmp_path / "b.csv", "id,sold,amount\n4,2024-03-01,4.00\n"))
+    props = snapshot_props(lake, "orders")
+    assert [p[RUN_ID] for p in props] == [first.ingest_id, second.ingest_id]
+    assert [(p["added-records"], p["total-records"], p["datalake.rows-in"]) for p in props] == [
+        ("3", "3", "3"),
+        ("1", "4", "1"),
+    ]
+    table = table_of(lake, "orders")
+    assert [(f.name, str(f.transform)) for f in table.spec().fields] == [("year", "identity"), ("month", "identity")]
+    # pyiceberg reads year/month (only in the folder names) from the partition values
+    got = sorted((r["id"], r["year"], r["month"], r["amount"]) for r in iceberg_rows(lake, "orders"))
+    assert got == [
+        (1, 2024, 1, Decimal("1.50")),
+        (2, 2024, 2, Decimal("2.25")),
+        (3, 2024, 2, Decimal("3.00")),
+        (4, 2024, 3, Decimal("4.00")),
+    ]
+    assert query(lake, "lake", "SELECT count(*), sum(amount) FROM orders") == [(4, Decimal("10.75"))]
+    assert second.snapshot_id == table.current_snapshot().snapshot_id
+    # the first snapshot still reads the first ingest's rows
+    assert len(iceberg_rows(lake, "orders", props and table.metadata.snapshots[0].snapshot_id)) == 3
+    assert iceberg.history(lake, "orders").snapshots[-1].run_id == second.ingest_id
+
+
+def test_value_partitions_of_dates_and_text_are_typed_partition_values(lake: LakeLayout, tmp_path: Path) -> None:
+    src = write(tmp_path / "a.csv", "d,region,v\n2024-01-01,North East,1\n2024-01-02,South/West,2\n")
+    run(lake, "by_day", src, partition_by="d")
+    run(lake, "by_region", src, partition_by="region")
+    assert sorted((r["d"], r["v"]) for r in iceberg_rows(lake, "by_day")) == [
+        (dt.date(2024, 1, 1), 1),
+        (dt.date(2024, 1, 2), 2),
+    ]
+    assert sorted((r["region"], r["v"]) for r in iceberg_rows(lake, "by_region")) == [
+        ("North East", 1),
+        ("South/West", 2),
+    ]
+
+
+def test_a_file_in_the_folder_no_snapshot_names_is_not_read(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "t", write(tmp_path / "a.csv", "id\n1\n2\n"))
+    (stray,) = (lake.processed / "t").glob("*.parquet")
+    (stray.parent / "stray.parquet").write_bytes(stray.read_bytes())
+    assert query(lake, "lake", "SELECT count(*) FROM t") == [(2,)]
+
+
+# ----------------------------------------------------------------------------- schema evolution
+
+
+def test_schema_evolves_through_iceberg_added_column_and_promotions(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "m", write(tmp_path / "a.parquet.csv", "id,x\n1,1.5\n"))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    small = tmp_path / "small.parquet"
+    pq.write_table(pa.table({"id": pa.array([10], pa.int32()), "f": pa.array([0.5], pa.float32())}), small)
+    run(lake, "p", small)
+    wide = tmp_path / "wide.parquet"
+    pq.write_table(
+        pa.table({"id": pa.array([2**40], pa.int64()), "f": pa.array([0.25], pa.float64()), "new": ["n"]}), wide
+    )
+    result = run(lake, "p", wide)
+    assert result.new_columns == ["new"] and result.rewritten_rows == 0  # promotions: no file rewritten
+    schema = table_of(lake, "p").schema()
+    assert {f.name: str(f.field_type) for f in schema.fields} == {"id": "long", "f": "double", "new": "string"}
+    assert [f.field_id for f in schema.fields] == [1, 2, 3]  # the same fields, promoted in place
+    rows = sorted((r["id"], r["f"], r["new"]) for r in iceberg_rows(lake, "p"))
+    assert rows == [(10, 0.5, None), (2**40, 0.25, "n")]  # the old file reads NULL for the new column
+    assert len(table_of(lake, "p").current_snapshot().summary.additional_properties) >= 1
+    assert snapshot_props(lake, "p")[-1]["added-data-files"] == "1"
+
+
+def test_a_widening_iceberg_cannot_promote_rewrites_the_rows_in_the_same_snapshot(
+    lake: LakeLayout, tmp_path: Path
+) -> None:
+    run(lake, "w", write(tmp_path / "a.csv", "id,amount\n1,10\n2,20\n"))
+    old_snapshot = table_of(lake, "w").current_snapshot().snapshot_id
+    result = run(lake, "w", write(tmp_path / "b.csv", "id,amount\n3,1.25\n"))
+    assert result.rewritten_rows == 2
+    table = table_of(lake, "w")
+    assert str(table.schema().find_field("amount").field_type) == "decimal(38, 2)"
+    last = snapshot_props(lake, "w")[-1]
+    assert (last["operation"], last["deleted-records"], last["added-records"], last["total-records"]) == (
+        "overwrite",
+        "2",
+        "3",
+        "3",
+    )
+    assert sorted((r["id"], r["amount"]) for r in iceberg_rows(lake, "w")) == [
+        (1, Decimal("10.00")),
+        (2, Decimal("20.00")),
+        (3, Decimal("1.25")),
+    ]
+    for engine in ("lake", "warehouse"):
+        assert query(lake, engine, "SELECT count(*), sum(amount) FROM w") == [(3, Decimal("31.25"))], engine
+    assert old_snapshot in {s.snapshot_id for s in table.metadata.snapshots}
+
+
+def test_a_change_that_loses_data_is_refused_naming_file_and_column(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "r", write(tmp_path / "a.csv", "id,amount\n1,10\n"))
+    snapshots = len(table_of(lake, "r").metadata.snapshots)
+    with pytest.raises(InputError, match=r"bad\.csv: column 'amount' is VARCHAR in this file but BIGINT"):
+        run(lake, "r", write(tmp_path / "bad.csv", "id,amount\n2,ten\n"))
+    assert len(table_of(lake, "r").metadata.snapshots) == snapshots
+    assert str(table_of(lake, "r").schema().find_field("amount").field_type) == "long"
+
+
+# ----------------------------------------------------------------------------- migration
+
+
+def test_an_ingested_table_from_before_iceberg_migrates_on_its_next_ingest(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "legacy", write(tmp_path / "a.csv", "id,d\n1,2024-01-01\n2,2024-02-01\n"), partition_by="d:month")
+    old_files = sorted((lake.processed / "legacy").rglob("*.parquet"))
+    stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in old_files}
+    iceberg.open_catalog(lake).drop_table(("processed", "legacy"))  # as a lake written before Iceberg
+    assert query(lake, "lake", "SELECT count(*) FROM legacy") == [(2,)]  # read from its folder meanwhile
+    result = run(lake, "legacy", write(tmp_path / "b.csv", "id,d\n3,2024-03-01\n"))
+    props = snapshot_props(lake, "legacy")
+    assert [p.get(MIGRATED) for p in props] == ["true", None] and props[1][RUN_ID] == result.ingest_id
+    assert props[0]["total-records"] == "2" and props[1]["total-records"] == "3"
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in old_files} == stamps  # registered, not rewritten
+    assert (
+        query(lake, "lake", "SELECT count(*) FROM legacy")
+        == [(3,)]
+        == query(lake, "warehouse", "SELECT count(*) FROM legacy")
+    )
+
+
+# ----------------------------------------------------------------------------- time travel
+
+
+def test_as_of_reads_ingested_tables_at_the_chosen_sales_fact_snapshot(lake: LakeLayout, tmp_path: Path) -> None:
+    from datalake.domain.seed import seed
+    from datalake.model import EtlOptions, SeedOptions
+    from datalake.targets.local.etl.run import run_etl
+    from tests.conftest import END_DATE, RUN_TS
+
+    run(lake, "before", write(tmp_path / "x.csv", "k\n1\n"))
+    run(lake, "extra", write(tmp_path / "a.csv", "k\n1\n"))
+    seed(lake, SeedOptions(rows=300, days=2, end_date=END_DATE))
+    run_etl(lake, EtlOptions(run_ts=RUN_TS))
+    facts = iceberg.history(lake, "sales_fact").snapshots[-1]
+    run(lake, "extra", write(tmp_path / "b.csv", "k\n2\n3\n"))
+    run(lake, "after", write(tmp_path / "y.csv", "k\n1\n"))
+    assert query(lake, "lake", "SELECT count(*) FROM extra") == [(3,)]
+    # by id, and by a timestamp after everything (it chooses the same, last, sales_fact snapshot)
+    for as_of in (str(facts.snapshot_id), dt.datetime.now(dt.UTC).isoformat()):
+        assert query(lake, "lake", "SELECT count(*) FROM extra", as_of=as_of) == [(1,)]
+        assert query(lake, "lake", "SELECT count(*) FROM before", as_of=as_of) == [(1,)]
+        with pytest.raises(QueryError, match="after"):  # ingested after that snapshot: not there yet
+            query(lake, "lake", "SELECT count(*) FROM after", as_of=as_of)
+
+
+# ----------------------------------------------------------------------------- kill -9 at the commit
+
+
+def _ingest_and_die(root: str, source: str, point: str) -> None:  # a child process: ingest, killed at `point`
+    from datalake.domain import iceberg_tables
+
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    real = iceberg_tables.commit_files
+
+    def before(*args: Any, **kwargs: Any) -> None:
+        die()
+
+    def after(*args: Any, **kwargs: Any) -> None:
+        real(*args, **kwargs)
+        die()
+
+    iceberg_tables.commit_files = before if point == "before_the_snapshot" else after  # type: ignore[assignment]
+    ingest(LakeLayout(Path(root)), IngestOptions(table="k", paths=(Path(source),), today=TODAY))
+
+
+@pytest.mark.parametrize(("point", "committed"), [("before_the_snapshot", False), ("after_the_snapshot", True)])
+def test_an_ingest_killed_at_its_iceberg_commit_is_rolled_back_or_forward(
+    lake: LakeLayout, tmp_path: Path, point: str, committed: bool
+) -> None:
+    run(lake, "k", write(tmp_path / "a.csv", "id\n1\n2\n"))
+    killed = write(tmp_path / "b.csv", "id\n3\n4\n5\n")
+    child = multiprocessing.get_context("fork").Process(
+        target=_ingest_and_die, args=(str(lake.root), str(killed), point)
+    )
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    (record,) = [r for r in ingest_journal(lake).records() if r["files"] == [str(killed)]]
+    assert record["status"] == "committing"
+    # right after the kill a reader sees the table at the old or the new snapshot, never in between
+    assert query(lake, "lake", "SELECT count(*) FROM k") == [(5 if committed else 2,)]
+    result = run(lake, "k", write(tmp_path / "c.csv", "id\n6\n"))
+    verb = "published and loaded" if committed else "rolled back"
+    assert any(record["ingest_id"] in line and verb in line for line in result.recovered), result.recovered
+    expected = 6 if committed else 3
+    assert query(lake, "lake", "SELECT count(*) FROM k") == [(expected,)]
+    assert query(lake, "warehouse", "SELECT count(*) FROM k") == [(expected,)]
+    assert len(iceberg_rows(lake, "k")) == expected
+    ids = [p[RUN_ID] for p in snapshot_props(lake, "k")]
+    assert ids.count(record["ingest_id"]) == (1 if committed else 0) and len(ids) == (3 if committed else 2)
+    on_disk = sum(1 for _ in (lake.processed / "k").glob("*.parquet"))
+    assert on_disk == len(ids)  # a rolled-back ingest's files are gone
+    if not committed:  # the killed file was never ingested: ingesting it again works
+        again = run(lake, "k", killed)
+        assert again.status == "ingested" and query(lake, "lake", "SELECT count(*) FROM k") == [(6,)]
+    assert manifest_rows(lake, "k") == query(lake, "lake", "SELECT count(*) FROM k")[0][0]
+
+
+def manifest_rows(layout: LakeLayout, table: str) -> int:
+    manifest = load_manifest(layout, table)
+    assert manifest
+    return sum(e["rows"] for e in manifest["files"].values())
