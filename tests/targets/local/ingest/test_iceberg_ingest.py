@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import os
 import signal
@@ -11,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from datalake.cli.app import app
 from datalake.domain.iceberg_tables import MIGRATED, RUN_ID
 from datalake.errors import InputError, QueryError
 from datalake.layout import LakeLayout
 from datalake.model import IngestOptions, IngestResult
 from datalake.targets.local import iceberg
 from datalake.targets.local.engines import open_local_engine
+from datalake.targets.local.ingest import tables as ingest_tables
 from datalake.targets.local.ingest.run import ingest, ingest_journal, load_manifest
 
 TODAY = dt.date(2026, 7, 1)
@@ -273,3 +277,167 @@ def manifest_rows(layout: LakeLayout, table: str) -> int:
     manifest = load_manifest(layout, table)
     assert manifest
     return sum(e["rows"] for e in manifest["files"].values())
+
+
+# ----------------------------------------------------------------------------- --mode overwrite | merge
+
+
+def counts(layout: LakeLayout, table: str) -> dict[str, list[tuple[Any, ...]]]:
+    return {engine: sorted(query(layout, engine, f"SELECT * FROM {table}")) for engine in ("lake", "warehouse")}
+
+
+def test_overwrite_replaces_the_rows_in_one_commit_and_time_travel_keeps_the_old(
+    lake: LakeLayout, tmp_path: Path
+) -> None:
+    run(lake, "o", write(tmp_path / "a.csv", "id,v\n1,a\n2,b\n3,c\n"))
+    old = table_of(lake, "o").current_snapshot().snapshot_id
+    result = run(lake, "o", write(tmp_path / "b.csv", "id,v\n7,x\n8,y\n"), mode="overwrite")
+    assert (result.rows, result.rows_replaced, result.rows_inserted) == (2, 3, 2)
+    last = snapshot_props(lake, "o")[-1]
+    assert (last["operation"], last["deleted-records"], last["added-records"], last["total-records"]) == (
+        "overwrite",
+        "3",
+        "2",
+        "2",
+    )
+    assert len(snapshot_props(lake, "o")) == 2  # one commit
+    expected = [(7, "x"), (8, "y")]
+    assert counts(lake, "o") == {"lake": expected, "warehouse": expected}
+    assert sorted(query(lake, "raw", "SELECT * FROM o")) == expected
+    assert sorted((r["id"], r["v"]) for r in iceberg_rows(lake, "o", old)) == [(1, "a"), (2, "b"), (3, "c")]
+    # the next appends add to the overwritten rows, in the lake and in the warehouse (its segments merge meanwhile)
+    for i, extra in enumerate(("9,z", "10,w", "11,v")):
+        run(lake, "o", write(tmp_path / f"c{i}.csv", f"id,v\n{extra}\n"))
+    assert (
+        counts(lake, "o")["lake"]
+        == counts(lake, "o")["warehouse"]
+        == [
+            (7, "x"),
+            (8, "y"),
+            (9, "z"),
+            (10, "w"),
+            (11, "v"),
+        ]
+    )
+
+
+def test_merge_upserts_on_the_key_in_one_commit_rewriting_only_the_files_with_matched_keys(
+    lake: LakeLayout, tmp_path: Path
+) -> None:
+    run(
+        lake,
+        "c",
+        write(tmp_path / "a.csv", "id,d,v\n1,2024-01-01,a\n2,2024-01-02,b\n3,2024-02-01,c\n4,2024-03-01,d\n"),
+        partition_by="d:month",
+    )
+    march = [p for p in (lake.processed / "c").rglob("*.parquet") if "month=3" in str(p)]
+    batch = write(tmp_path / "b.csv", "id,d,v\n2,2024-01-02,B\n3,2024-02-01,c\n9,2024-02-09,new\n")
+    result = run(lake, "c", batch, mode="merge", key=("id",))
+    assert (result.rows_inserted, result.rows_updated, result.rows_unchanged) == (1, 1, 1)
+    assert result.rows_inserted + result.rows_updated + result.rows_unchanged == result.rows == 3
+    props = snapshot_props(lake, "c")
+    assert len(props) == 2 and props[-1]["operation"] == "overwrite" and props[-1][RUN_ID] == result.ingest_id
+    assert (props[-1]["datalake.rows-inserted"], props[-1]["datalake.rows-updated"]) == ("1", "1")
+    assert props[-1]["total-records"] == "5"
+    # January and February held matched keys: rewritten; March did not: its file is still the table's
+    current = ingest_tables.snapshot_files(table_of(lake, "c"))
+    assert march and set(march) <= set(current)
+    assert props[-1]["deleted-data-files"] == "2"
+    expected = [
+        (1, dt.date(2024, 1, 1), "a", 2024, 1),
+        (2, dt.date(2024, 1, 2), "B", 2024, 1),
+        (3, dt.date(2024, 2, 1), "c", 2024, 2),
+        (4, dt.date(2024, 3, 1), "d", 2024, 3),
+        (9, dt.date(2024, 2, 9), "new", 2024, 2),
+    ]
+    assert counts(lake, "c") == {"lake": expected, "warehouse": expected}
+    assert sorted((r["id"], r["v"]) for r in iceberg_rows(lake, "c")) == [(e[0], e[2]) for e in expected]
+
+
+def test_merge_on_a_composite_key_into_a_new_table_inserts_everything(lake: LakeLayout, tmp_path: Path) -> None:
+    first = run(lake, "ck", write(tmp_path / "a.csv", "a,b,v\n1,x,1\n1,y,2\n"), mode="merge", key=("a,b",))
+    assert (first.rows_inserted, first.rows_updated, first.key) == (2, 0, ["a", "b"])
+    second = run(lake, "ck", write(tmp_path / "b.csv", "a,b,v\n1,y,20\n2,x,3\n"), mode="merge", key=("a", "b"))
+    assert (second.rows_inserted, second.rows_updated, second.rows_unchanged) == (1, 1, 0)
+    assert counts(lake, "ck")["lake"] == counts(lake, "ck")["warehouse"] == [(1, "x", 1), (1, "y", 20), (2, "x", 3)]
+
+
+def test_merge_refuses_duplicate_and_null_keys_naming_them_and_writes_nothing(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "d", write(tmp_path / "a.csv", "id,v\n1,a\n"))
+    snapshots = len(snapshot_props(lake, "d"))
+    rows = "".join(f"{i},v\n{i},w\n" for i in range(10, 18))
+    with pytest.raises(InputError, match=r"same --key more than once: id=10 \(2x\); id=11 \(2x\).* and more"):
+        run(lake, "d", write(tmp_path / "dup.csv", "id,v\n" + rows), mode="merge", key=("id",))
+    with pytest.raises(InputError, match=r"1 row\(s\) have no value in the --key column\(s\) id"):
+        run(lake, "d", write(tmp_path / "null.csv", "id,v\n2,a\n,b\n"), mode="merge", key=("id",))
+    assert len(snapshot_props(lake, "d")) == snapshots
+    assert counts(lake, "d")["lake"] == [(1, "a")] == counts(lake, "d")["warehouse"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--key", "id"], "--key id is only used by --mode merge"),
+        (["--mode", "merge"], "--mode merge needs --key COL[,COL]"),
+        (["--mode", "merge", "--key", "nope"], "--key column(s) nope not in table 't'"),
+        (["--mode", "upsert"], "unknown --mode 'upsert'"),
+    ],
+)
+def test_cli_mode_and_key_errors_are_one_line(lake: LakeLayout, tmp_path: Path, args: list[str], message: str) -> None:
+    src = write(tmp_path / "a.csv", "id,v\n1,a\n")
+    result = CliRunner().invoke(app, ["ingest", str(src), "-t", "t", *args, "--lake", str(lake.root)])
+    assert result.exit_code != 0
+    assert result.output.splitlines()[0].startswith("Error:") and message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_cli_merge_json_gives_the_counts(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "t", write(tmp_path / "a.csv", "id,v\n1,a\n2,b\n"))
+    src = write(tmp_path / "b.csv", "id,v\n2,B\n3,c\n")
+    argv = ["ingest", str(src), "-t", "t", "--mode", "merge", "--key", "id", "--lake", str(lake.root), "--json"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["mode"], data["key"], data["rows_inserted"], data["rows_updated"], data["rows_unchanged"]) == (
+        "merge",
+        ["id"],
+        1,
+        1,
+        0,
+    )
+    assert data["table_rows"] == 3 and data["snapshot_id"] == table_of(lake, "t").current_snapshot().snapshot_id
+    text = CliRunner().invoke(app, argv[:-1])  # the same file again, as text: nothing to do
+    assert text.exit_code == 0 and "Nothing to do" in text.output
+
+
+def _merge_and_die(root: str, source: str, point: str) -> None:
+    from datalake.domain import iceberg_tables
+
+    real = iceberg_tables.commit_files
+
+    def die(*args: Any, **kwargs: Any) -> None:
+        if point == "after_the_snapshot":
+            real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    iceberg_tables.commit_files = die  # type: ignore[assignment]
+    options = IngestOptions(table="mk", paths=(Path(source),), today=TODAY, mode="merge", key=("id",))
+    ingest(LakeLayout(Path(root)), options)
+
+
+@pytest.mark.parametrize(("point", "committed"), [("before_the_snapshot", False), ("after_the_snapshot", True)])
+def test_a_merge_killed_at_its_commit_leaves_the_old_or_the_new_table_and_the_warehouse_follows(
+    lake: LakeLayout, tmp_path: Path, point: str, committed: bool
+) -> None:
+    run(lake, "mk", write(tmp_path / "a.csv", "id,v\n1,a\n2,b\n"))
+    batch = write(tmp_path / "b.csv", "id,v\n2,B\n3,c\n")
+    child = multiprocessing.get_context("fork").Process(target=_merge_and_die, args=(str(lake.root), str(batch), point))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    old, new = [(1, "a"), (2, "b")], [(1, "a"), (2, "B"), (3, "c")]
+    assert sorted(query(lake, "lake", "SELECT * FROM mk")) == (new if committed else old)
+    assert sorted(query(lake, "warehouse", "SELECT * FROM mk")) == old  # not loaded yet
+    run(lake, "mk", write(tmp_path / "c.csv", "id,v\n4,d\n"))  # recovers first
+    final = (new if committed else old) + [(4, "d")]
+    assert counts(lake, "mk") == {"lake": final, "warehouse": final}
