@@ -67,22 +67,30 @@ def load(catalog: Any, layout: LakeLayout, name: str) -> Any:
 
 
 def create(catalog: Any, layout: LakeLayout, name: str, columns: list[tuple[str, str]], keys: list[str]) -> Any:
-    """Create the table (empty, no snapshot): schema from the columns, identity partitions on `keys`."""
+    """Create the table (empty, no snapshot): schema from the columns, identity partitions on `keys`.
+
+    Schema, spec and properties in one catalog commit; a writer that lost the race to create it loads it.
+    """
+    from pyiceberg.exceptions import TableAlreadyExistsError
+
     where = location(layout, name)
     where.mkdir(parents=True, exist_ok=True)
     uri = iceberg.file_uri(where)
-    with catalog.create_table_transaction(
-        (NAMESPACE, name),
-        schema=arrow_schema(columns),
-        location=uri,
-        properties={"write.metadata.path": f"{uri}/{METADATA_DIR}", "format-version": "2"},
-    ) as tx:
-        if keys:
-            with tx.update_spec() as spec:
-                for key in keys:
-                    spec.add_identity(key)
-        # files written by DuckDB carry no Iceberg field ids: readers map their columns by name
-        tx.set_properties(**{NAME_MAPPING: tx.table_metadata.schema().name_mapping.model_dump_json()})
+    try:
+        with catalog.create_table_transaction(
+            (NAMESPACE, name),
+            schema=arrow_schema(columns),
+            location=uri,
+            properties={"write.metadata.path": f"{uri}/{METADATA_DIR}", "format-version": "2"},
+        ) as tx:
+            if keys:
+                with tx.update_spec() as spec:
+                    for key in keys:
+                        spec.add_identity(key)
+            # files written by DuckDB carry no Iceberg field ids: readers map their columns by name
+            tx.set_properties(**{NAME_MAPPING: tx.table_metadata.schema().name_mapping.model_dump_json()})
+    except TableAlreadyExistsError:
+        pass
     return load(catalog, layout, name)
 
 
@@ -192,7 +200,7 @@ def commit(
         return [data_file(table, p, where) for p in files], (remove(table) if remove else [])
 
     return tables.commit_retrying(
-        lambda: load(catalog, layout, name), ingest_id, changes, summary, replace=remove is not None
+        lambda: load(catalog, layout, name), ingest_id, changes, {**summary, RUN_ID: ingest_id}, remove is not None
     )
 
 

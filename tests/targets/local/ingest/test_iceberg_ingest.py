@@ -441,3 +441,54 @@ def test_a_merge_killed_at_its_commit_leaves_the_old_or_the_new_table_and_the_wa
     run(lake, "mk", write(tmp_path / "c.csv", "id,v\n4,d\n"))  # recovers first
     final = (new if committed else old) + [(4, "d")]
     assert counts(lake, "mk") == {"lake": final, "warehouse": final}
+
+
+# ----------------------------------------------------------------------------- two writers at once
+
+
+def _commit_ingests(root: str, writer: int, table: str, commits: int, barrier: Any) -> None:
+    """A child process: `commits` ingests' commits (the lake lock serialises whole ingests, not the catalog)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    layout = LakeLayout(Path(root))
+    staged = []
+    folder = layout.processed / table / ("year=2026/month=6" if table == "sales_fact" else "")
+    column = "sale_id" if table == "sales_fact" else "id"
+    for i in range(commits):
+        path = folder / f"part-w{writer}-{i}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({column: pa.array([writer * 1000 + i, writer * 1000 + 500 + i], pa.int64())}), path)
+        staged.append(path)
+    barrier.wait()
+    for i, path in enumerate(staged):
+        if table == "sales_fact":  # run-etl's commit beside the ingests, in the same catalog
+            iceberg.commit_run(layout, f"w{writer}-{i}", {"sales_fact": [path]}, {"rows_in": 2})
+            continue
+        ingest_tables.commit(layout, table, [("id", "BIGINT")], [], f"w{writer}-{i}", [path], {"datalake.rows-in": "2"})
+
+
+@pytest.mark.parametrize("tables", [("t", "t"), ("t", "u"), ("t", "sales_fact")])
+def test_two_writers_committing_ingests_at_once_both_land(lake: LakeLayout, tables: tuple[str, str]) -> None:
+    commits = 6
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(2)
+    writers = [
+        ctx.Process(target=_commit_ingests, args=(str(lake.root), w, table, commits, barrier))
+        for w, table in enumerate(tables, start=1)
+    ]
+    for proc in writers:
+        proc.start()
+    for proc in writers:
+        proc.join(180)
+    assert [proc.exitcode for proc in writers] == [0, 0]
+    for w, table in enumerate(tables, start=1):
+        ids = [p[RUN_ID] for p in snapshot_props(lake, table)]
+        mine = [i for i in ids if i.startswith(f"w{w}-")]
+        assert sorted(mine) == [f"w{w}-{i}" for i in range(commits)]  # each commit once: none lost, none doubled
+        column = "sale_id" if table == "sales_fact" else "id"
+        rows = [r[column] for r in iceberg_rows(lake, table)]
+        assert {w * 1000 + i for i in range(commits)} | {w * 1000 + 500 + i for i in range(commits)} <= set(rows)
+    for table in set(tables):
+        writers_of = [w for w, t in enumerate(tables, start=1) if t == table]
+        assert len(iceberg_rows(lake, table)) == 2 * commits * len(writers_of)
