@@ -260,15 +260,34 @@ def _derived(manifest: dict[str, Any]) -> str:
 
 
 def raw_view_sql(layout: LakeLayout, manifest: dict[str, Any]) -> str:
-    """The table read from its raw copies with the reader options inference found for each file."""
+    """The table read from its raw copies with the reader options inference found for each file.
+
+    Merges are replayed: a row is hidden by any later merge whose batch holds its key (an overwrite
+    needs nothing: its manifest names only its own raw copies).
+    """
     data_cols = [(c["name"], c["type"]) for c in manifest["columns"]]
+    order: dict[str, int] = {}
     parts = []
-    for entry in manifest["files"].values():
+    # in ingest order: the manifest's entries are keyed by hash, and ingest ids made in one second do not sort
+    for entry in sorted(manifest["files"].values(), key=lambda e: (e.get("seq", -1), e.get("ingest_id", ""))):
+        seq = order.setdefault(entry.get("ingest_id", ""), len(order))
         schema = FileSchema.from_dict(entry["schema"])
-        parts.append(f"SELECT *{_derived(manifest)} FROM ({select_sql(layout.root / entry['raw'], schema, data_cols)})")
+        select = select_sql(layout.root / entry["raw"], schema, data_cols)
+        parts.append(f"SELECT *{_derived(manifest)}, {seq} AS _seq FROM ({select})")
     if not parts:
         return _no_rows_sql(manifest)
-    return "\nUNION ALL\n".join(parts)
+    merges = {
+        order[e["ingest_id"]]: e["key"] for e in manifest["files"].values() if e.get("mode") == "merge" and e.get("key")
+    }
+    hidden = [
+        f"NOT EXISTS (SELECT 1 FROM _rows m WHERE m._seq = {seq} AND r._seq < {seq} AND "
+        + " AND ".join(f"m.{quote_ident(k)} = r.{quote_ident(k)}" for k in keys)
+        + ")"
+        for seq, keys in merges.items()
+    ]
+    where = f" WHERE {' AND '.join(hidden)}" if hidden else ""
+    union = "\nUNION ALL\n".join(parts)
+    return f"WITH _rows AS ({union}) SELECT * EXCLUDE (_seq) FROM _rows r{where}"
 
 
 # --------------------------------------------------------------------------- input checks
@@ -655,6 +674,7 @@ def _stage(
     try:
         taken: set[str] = set()
         entries: dict[str, dict[str, Any]] = {}
+        seq = 1 + max((e.get("seq", -1) for e in manifest["files"].values()), default=-1)
         with progress.task("Copying into raw", total=len(new)) as task:
             for path, scan, schema in new:
                 rel = _raw_name(layout, staging, folder, path, scan.sha256, taken)
@@ -667,8 +687,9 @@ def _stage(
                     "size": scan.size,
                     "rows": schema.rows,
                     "ingest_id": ingest_id,
+                    "seq": seq,  # the ingest's place in the table's history
                     "schema": schema.to_dict(),
-                }
+                } | ({"mode": "merge", "key": plan.keys} if plan.mode == "merge" else {})
                 result.files.append(
                     {"file": str(path), "raw": rel, "format": schema.format, "rows": schema.rows}
                     | ({"notes": schema.notes} if schema.notes else {})
@@ -813,6 +834,14 @@ def _plan(layout: LakeLayout, before: dict[str, Any], manifest: dict[str, Any], 
     if current is None:  # not yet an Iceberg table: its published files (registered by its first commit)
         current = [f.path for f in list_data_files(layout.processed, "processed", table)] if before["files"] else []
     rewrite = ingest_tables.type_changes(table_columns(before), table_columns(manifest)) if current else []
+    spec = PartitionSpec.parse(manifest["partition_by"]) if manifest.get("partition_by") else None
+    moved = [c for c in rewrite if spec and c in spec.keys]
+    if moved:  # Iceberg keeps a partition field's source column: it cannot be replaced by one of another type
+        raise InputError(
+            f"table {table!r} is partitioned by {moved[0]}, and its type would change "
+            f"({dict(table_columns(before))[moved[0]]} to {dict(table_columns(manifest))[moved[0]]}); nothing was ingested",
+            hint="ingest the file into another --table, or convert the column in the file to the table's type",
+        )
     replaces = list(current) if (mode == "overwrite" or rewrite) else []
     return Plan(mode, keys, current, replaces, rewrite)
 

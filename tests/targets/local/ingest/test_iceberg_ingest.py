@@ -351,6 +351,7 @@ def test_merge_upserts_on_the_key_in_one_commit_rewriting_only_the_files_with_ma
         (9, dt.date(2024, 2, 9), "new", 2024, 2),
     ]
     assert counts(lake, "c") == {"lake": expected, "warehouse": expected}
+    assert sorted(query(lake, "raw", "SELECT * FROM c")) == expected  # the raw copies, the merge replayed
     assert sorted((r["id"], r["v"]) for r in iceberg_rows(lake, "c")) == [(e[0], e[2]) for e in expected]
 
 
@@ -359,7 +360,11 @@ def test_merge_on_a_composite_key_into_a_new_table_inserts_everything(lake: Lake
     assert (first.rows_inserted, first.rows_updated, first.key) == (2, 0, ["a", "b"])
     second = run(lake, "ck", write(tmp_path / "b.csv", "a,b,v\n1,y,20\n2,x,3\n"), mode="merge", key=("a", "b"))
     assert (second.rows_inserted, second.rows_updated, second.rows_unchanged) == (1, 1, 0)
-    assert counts(lake, "ck")["lake"] == counts(lake, "ck")["warehouse"] == [(1, "x", 1), (1, "y", 20), (2, "x", 3)]
+    third = run(lake, "ck", write(tmp_path / "c.csv", "a,b,v\n1,x,100\n"), mode="merge", key=("a,b",))
+    assert (third.rows_inserted, third.rows_updated) == (0, 1)
+    expected = [(1, "x", 100), (1, "y", 20), (2, "x", 3)]
+    assert counts(lake, "ck") == {"lake": expected, "warehouse": expected}
+    assert sorted(query(lake, "raw", "SELECT * FROM ck")) == expected
 
 
 def test_merge_refuses_duplicate_and_null_keys_naming_them_and_writes_nothing(lake: LakeLayout, tmp_path: Path) -> None:
@@ -492,3 +497,10 @@ def test_two_writers_committing_ingests_at_once_both_land(lake: LakeLayout, tabl
     for table in set(tables):
         writers_of = [w for w, t in enumerate(tables, start=1) if t == table]
         assert len(iceberg_rows(lake, table)) == 2 * commits * len(writers_of)
+
+
+def test_a_partition_column_changing_type_is_refused_in_one_line(lake: LakeLayout, tmp_path: Path) -> None:
+    run(lake, "pc", write(tmp_path / "a.csv", "id,v\n1,a\n"), partition_by="id")
+    with pytest.raises(InputError, match=r"partitioned by id, and its type would change \(BIGINT to DECIMAL"):
+        run(lake, "pc", write(tmp_path / "b.csv", "id,v\n1.5,b\n"))
+    assert query(lake, "lake", "SELECT count(*) FROM pc") == [(1,)]
