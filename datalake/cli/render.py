@@ -219,7 +219,7 @@ def _ingest_table(result: Any) -> dict[str, Any]:
         "rows ingested": result.rows,
         **changes,
         **rewritten,
-        "iceberg snapshot": result.snapshot_id if result.snapshot_id is not None else "-",
+        "iceberg snapshot": str(result.snapshot_id) if result.snapshot_id is not None else "-",
         "rows in the table": result.table_rows,
         "partitions": result.partitions,
         "bytes in": size(result.bytes_in),

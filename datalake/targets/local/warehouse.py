@@ -26,7 +26,10 @@ are replaced whole on every load: readers take the newest segment's copy.
 Ingested tables (`datalake ingest`) are loaded by the same skeleton (`_load_once`), recorded in
 `_ingest_loads`: each ingest appends its rows to its table, in a segment of its own with the
 table's current columns; readers see the union of the segments by column name, so a later ingest
-that added or widened columns shows them for every row.
+that added or widened columns shows them for every row. An ingest that replaced the table's rows
+(`--mode overwrite|merge`, a rewrite in a wider type) loads the table's whole new content and lists
+the table in its segment's `_replaced`: readers, and merges of segments, ignore the rows older
+segments hold for it.
 
 A warehouse of one file (`warehouse.duckdb`, from before generations) is read as it is and becomes
 the first segment on the next load.

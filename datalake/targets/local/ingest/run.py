@@ -5,20 +5,28 @@ For each new file (sha256 not seen before for the table) the steps are: infer it
 a widening such as BIGINT -> DECIMAL -> DOUBLE or DATE -> TIMESTAMP is accepted; any other change
 is refused before anything is written), copy it into `raw/<table>/ingest_date=YYYY-MM-DD/`,
 convert it with DuckDB (streamed, bounded memory) to zstd Parquet in `processed/<table>/`,
-Hive-partitioned by `--partition-by`, register `raw.<table>` and `processed.<table>` in the catalog
-and append its rows to the warehouse table `<table>`.
+Hive-partitioned by `--partition-by`, commit the files to the table's Iceberg table
+(`datalake.targets.local.ingest.tables`) in one snapshot, register `raw.<table>` and
+`processed.<table>` in the catalog and load the rows into the warehouse table `<table>`.
+
+`--mode` says what becomes of the rows the table holds: `append` keeps them; `overwrite` replaces them
+(the snapshot removes every current file); `merge --key COL[,COL]` upserts: the files holding a key of
+the batch are rewritten without those rows, beside the batch's rows, and the snapshot swaps them in
+(one overwrite commit, files without a matched key untouched). A widening Iceberg cannot promote is
+a rewrite of every row in the new type, in the same snapshot. The warehouse table follows in one load:
+the new rows appended, or after a rewrite the table's whole new snapshot in place of its rows.
 
 It publishes through the same machine as run-etl (`datalake.targets.local.journal`): everything
-is staged under `_state/ingest/staging/<id>/`; a journal (`_state/ingest/runs/<id>.json`) marks the
-commit point (status "committing", with the manifest and the list of staged files); then files
-are renamed into place, the manifest and the catalog are written, and the warehouse load (one
-transaction, recorded in `_ingest_loads`, by `warehouse.load_table`) runs. An ingest interrupted
-before the commit point is rolled back by the next one, after it is rolled forward. Staging
-lives apart from run-etl's `_state/staging/`, whose recovery deletes folders it does not know.
+is staged under `_state/ingest/staging/<id>/`; a journal (`_state/ingest/runs/<id>.json`) lists the
+staged files (status "committing"); then the files are renamed into place and committed to the
+Iceberg table: **the table's snapshot carrying the ingest id is the commit point**. An ingest killed
+before it is rolled back by the next one (`settle`: the files it moved are deleted), after it rolled
+forward (manifest, catalog, and the warehouse load, one transaction recorded in `_ingest_loads`).
+Staging lives apart from run-etl's `_state/staging/`, whose recovery deletes folders it does not know.
 
 The per-table manifest (`_state/ingest/<table>.json`) holds the merged schema, the partition spec
 and, per ingested file, its hash and the exact reader options inference found, so the `raw`
-query engine reads the raw copies exactly as the conversion did.
+query engine reads the raw copies exactly as the conversion did (replaying merges).
 """
 
 from __future__ import annotations
