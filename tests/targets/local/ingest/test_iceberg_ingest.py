@@ -175,22 +175,30 @@ def test_a_change_that_loses_data_is_refused_naming_file_and_column(lake: LakeLa
 # ----------------------------------------------------------------------------- migration
 
 
-def test_an_ingested_table_from_before_iceberg_migrates_on_its_next_ingest(lake: LakeLayout, tmp_path: Path) -> None:
-    run(lake, "legacy", write(tmp_path / "a.csv", "id,d\n1,2024-01-01\n2,2024-02-01\n"), partition_by="d:month")
+@pytest.mark.parametrize(
+    ("options", "batch", "after"),
+    [
+        ({}, "3,2024-03-01,c", [(1, "a"), (2, "b"), (3, "c")]),
+        ({"mode": "overwrite"}, "3,2024-03-01,c", [(3, "c")]),
+        ({"mode": "merge", "key": ("id",)}, "2,2024-02-01,B", [(1, "a"), (2, "B")]),
+    ],
+)
+def test_an_ingested_table_from_before_iceberg_migrates_on_its_next_ingest(
+    lake: LakeLayout, tmp_path: Path, options: dict[str, Any], batch: str, after: list[tuple[Any, ...]]
+) -> None:
+    src = write(tmp_path / "a.csv", "id,d,v\n1,2024-01-01,a\n2,2024-02-01,b\n")
+    run(lake, "legacy", src, partition_by="d:month")
     old_files = sorted((lake.processed / "legacy").rglob("*.parquet"))
     stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in old_files}
     iceberg.open_catalog(lake).drop_table(("processed", "legacy"))  # as a lake written before Iceberg
     assert query(lake, "lake", "SELECT count(*) FROM legacy") == [(2,)]  # read from its folder meanwhile
-    result = run(lake, "legacy", write(tmp_path / "b.csv", "id,d\n3,2024-03-01\n"))
+    result = run(lake, "legacy", write(tmp_path / "b.csv", f"id,d,v\n{batch}\n"), **options)
     props = snapshot_props(lake, "legacy")
     assert [p.get(MIGRATED) for p in props] == ["true", None] and props[1][RUN_ID] == result.ingest_id
-    assert props[0]["total-records"] == "2" and props[1]["total-records"] == "3"
+    assert props[0]["total-records"] == "2" and props[1]["total-records"] == str(len(after))
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in old_files} == stamps  # registered, not rewritten
-    assert (
-        query(lake, "lake", "SELECT count(*) FROM legacy")
-        == [(3,)]
-        == query(lake, "warehouse", "SELECT count(*) FROM legacy")
-    )
+    for engine in ("lake", "warehouse"):
+        assert sorted(query(lake, engine, "SELECT id, v FROM legacy")) == after, engine
 
 
 # ----------------------------------------------------------------------------- time travel
@@ -504,3 +512,26 @@ def test_a_partition_column_changing_type_is_refused_in_one_line(lake: LakeLayou
     with pytest.raises(InputError, match=r"partitioned by id, and its type would change \(BIGINT to DECIMAL"):
         run(lake, "pc", write(tmp_path / "b.csv", "id,v\n1.5,b\n"))
     assert query(lake, "lake", "SELECT count(*) FROM pc") == [(1,)]
+
+
+def _ingest_one(root: str, table: str, source: str, barrier: Any) -> None:
+    barrier.wait()
+    ingest(LakeLayout(Path(root)), IngestOptions(table=table, paths=(Path(source),), today=TODAY, wait=120))
+
+
+def test_two_ingest_commands_at_once_queue_on_the_lake_lock_and_both_land(lake: LakeLayout, tmp_path: Path) -> None:
+    sources = {
+        t: write(tmp_path / f"{t}.csv", "id\n" + "".join(f"{i}\n" for i in range(n))) for t, n in (("a", 3), ("b", 5))
+    }
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_ingest_one, args=(str(lake.root), t, str(p), barrier)) for t, p in sources.items()]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(240)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    for table, rows in (("a", 3), ("b", 5)):
+        assert len(snapshot_props(lake, table)) == 1
+        assert query(lake, "lake", f"SELECT count(*) FROM {table}") == [(rows,)]
+        assert query(lake, "warehouse", f"SELECT count(*) FROM {table}") == [(rows,)]
