@@ -425,3 +425,55 @@ def _data_file_with(table: Any, uri: str, size: int, parquet_metadata: Any, part
         key_metadata=None,
         **statistics.to_serialized_dict(),
     )
+
+
+class _Staged:
+    """A table as a transaction has staged it (schema updated, no snapshot yet): what `typed_data_file` reads."""
+
+    def __init__(self, tx: Any) -> None:
+        self.metadata = tx.table_metadata
+
+    def schema(self) -> Any:
+        return self.metadata.schema()
+
+    def spec(self) -> Any:
+        return self.metadata.spec()
+
+
+def commit_with_schema(
+    load: Callable[[], Any],
+    run_id: str,
+    evolve: Callable[[Any], None],
+    changes: Callable[[Any, Any], tuple[list[Any], list[Any]]],
+    summary: dict[str, str],
+    replace: bool = False,
+) -> bool:
+    """`commit_retrying`, with a schema change in the same catalog commit as the snapshot; whether it committed.
+
+    A reader sees the new columns (or types) and the files written in them together, or neither.
+    evolve(tx): applies the schema update to the transaction; changes(table, staged): the DataFiles to add
+    (built against `staged`, the table with the new schema) and to remove (of `table`, as loaded).
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    for attempt in range(COMMIT_ATTEMPTS):
+        table = load()
+        if run_id in committed_runs(table):
+            return False
+        try:
+            with table.transaction() as tx:
+                evolve(tx)
+                add, remove = changes(table, _Staged(tx))
+                if add or remove:
+                    update = tx.update_snapshot(snapshot_properties=summary)
+                    with update.overwrite() if replace else update.fast_append() as files:
+                        for old in remove:
+                            files.delete_data_file(old)
+                        for new in add:
+                            files.append_data_file(new)
+            return bool(add or remove)
+        except (CommitFailedException, ValidationException):
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+    return False

@@ -129,28 +129,26 @@ def type_changes(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list
     return _unpromotable(_iceberg_schema(arrow_schema(old)), _iceberg_schema(arrow_schema(new)))
 
 
-def evolve(table: Any, columns: list[tuple[str, str]]) -> bool:
-    """Bring the table's schema to the columns: new ones added, promotions applied, the rest replaced.
+def evolve(tx: Any, columns: list[tuple[str, str]]) -> None:
+    """Bring the table's schema to the columns, in the transaction: new ones added, promotions, the rest replaced.
 
-    One metadata commit (no snapshot); the name mapping follows the new schema. Whether anything changed.
+    A replaced column (a type change Iceberg cannot promote) is deleted and added again, so it gets a new
+    field id; its rows are rewritten in the same commit (see the module doc). The name mapping follows.
     """
     arrow = arrow_schema(columns)
-    replaced = _unpromotable(table.schema(), _iceberg_schema(arrow))
+    before = tx.table_metadata.schema()
+    replaced = _unpromotable(before, _iceberg_schema(arrow))
     kept = arrow_schema([(n, t) for n, t in columns if n not in replaced])
-    before = table.schema()
-    with table.transaction() as tx:
-        with tx.update_schema() as update:
-            update.union_by_name(kept)
-            for name in replaced:
-                update.delete_column(name)
-            wanted = _iceberg_schema(arrow)
-            for name in replaced:
-                update.add_column(name, wanted.find_field(name).field_type)
-        after = tx.table_metadata.schema()
-        if after == before:
-            return False
+    with tx.update_schema() as update:
+        update.union_by_name(kept)
+        for name in replaced:
+            update.delete_column(name)
+        wanted = _iceberg_schema(arrow)
+        for name in replaced:
+            update.add_column(name, wanted.find_field(name).field_type)
+    after = tx.table_metadata.schema()
+    if after != before:
         tx.set_properties(**{NAME_MAPPING: after.name_mapping.model_dump_json()})
-    return True
 
 
 def data_file(table: Any, path: Path, where: Path) -> Any:
@@ -177,7 +175,9 @@ def commit(
     remove: Callable[[Any], list[Any]] | None = None,
     existing: Callable[[], list[Path]] | None = None,
 ) -> bool:
-    """Commit one ingest's files in one snapshot (retried: `iceberg_tables.commit_retrying`); whether it committed.
+    """Commit one ingest's files in one snapshot, with the schema change they need, in one catalog commit.
+
+    Retried as `iceberg_tables.commit_retrying` is (`iceberg_tables.commit_with_schema`); whether it committed.
 
     Repeatable: a table already holding the ingest's snapshot is left alone. remove(table): the current
     DataFiles the ingest replaces (overwrite, merge, a rewrite); the snapshot is then an overwrite, which
@@ -194,13 +194,17 @@ def commit(
         old = [data_file(table, path, where) for path in existing()]
         if old:
             tables.commit_files(table, old, [], {MIGRATED: "true"}, replace=False)
-    evolve(load(catalog, layout, name), columns)
 
-    def changes(table: Any) -> tuple[list[Any], list[Any]]:
-        return [data_file(table, p, where) for p in files], (remove(table) if remove else [])
+    def changes(table: Any, staged: Any) -> tuple[list[Any], list[Any]]:
+        return [data_file(staged, p, where) for p in files], (remove(table) if remove else [])
 
-    return tables.commit_retrying(
-        lambda: load(catalog, layout, name), ingest_id, changes, {**summary, RUN_ID: ingest_id}, remove is not None
+    return tables.commit_with_schema(
+        lambda: load(catalog, layout, name),
+        ingest_id,
+        lambda tx: evolve(tx, columns),
+        changes,
+        {**summary, RUN_ID: ingest_id},
+        replace=remove is not None,
     )
 
 

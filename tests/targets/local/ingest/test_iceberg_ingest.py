@@ -126,8 +126,13 @@ def test_schema_evolves_through_iceberg_added_column_and_promotions(lake: LakeLa
     pq.write_table(
         pa.table({"id": pa.array([2**40], pa.int64()), "f": pa.array([0.25], pa.float64()), "new": ["n"]}), wide
     )
+    commits = len(table_of(lake, "p").metadata.metadata_log)
     result = run(lake, "p", wide)
     assert result.new_columns == ["new"] and result.rewritten_rows == 0  # promotions: no file rewritten
+    # the schema change and the snapshot are one catalog commit, and the snapshot is written in the new schema
+    table = table_of(lake, "p")
+    assert len(table.metadata.metadata_log) == commits + 1
+    assert table.current_snapshot().schema_id == table.schema().schema_id == 1
     schema = table_of(lake, "p").schema()
     assert {f.name: str(f.field_type) for f in schema.fields} == {"id": "long", "f": "double", "new": "string"}
     assert [f.field_id for f in schema.fields] == [1, 2, 3]  # the same fields, promoted in place
@@ -229,26 +234,45 @@ def test_as_of_reads_ingested_tables_at_the_chosen_sales_fact_snapshot(lake: Lak
 # ----------------------------------------------------------------------------- kill -9 at the commit
 
 
-def _ingest_and_die(root: str, source: str, point: str) -> None:  # a child process: ingest, killed at `point`
+def _ingest_and_die(root: str, source: str, point: str, merge: bool = False) -> None:
+    """A child process: an ingest (a merge on `id`), killed at `point` of its Iceberg commit."""
+    from pyiceberg.catalog import MetastoreCatalog
+
     from datalake.domain import iceberg_tables
 
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    real = iceberg_tables.commit_files
+    real_commit, real_write = iceberg_tables.commit_with_schema, MetastoreCatalog._write_metadata
 
-    def before(*args: Any, **kwargs: Any) -> None:
+    def commit(*args: Any, **kwargs: Any) -> bool:
+        if point == "before_the_snapshot":
+            die()
+        committed = real_commit(*args, **kwargs)
+        die()
+        return committed
+
+    def write_then_die(*args: Any, **kwargs: Any) -> None:  # the new metadata file is written, the catalog not swapped
+        real_write(*args, **kwargs)
         die()
 
-    def after(*args: Any, **kwargs: Any) -> None:
-        real(*args, **kwargs)
-        die()
+    if point == "metadata_written_pointer_not_swapped":
+        MetastoreCatalog._write_metadata = staticmethod(write_then_die)  # type: ignore[method-assign]
+    else:
+        iceberg_tables.commit_with_schema = commit  # type: ignore[assignment]
+    merging: dict[str, Any] = {"mode": "merge", "key": ("id",)} if merge else {}
+    table = "mk" if merge else "k"
+    ingest(LakeLayout(Path(root)), IngestOptions(table=table, paths=(Path(source),), today=TODAY, **merging))
 
-    iceberg_tables.commit_files = before if point == "before_the_snapshot" else after  # type: ignore[assignment]
-    ingest(LakeLayout(Path(root)), IngestOptions(table="k", paths=(Path(source),), today=TODAY))
+
+KILL_POINTS = [
+    ("before_the_snapshot", False),
+    ("metadata_written_pointer_not_swapped", False),
+    ("after_the_snapshot", True),
+]
 
 
-@pytest.mark.parametrize(("point", "committed"), [("before_the_snapshot", False), ("after_the_snapshot", True)])
+@pytest.mark.parametrize(("point", "committed"), KILL_POINTS)
 def test_an_ingest_killed_at_its_iceberg_commit_is_rolled_back_or_forward(
     lake: LakeLayout, tmp_path: Path, point: str, committed: bool
 ) -> None:
@@ -423,28 +447,15 @@ def test_cli_merge_json_gives_the_counts(lake: LakeLayout, tmp_path: Path) -> No
     assert text.exit_code == 0 and "Nothing to do" in text.output
 
 
-def _merge_and_die(root: str, source: str, point: str) -> None:
-    from datalake.domain import iceberg_tables
-
-    real = iceberg_tables.commit_files
-
-    def die(*args: Any, **kwargs: Any) -> None:
-        if point == "after_the_snapshot":
-            real(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    iceberg_tables.commit_files = die  # type: ignore[assignment]
-    options = IngestOptions(table="mk", paths=(Path(source),), today=TODAY, mode="merge", key=("id",))
-    ingest(LakeLayout(Path(root)), options)
-
-
-@pytest.mark.parametrize(("point", "committed"), [("before_the_snapshot", False), ("after_the_snapshot", True)])
+@pytest.mark.parametrize(("point", "committed"), KILL_POINTS)
 def test_a_merge_killed_at_its_commit_leaves_the_old_or_the_new_table_and_the_warehouse_follows(
     lake: LakeLayout, tmp_path: Path, point: str, committed: bool
 ) -> None:
     run(lake, "mk", write(tmp_path / "a.csv", "id,v\n1,a\n2,b\n"))
     batch = write(tmp_path / "b.csv", "id,v\n2,B\n3,c\n")
-    child = multiprocessing.get_context("fork").Process(target=_merge_and_die, args=(str(lake.root), str(batch), point))
+    child = multiprocessing.get_context("fork").Process(
+        target=_ingest_and_die, args=(str(lake.root), str(batch), point, True)
+    )
     child.start()
     child.join(120)
     assert child.exitcode == -signal.SIGKILL
