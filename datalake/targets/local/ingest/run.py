@@ -571,7 +571,9 @@ def ingest(layout: LakeLayout, opts: IngestOptions, progress: Progress = NULL_PR
         con = _connect(layout, scratch)
         try:
             # 1. hash, skip known content, infer, merge: all before anything is written
-            new, columns = _scan(con, manifest, files, formats, opts.flatten, result, progress)
+            # (an overwrite replaces the table's rows: content it held before is not "already ingested")
+            known = {**manifest, "files": {}} if mode == "overwrite" else manifest
+            new, columns = _scan(con, known, files, formats, opts.flatten, result, progress)
             if not new:
                 result.columns = [{"name": n, "type": t} for n, t in table_columns(manifest)] if columns else []
                 result.seconds = round(time.perf_counter() - began, 3)

@@ -351,6 +351,10 @@ def test_overwrite_replaces_the_rows_in_one_commit_and_time_travel_keeps_the_old
             (11, "v"),
         ]
     )
+    # overwriting with content the table holds is not "already ingested": the table becomes that content
+    again = run(lake, "o", tmp_path / "c0.csv", mode="overwrite")
+    assert (again.status, again.rows_replaced) == ("ingested", 5)
+    assert counts(lake, "o") == {"lake": [(9, "z")], "warehouse": [(9, "z")]}
 
 
 def test_merge_upserts_on_the_key_in_one_commit_rewriting_only_the_files_with_matched_keys(
