@@ -11,7 +11,8 @@ snapshot is the ingest's commit point (see `run.settle`). Type changes Iceberg c
 long, float to double, a decimal's precision) are schema updates; the other widenings ingest accepts
 (integer to decimal, a decimal's scale, date to timestamp, an empty column's first type) are not
 Iceberg promotions, so the column is replaced in the schema and the table's rows are rewritten in the
-new type, in the same snapshot as the new rows (`needs_rewrite`).
+new type, in the same snapshot as the new rows (`type_changes`, `evolve`). The schema change and the
+snapshot are one catalog commit (`iceberg_tables.commit_with_schema`).
 """
 
 from __future__ import annotations
