@@ -135,6 +135,8 @@ class IngestOptions:
     flatten: bool = False  # JSON: nested objects become parent_child columns instead of STRUCTs
     wait: float = 0.0
     today: date | None = None  # the ingest_date folder of the raw copies; fixed in tests
+    mode: str = "append"  # append | overwrite | merge
+    key: tuple[str, ...] = ()  # merge: the columns that identify a row
 
 
 @dataclass
@@ -157,6 +159,16 @@ class IngestResult:
     warehouse_rows_loaded: int = 0
     recovered: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    mode: str = "append"
+    key: list[str] = field(default_factory=list)
+    rows_inserted: int = 0  # every input row is inserted, updated or unchanged (merge: unchanged = same values)
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_replaced: int = 0  # overwrite: the rows the table held before
+    rewritten_rows: int = (
+        0  # rows of the table rewritten in a new type (a widening Iceberg cannot promote) or by a merge
+    )
+    snapshot_id: int | None = None  # the table's Iceberg snapshot of this ingest
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

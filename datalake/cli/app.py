@@ -528,6 +528,16 @@ def ingest(
     flatten: Annotated[
         bool, typer.Option("--flatten", help="JSON: nested objects become parent_child columns instead of structs.")
     ] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode", help="append (add the rows), overwrite (replace the table's rows) or merge (upsert on --key)."
+        ),
+    ] = "append",
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="merge: the column(s) that identify a row, COL[,COL].", show_default=False),
+    ] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another process holding the lake lock.")] = 0.0,
     lake: LakeOpt = None,
     target: TargetOpt = None,
@@ -535,7 +545,8 @@ def ingest(
 ) -> None:
     """Bring your own CSV, JSON or Parquet into the lake: raw copy, inferred schema, partitioned Parquet, warehouse.
 
-    Re-ingesting is incremental: files whose content was ingested before are skipped.
+    Re-ingesting is incremental: files whose content was ingested before are skipped. Each ingest is one
+    Iceberg snapshot of the table; --mode overwrite replaces its rows, --mode merge --key COL upserts them.
     """
     from datalake.cli import render
     from datalake.errors import UsageError
@@ -545,7 +556,14 @@ def ingest(
         raise UsageError(f"--wait must be zero or more seconds, got {wait}")
     tgt = _target(lake, target, "ingest")
     opts = IngestOptions(
-        table=table, paths=tuple(paths), partition_by=partition_by, format=fmt, flatten=flatten, wait=wait
+        table=table,
+        paths=tuple(paths),
+        partition_by=partition_by,
+        format=fmt,
+        flatten=flatten,
+        wait=wait,
+        mode=mode,
+        key=(key,) if key else (),
     )
     result = tgt.ingest(opts, _progress(as_json))
     render.show(as_json, result, render.render_ingest)

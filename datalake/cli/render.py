@@ -209,10 +209,25 @@ def _ingest_notes(result: Any) -> None:
 
 
 def _ingest_table(result: Any) -> dict[str, Any]:
+    modes = {"append": {}, "overwrite": {"rows replaced": result.rows_replaced}}
+    changes = modes.get(
+        result.mode,
+        {
+            "merged on": ", ".join(result.key),
+            "rows inserted": result.rows_inserted,
+            "rows updated": result.rows_updated,
+            "rows unchanged": result.rows_unchanged,
+        },
+    )
+    rewritten = {"rows rewritten": result.rewritten_rows} if result.rewritten_rows else {}
     return {
         "columns": ", ".join(f"{c['name']} {c['type']}" for c in result.columns),
         "partitioned by": result.partition_by or "-",
+        "mode": result.mode,
         "rows ingested": result.rows,
+        **changes,
+        **rewritten,
+        "iceberg snapshot": str(result.snapshot_id) if result.snapshot_id is not None else "-",
         "rows in the table": result.table_rows,
         "partitions": result.partitions,
         "bytes in": size(result.bytes_in),

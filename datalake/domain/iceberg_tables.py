@@ -356,3 +356,127 @@ def snapshot_of_run(table: Any, run_id: str | None, not_after_ms: int) -> Any:
     same_run = [s for s in ordered if run_id and s.summary and s.summary.additional_properties.get(RUN_ID) == run_id]
     before = [s for s in ordered if s.timestamp_ms <= not_after_ms]
     return same_run[-1] if same_run else (before[-1] if before else None)
+
+
+# ---------------------------------------------------------------------------------------- added for ingest
+# (issue 17, ingested tables as Iceberg tables: partition columns of any type, not only run-etl's ints and text)
+
+
+def typed_partition_value(text: str, field_type: Any) -> Any:
+    """A Hive folder's value (as DuckDB writes it: URL-escaped, NULL for a null) as Iceberg stores the type."""
+    from decimal import Decimal
+    from urllib.parse import unquote
+
+    from pyiceberg import types as t
+    from pyiceberg.expressions.literals import literal
+
+    value = unquote(text)
+    if value == "NULL":
+        return None
+    if isinstance(field_type, t.IntegerType | t.LongType):
+        return int(value)
+    if isinstance(field_type, t.DecimalType):
+        return Decimal(value).quantize(Decimal(1).scaleb(-field_type.scale))
+    if isinstance(field_type, t.FloatType | t.DoubleType):
+        return float(value)
+    if isinstance(field_type, t.BooleanType):
+        return value.lower() == "true"
+    if isinstance(field_type, t.StringType):
+        return value
+    return literal(value).to(field_type).value  # dates, timestamps: days and microseconds
+
+
+def typed_data_file(table: Any, uri: str, size: int, parquet_metadata: Any, relative_folders: Sequence[str]) -> Any:
+    """`data_file`, with partition values of the source column's type (dates, decimals, booleans too)."""
+    from pyiceberg.typedef import Record
+
+    folders = dict(part.split("=", 1) for part in relative_folders if "=" in part)
+    schema = table.schema()
+    values = []
+    for field in table.spec().fields:
+        source = schema.find_field(field.source_id)
+        if source.name not in folders:
+            raise DatalakeError(f"{uri}: no {source.name}= folder for the table's partition field {source.name}")
+        values.append(typed_partition_value(folders[source.name], source.field_type))
+    return _data_file_with(table, uri, size, parquet_metadata, Record(*values))
+
+
+def _data_file_with(table: Any, uri: str, size: int, parquet_metadata: Any, partition: Any) -> Any:
+    from pyiceberg.io.pyarrow import (
+        compute_statistics_plan,
+        data_file_statistics_from_parquet_metadata,
+        parquet_path_to_id_mapping,
+    )
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    metadata = table.metadata
+    schema = metadata.schema()
+    statistics = data_file_statistics_from_parquet_metadata(
+        parquet_metadata=parquet_metadata,
+        stats_columns=compute_statistics_plan(schema, metadata.properties),
+        parquet_column_mapping=parquet_path_to_id_mapping(schema),
+    )
+    return DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=uri,
+        file_format=FileFormat.PARQUET,
+        partition=partition,
+        file_size_in_bytes=size,
+        sort_order_id=None,
+        spec_id=metadata.default_spec_id,
+        equality_ids=None,
+        key_metadata=None,
+        **statistics.to_serialized_dict(),
+    )
+
+
+class _Staged:
+    """A table as a transaction has staged it (schema updated, no snapshot yet): what `typed_data_file` reads."""
+
+    def __init__(self, tx: Any) -> None:
+        self.metadata = tx.table_metadata
+
+    def schema(self) -> Any:
+        return self.metadata.schema()
+
+    def spec(self) -> Any:
+        return self.metadata.spec()
+
+
+def commit_with_schema(
+    load: Callable[[], Any],
+    run_id: str,
+    evolve: Callable[[Any], None],
+    changes: Callable[[Any, Any], tuple[list[Any], list[Any]]],
+    summary: dict[str, str],
+    replace: bool = False,
+) -> bool:
+    """`commit_retrying`, with a schema change in the same catalog commit as the snapshot; whether it committed.
+
+    A reader sees the new columns (or types) and the files written in them together, or neither.
+    evolve(tx): applies the schema update to the transaction; changes(table, staged): the DataFiles to add
+    (built against `staged`, the table with the new schema) and to remove (of `table`, as loaded).
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    for attempt in range(COMMIT_ATTEMPTS):
+        table = load()
+        if run_id in committed_runs(table):
+            return False
+        try:
+            with table.transaction() as tx:
+                evolve(tx)
+                add, remove = changes(table, _Staged(tx))
+                if add or remove:
+                    update = tx.update_snapshot(snapshot_properties=summary)
+                    with update.overwrite() if replace else update.fast_append() as files:
+                        for old in remove:
+                            files.delete_data_file(old)
+                        for new in add:
+                            files.append_data_file(new)
+            return bool(add or remove)
+        except (CommitFailedException, ValidationException):
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+    return False

@@ -242,24 +242,33 @@ def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published
 
 
 def _lake_engine(layout: LakeLayout, as_of: str | None = None) -> DuckDBEngine:
+    from datetime import datetime
+
     from datalake.domain.duckdb_sql import sql_list, sql_string
     from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
     from datalake.targets.local import iceberg
+    from datalake.targets.local.ingest import tables as ingest_tables
     from datalake.targets.local.warehouse import fact_reader_sql
 
     ingested = _ingested(layout)
+    names = [m["table"] for m in ingested]
     description = "the processed zone's Iceberg tables, current snapshot (Athena's role)"
-    # run-etl's tables answer from their current Iceberg snapshot (atomic: a run being published is not in
-    # it yet); a table with no snapshot yet, or a lake without a catalog, from the listing as before
+    # every table answers from its current Iceberg snapshot (atomic: a run or an ingest being published is
+    # not in it yet); a table with no snapshot yet, or a lake without a catalog, from the listing as before
     if as_of is None:
         snapshot = iceberg.current_files(layout)
-    else:  # time travel: run-etl's tables as a run left them; ingested tables have no history yet
+        ingested_files = ingest_tables.current_files(layout, names)
+    else:  # time travel: run-etl's tables as a run left them, ingested tables as they stood at that snapshot's time
         at, snapshot = iceberg.files_as_of(layout, as_of)
         snapshot.setdefault(iceberg.QUARANTINE, [])
-        ingested = []
+        at_ms = round(datetime.fromisoformat(at.committed_at).timestamp() * 1000)
+        ingested_files = ingest_tables.current_files(layout, names, at_ms)
+        ingested = [m for m in ingested if m["table"] in ingested_files]
         description = f"the processed zone's Iceberg tables as of snapshot {at.snapshot_id} ({at.committed_at})"
-    listed = bool(ingested) or not {iceberg.FACT, iceberg.QUARANTINE} <= set(snapshot)
-    published = published_files(layout, [m["table"] for m in ingested]) if listed else Published([], [], {})
+    unlisted = [m["table"] for m in ingested if m["table"] not in ingested_files]
+    listed = bool(unlisted) or not {iceberg.FACT, iceberg.QUARANTINE} <= set(snapshot)
+    published = published_files(layout, unlisted) if listed else Published([], [], {})
+    published.tables.update(ingested_files)
     facts = snapshot.get(iceberg.FACT, published.facts)
     quarantined = snapshot.get(iceberg.QUARANTINE, published.quarantined)
     if not facts and not ingested:

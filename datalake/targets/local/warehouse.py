@@ -26,7 +26,10 @@ are replaced whole on every load: readers take the newest segment's copy.
 Ingested tables (`datalake ingest`) are loaded by the same skeleton (`_load_once`), recorded in
 `_ingest_loads`: each ingest appends its rows to its table, in a segment of its own with the
 table's current columns; readers see the union of the segments by column name, so a later ingest
-that added or widened columns shows them for every row.
+that added or widened columns shows them for every row. An ingest that replaced the table's rows
+(`--mode overwrite|merge`, a rewrite in a wider type) loads the table's whole new content and lists
+the table in its segment's `_replaced`: readers, and merges of segments, ignore the rows older
+segments hold for it.
 
 A warehouse of one file (`warehouse.duckdb`, from before generations) is read as it is and becomes
 the first segment on the next load.
@@ -70,6 +73,9 @@ LEDGER_SQL = {
     "_ingest_loads": "CREATE TABLE IF NOT EXISTS _ingest_loads "
     "(ingest_id VARCHAR PRIMARY KEY, table_name VARCHAR, loaded_at TIMESTAMP, rows BIGINT)",
 }
+# a segment's tables replaced whole by one of its loads (an ingest's overwrite or merge): older segments' rows are gone
+REPLACED_MARKER = "_replaced"
+REPLACED_SQL = f"CREATE TABLE IF NOT EXISTS {REPLACED_MARKER} (table_name VARCHAR)"
 HIVE_TYPES = "{" + ", ".join(f"'{k}': INTEGER" for k in SALES_PARTITION_KEYS) + "}"
 
 
@@ -203,10 +209,20 @@ def _tables_of(con: Any, alias: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _replaced_in(con: Any, alias: str) -> set[str]:
+    """The tables a segment replaced whole (its `_replaced` marker)."""
+    if REPLACED_MARKER not in _tables_of(con, alias):
+        return set()
+    return {r[0] for r in con.execute(f"SELECT table_name FROM {alias}.{REPLACED_MARKER}").fetchall()}
+
+
 def _create_views(con: Any, aliases: list[str]) -> None:
     holders: dict[str, list[str]] = {}
     for alias in aliases:
+        replaced = _replaced_in(con, alias)
         for table in _tables_of(con, alias):
+            if table in replaced:
+                holders[table] = []  # the rows of older segments are gone
             holders.setdefault(table, []).append(alias)
     for table, where in holders.items():
         name = quote_ident(table)
@@ -297,9 +313,12 @@ def _merge_tail(layout: LakeLayout, gen: Generation) -> Generation:
             for i in range(len(paths)):
                 for table in _tables_of(con, f"m{i}"):
                     newest[table] = f"m{i}"
+            replaced_later = _replaced_in(con, "m1")
             for i in range(len(paths)):
                 for table in _tables_of(con, f"m{i}"):
                     if table in REPLACED_TABLES and newest[table] != f"m{i}":
+                        continue
+                    if i == 0 and table in replaced_later and table != REPLACED_MARKER:
                         continue
                     _fit_table(con, table, _columns_of(con, f"m{i}", table))
                     con.execute(f"INSERT INTO {quote_ident(table)} BY NAME SELECT * FROM m{i}.{quote_ident(table)}")
@@ -476,16 +495,26 @@ def load_run(layout: LakeLayout, run_id: str, fact_files: list[Path], presorted:
 
 
 def load_table(
-    layout: LakeLayout, ingest_id: str, table: str, columns: list[tuple[str, str]], select_sql: str | None
+    layout: LakeLayout,
+    ingest_id: str,
+    table: str,
+    columns: list[tuple[str, str]],
+    select_sql: str | None,
+    replace: bool = False,
 ) -> int:
     """Append an ingest's rows (select_sql; None: it has none) to warehouse table `table`; idempotent per ingest.
 
     The table is created with `columns` (name, type) on the first load; a later ingest that added
     columns or widened types adds or widens them in the same transaction as its rows.
+    replace: select_sql is the table's whole new content (an overwrite or a merge): the segment marks the
+    table replaced (`_replaced`), so readers and merges ignore its rows in older segments.
     """
 
     def prepare(con: Any) -> None:
         con.execute(LEDGER_SQL["_ingest_loads"])
+        if replace:
+            con.execute(REPLACED_SQL)
+            con.execute(f"INSERT INTO {REPLACED_MARKER} VALUES (?)", [table])
 
     def load(con: Any) -> int:
         _fit_table(con, table, columns)

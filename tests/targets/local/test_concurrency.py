@@ -268,7 +268,10 @@ def test_validate_reads_through_the_same_sandbox(
         validate_module.validate(processed_lake)
 
 
-def test_an_ingest_being_published_is_not_seen_until_all_its_files_are_in(lake: LakeLayout, tmp_path: Path) -> None:
+def test_an_ingest_being_published_is_not_seen_until_all_its_files_are_in(
+    lake: LakeLayout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datalake.targets.local.ingest import tables as ingest_tables
     from datalake.targets.local.ingest.run import ingest, ingest_journal
 
     source = tmp_path / "orders.csv"
@@ -276,14 +279,16 @@ def test_an_ingest_being_published_is_not_seen_until_all_its_files_are_in(lake: 
     ingest(lake, IngestOptions(table="orders", paths=(source,)))
     second = tmp_path / "more.csv"
     second.write_text("order_id,amount\n3,1.0\n")
-    ingest(lake, IngestOptions(table="orders", paths=(second,)))
-    with open_local_engine(lake, "lake") as eng:
-        assert eng.execute("SELECT count(*) FROM orders").rows == [(3,)]
-    # the second ingest as a reader finds it half-way through its publish: journal "committing"
-    journals = ingest_journal(lake)
-    record = next(r for r in journals.records() if r["files"] == [str(second)])
+
+    def stopped(*args: Any, **kwargs: Any) -> bool:  # the second ingest's files are in place, not yet committed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_tables, "commit", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(lake, IngestOptions(table="orders", paths=(second,)))
+    monkeypatch.undo()
+    record = next(r for r in ingest_journal(lake).records() if r["files"] == [str(second)])
     moved = [rel for rel in record["moves"] if rel.startswith("processed/orders/")]
-    assert moved
-    journals.write({**record, "status": "committing"})
-    with open_local_engine(lake, "lake") as eng:
+    assert record["status"] == "committing" and moved and all((lake.root / rel).is_file() for rel in moved)
+    with open_local_engine(lake, "lake") as eng:  # the table's snapshot does not name them yet
         assert eng.execute("SELECT count(*) FROM orders").rows == [(2,)]
