@@ -457,18 +457,27 @@ data "aws_iam_policy_document" "operator" {
   }
 
   statement {
-    sid     = "RunCrawlersAndJobs"
-    actions = ["glue:StartCrawler", "glue:GetCrawler", "glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
-    resources = [
-      aws_glue_crawler.raw.arn,
-      aws_glue_job.sales_etl.arn,
-      aws_glue_job.customer_aggregates.arn,
-    ]
+    sid       = "RunRawCrawler"
+    actions   = ["glue:StartCrawler", "glue:GetCrawler"]
+    resources = [aws_glue_crawler.raw.arn]
   }
 
   statement {
+    sid       = "RunJobs"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
+    resources = [aws_glue_job.sales_etl.arn, aws_glue_job.customer_aggregates.arn]
+  }
+
+  statement {
+    sid       = "ReadDatabase"
+    actions   = ["glue:GetDatabase"]
+    resources = slice(local.glue_catalog_arns, 0, 2)
+  }
+
+  # pyiceberg loads a table (GetTable) to read or commit it; Athena does too, as the caller
+  statement {
     sid       = "ReadCatalog"
-    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
+    actions   = ["glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
     resources = local.glue_catalog_arns
   }
 
