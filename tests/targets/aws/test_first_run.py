@@ -398,7 +398,11 @@ OTHER_COMMANDS = {
         for where in CATALOG
     },
     **{
-        ("operator", action, where): "Athena (athena-raw) and status reading the raw crawler's partitions (moto's crawler makes no tables)"
+        (
+            "operator",
+            action,
+            where,
+        ): "Athena (athena-raw) and status reading the raw crawler's partitions (moto's crawler makes no tables)"
         for action in ("glue:GetPartition", "glue:GetPartitions")
         for where in CATALOG
     },
