@@ -121,8 +121,8 @@ def load_table(lake: AwsLake, name: str, catalog: Any = None) -> Any:
 # ---------------------------------------------------------------------------------------- commits
 
 
-def _data_file(table: Any, uri: str, size: int) -> Any:
-    """An Iceberg DataFile for a Parquet file the job wrote: footer read through the table's FileIO."""
+def _data_file(table: Any, uri: str, size: int) -> tuple[Any, int]:
+    """An Iceberg DataFile for a Parquet file the job wrote (footer read through the table's FileIO), and its rows."""
     import pyarrow.parquet as pq
 
     location = table.location().rstrip("/") + "/"
@@ -155,7 +155,7 @@ def commit_runs(lake: AwsLake, bookmark: dict[str, Any], catalog: Any = None) ->
     held = {name: tables.committed_runs(table) for name, table in loaded.items()}
     for run_id, record in _recorded_runs(bookmark):
         outputs: dict[str, dict[str, int]] = record[OUTPUTS]
-        summary = tables.run_summary(run_id, {k: int(record[k]) for k in tables_counts(record)})
+        summary = tables.run_summary(run_id, {k: int(record[k]) for k in _counts(record)})
         for name in tables.commit_order(n for n in outputs if n in defs):
             if run_id in held[name] or not outputs[name]:
                 continue
@@ -176,7 +176,7 @@ def commit_runs(lake: AwsLake, bookmark: dict[str, Any], catalog: Any = None) ->
     return committed
 
 
-def tables_counts(record: dict[str, Any]) -> list[str]:
+def _counts(record: dict[str, Any]) -> list[str]:
     """The row counts a run record carries that a snapshot summary keeps."""
     return [k for k in ("rows_in", "rows_processed", "rows_quarantined") if isinstance(record.get(k), int)]
 
