@@ -265,7 +265,8 @@ def as_of_versions(lake: AwsLake, as_of: str) -> tuple[Snapshot, dict[str, int],
 
 def pin_tables(sql: str, versions: dict[str, int], instant: str | None, known: Iterable[str]) -> str:
     """Trino SQL with each lake table read at its snapshot: `FOR VERSION AS OF id`, and sales_fact
-    `FOR TIMESTAMP AS OF TIMESTAMP '...'` when an instant was asked for (Athena's Iceberg time travel).
+    `FOR TIMESTAMP AS OF` the instant (with its zone, to the millisecond) when one was asked for (Athena's
+    Iceberg time travel).
     """
     import sqlglot
     from sqlglot import exp
@@ -282,9 +283,11 @@ def pin_tables(sql: str, versions: dict[str, int], instant: str | None, known: I
                 f"--as-of: the table {name} had no snapshot yet then", hint="see `datalake history` for its snapshots"
             )
         if name == FACT and instant is not None:
-            version = exp.Version(
-                this="TIMESTAMP", kind="AS OF", expression=sqlglot.parse_one(f"TIMESTAMP '{instant}'")
+            # milliseconds kept (a snapshot's time has them), the zone explicit: Athena compares instants
+            moment = exp.Cast(
+                this=exp.Literal.string(instant), to=exp.DataType.build("TIMESTAMP(3) WITH TIME ZONE", dialect="trino")
             )
+            version = exp.Version(this="TIMESTAMP", kind="AS OF", expression=moment)
         else:
             version = exp.Version(this="VERSION", kind="AS OF", expression=exp.Literal.number(versions[name]))
         table.set("version", version)

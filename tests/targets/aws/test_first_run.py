@@ -346,7 +346,8 @@ def test_query_as_of_sends_athena_iceberg_time_travel(first_run: dict[str, Any])
     assert f"sales_fact FOR VERSION AS OF {first_fact['snapshot_id']}" in by_id
     assert f"customers FOR VERSION AS OF {first_customers['snapshot_id']}" in by_id
     by_time = json.loads(first_run["as_of_time"].stdout)["sql"]
-    assert "sales_fact FOR TIMESTAMP AS OF CAST('" in by_time and " UTC' AS TIMESTAMP" in by_time
+    instant = first_fact["committed_at"].replace("T", " ").replace("+00:00", "")
+    assert f"sales_fact FOR TIMESTAMP AS OF CAST('{instant} UTC' AS TIMESTAMP(3) WITH TIME ZONE)" in by_time
     assert f"customers FOR VERSION AS OF {first_customers['snapshot_id']}" in by_time
     assert first_run["as_of_early"].returncode != 0
     assert "sales_fact had no snapshot yet at that time" in first_run["as_of_early"].stderr

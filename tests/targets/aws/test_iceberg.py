@@ -77,7 +77,8 @@ def test_as_of_pins_every_lake_table_to_its_snapshot() -> None:
 def test_as_of_a_time_reads_sales_fact_at_that_time_and_the_rest_at_its_run() -> None:
     sql = "SELECT count(*) FROM sales_fact JOIN stores ON sales_fact.store_id = stores.store_id"
     pinned = iceberg.pin_tables(sql, {"sales_fact": 11, "stores": 33}, "2026-07-01 12:00:00.000 UTC", KNOWN)
-    assert "FROM sales_fact FOR TIMESTAMP AS OF CAST('2026-07-01 12:00:00.000 UTC' AS TIMESTAMP" in pinned
+    moment = "CAST('2026-07-01 12:00:00.000 UTC' AS TIMESTAMP(3) WITH TIME ZONE)"
+    assert f"FROM sales_fact FOR TIMESTAMP AS OF {moment}" in pinned
     assert "JOIN stores FOR VERSION AS OF 33" in pinned
 
 
