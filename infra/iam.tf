@@ -150,6 +150,14 @@ data "aws_iam_policy_document" "lake_job" {
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arns["scripts"]}/state/bookmarks/*"]
   }
+
+  # The job writes data files; the tables' metadata is the operator's to write (run-etl commits).
+  statement {
+    sid       = "NeverTouchTableMetadata"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.bucket_arns["processed"]}/*/_iceberg/*"]
+  }
 }
 
 data "aws_iam_policy_document" "glue_job" {

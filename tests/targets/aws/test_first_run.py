@@ -507,10 +507,8 @@ def test_the_operator_commits_the_iceberg_tables_and_the_job_roles_cannot(first_
     context = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
     for role in ("glue_job", "emr_job"):
         assert evaluate(policies[role], "glue:UpdateTable", table, context, resource_policy=False) != "allow"
-        metadata_key = metadata[0].resource
-        assert evaluate(policies[role], "s3:PutObject", metadata_key, context, resource_policy=False) == "allow", (
-            "the job may write anywhere under processed/ (Spark's committer): documented in docs/security.md"
-        )
+        for action in ("s3:PutObject", "s3:DeleteObject"):  # an explicit Deny beside its processed/* grant
+            assert evaluate(policies[role], action, metadata[0].resource, context, resource_policy=False) == "deny"
     # the operator may write metadata, not data files
     fact_file = data[0].resource
     assert evaluate(policies["operator"], "s3:PutObject", fact_file, context, resource_policy=False) != "allow"
