@@ -41,6 +41,10 @@ def lake(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
     import boto3
 
+    def reset() -> None:  # moto's state is the process's: start from none, leave none
+        urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset", method="POST"), timeout=10)
+
+    reset()
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -53,7 +57,7 @@ def lake(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     try:
         yield made
     finally:
-        urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset", method="POST"), timeout=10)
+        reset()
 
 
 def _put_parquet(lake: AwsLake, key: str, columns: tuple[Any, ...], rows: int, first_id: int = 1) -> tuple[str, int]:
