@@ -1,6 +1,6 @@
 resource "aws_glue_catalog_database" "lake" {
   name        = local.glue_database
-  description = "Tables of the ${local.prefix} data lake (raw landing zone and processed Parquet)."
+  description = "Tables of the ${local.prefix} data lake (raw landing zone; processed Iceberg tables)."
 }
 
 # Encrypts the whole account's Data Catalog in this region with the project key: principals that
@@ -47,7 +47,9 @@ resource "aws_cloudwatch_log_group" "glue_jobs" {
 }
 
 # ---------------------------------------------------------------------------
-# Crawlers: raw landing zone (JSON + CSV, year=/month=/day=) and processed Parquet
+# Crawler: the raw landing zone (JSON + CSV, year=/month=/day=). The processed zone needs none: its
+# tables are Iceberg tables that `datalake deploy` creates in this database (pyiceberg's Glue catalog)
+# and `datalake run-etl` commits each run to, one snapshot per table.
 # ---------------------------------------------------------------------------
 resource "aws_glue_crawler" "raw" {
   name                   = "${local.prefix}-raw"
@@ -76,39 +78,6 @@ resource "aws_glue_crawler" "raw" {
     Version = 1.0
     Grouping = {
       TableGroupingPolicy = "CombineCompatibleSchemas"
-    }
-    CrawlerOutput = {
-      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
-    }
-  })
-}
-
-resource "aws_glue_crawler" "processed" {
-  name                   = "${local.prefix}-processed"
-  description            = "Catalogs the partitioned Parquet tables the ETL job writes (sales_fact and the dimensions)."
-  database_name          = aws_glue_catalog_database.lake.name
-  role                   = aws_iam_role.glue_crawler.arn
-  security_configuration = aws_glue_security_configuration.lake.name
-
-  s3_target {
-    path       = "s3://${aws_s3_bucket.lake["processed"].id}/"
-    exclusions = ["**/_SUCCESS", "**/_temporary/**", "**.crc", "_staging/**"]
-  }
-
-  recrawl_policy {
-    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
-  }
-
-  schema_change_policy {
-    delete_behavior = "LOG"
-    update_behavior = "LOG"
-  }
-
-  configuration = jsonencode({
-    Version = 1.0
-    Grouping = {
-      TableGroupingPolicy     = "CombineCompatibleSchemas"
-      TableLevelConfiguration = 2
     }
     CrawlerOutput = {
       Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
@@ -190,11 +159,12 @@ resource "aws_glue_job" "customer_aggregates" {
 }
 
 # ---------------------------------------------------------------------------
-# Workflow: start -> crawl raw -> (crawl SUCCEEDED) ETL -> (job SUCCEEDED) crawl processed + aggregates
+# Workflow: start -> crawl raw -> (crawl SUCCEEDED) ETL -> (job SUCCEEDED) aggregates. The ETL run it
+# starts records its files in the job's bookmark; the next `datalake run-etl` commits them to the tables.
 # ---------------------------------------------------------------------------
 resource "aws_glue_workflow" "lake" {
   name                = "${local.prefix}-pipeline"
-  description         = "Crawl the raw zone, run the ETL when the crawl succeeds, then catalog the processed zone."
+  description         = "Crawl the raw zone, run the ETL when the crawl succeeds, then the aggregates."
   max_concurrent_runs = 1
 }
 
@@ -238,10 +208,6 @@ resource "aws_glue_trigger" "etl_succeeded" {
       state            = "SUCCEEDED"
       logical_operator = "EQUALS"
     }
-  }
-
-  actions {
-    crawler_name = aws_glue_crawler.processed.name
   }
 
   actions {

@@ -79,16 +79,17 @@ data "aws_iam_policy_document" "glue_crawler" {
     data.aws_iam_policy_document.use_lake_key.json,
   ]
 
+  # Only the raw zone is crawled: the processed zone's tables are Iceberg tables, committed by run-etl.
   statement {
     sid       = "ListCrawledBuckets"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.bucket_arns["raw"], local.bucket_arns["processed"]]
+    resources = [local.bucket_arns["raw"]]
   }
 
   statement {
     sid       = "ReadCrawledObjects"
     actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arns["raw"]}/*", "${local.bucket_arns["processed"]}/*"]
+    resources = ["${local.bucket_arns["raw"]}/*"]
   }
 
   statement {
@@ -148,6 +149,14 @@ data "aws_iam_policy_document" "lake_job" {
     sid       = "CommitBookmark"
     actions   = ["s3:PutObject"]
     resources = ["${local.bucket_arns["scripts"]}/state/bookmarks/*"]
+  }
+
+  # The job writes data files; the tables' metadata is the operator's to write (run-etl commits).
+  statement {
+    sid       = "NeverTouchTableMetadata"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.bucket_arns["processed"]}/*/_iceberg/*"]
   }
 }
 
@@ -409,7 +418,8 @@ resource "aws_iam_role_policy" "cloudtrail" {
 # Operator: whoever runs `datalake seed / run-etl / query / status / cost-report` against the lake
 # (attach the policy to that user or role). Deploying and destroying need Terraform's own, wider rights.
 # Athena reads the data and writes its results with the caller's own permissions, hence the S3
-# reads of raw/processed and the writes under athena_results/results/.
+# reads of raw/processed and the writes under athena_results/results/. run-etl commits the runs to
+# the processed zone's Iceberg tables, hence the writes under <table>/_iceberg/ and glue:UpdateTable.
 # ---------------------------------------------------------------------------
 data "aws_iam_policy_document" "operator" {
   source_policy_documents = [data.aws_iam_policy_document.use_lake_key.json]
@@ -445,26 +455,44 @@ data "aws_iam_policy_document" "operator" {
     ]
   }
 
+  # run-etl commits the job's files to the Iceberg tables: new metadata files (table metadata, manifest
+  # lists, manifests) under each table's _iceberg/ folder, then the Glue table's metadata pointer
+  # (glue:UpdateTable, below). Data files stay the job's to write.
   statement {
-    sid     = "RunCrawlersAndJobs"
-    actions = ["glue:StartCrawler", "glue:GetCrawler", "glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
-    resources = [
-      aws_glue_crawler.raw.arn,
-      aws_glue_crawler.processed.arn,
-      aws_glue_job.sales_etl.arn,
-      aws_glue_job.customer_aggregates.arn,
-    ]
+    sid       = "CommitIcebergMetadata"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arns["processed"]}/*/_iceberg/*"]
   }
 
   statement {
+    sid       = "RunRawCrawler"
+    actions   = ["glue:StartCrawler", "glue:GetCrawler"]
+    resources = [aws_glue_crawler.raw.arn]
+  }
+
+  statement {
+    sid       = "RunJobs"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"]
+    resources = [aws_glue_job.sales_etl.arn, aws_glue_job.customer_aggregates.arn]
+  }
+
+  statement {
+    sid       = "ReadDatabase"
+    actions   = ["glue:GetDatabase"]
+    resources = slice(local.glue_catalog_arns, 0, 2)
+  }
+
+  # pyiceberg loads a table (GetTable) to read or commit it; Athena does too, as the caller
+  statement {
     sid       = "ReadCatalog"
-    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
+    actions   = ["glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"]
     resources = local.glue_catalog_arns
   }
 
-  # `datalake run-job customer_aggregates` registers the job's output table for Athena.
+  # `datalake run-etl` swaps an Iceberg table's metadata pointer (UpdateTable, conditional on the table's
+  # version); `datalake run-job customer_aggregates` registers the job's output table for Athena.
   statement {
-    sid       = "RegisterJobTables"
+    sid       = "CommitTables"
     actions   = ["glue:CreateTable", "glue:UpdateTable"]
     resources = local.glue_catalog_arns
   }

@@ -67,7 +67,7 @@ resource "aws_cloudwatch_event_rule" "glue_crawler_failed" {
     source        = ["aws.glue"]
     "detail-type" = ["Glue Crawler State Change"]
     detail = {
-      crawlerName = [aws_glue_crawler.raw.name, aws_glue_crawler.processed.name]
+      crawlerName = [aws_glue_crawler.raw.name]
       state       = ["Failed"]
     }
   })

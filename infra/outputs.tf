@@ -62,11 +62,6 @@ output "raw_crawler_name" {
   value       = aws_glue_crawler.raw.name
 }
 
-output "processed_crawler_name" {
-  description = "Crawler over the processed zone."
-  value       = aws_glue_crawler.processed.name
-}
-
 output "glue_job_name" {
   description = "The sales ETL Glue job."
   value       = aws_glue_job.sales_etl.name
@@ -78,7 +73,7 @@ output "aggregates_job_name" {
 }
 
 output "glue_workflow_name" {
-  description = "Workflow chaining crawl -> ETL -> processed crawl."
+  description = "Workflow chaining crawl -> ETL -> aggregates."
   value       = aws_glue_workflow.lake.name
 }
 

@@ -15,8 +15,10 @@ On Glue the arguments come from `getResolvedOptions`; elsewhere from argparse:
 `--input_list` names a text file listing the raw files to process (the CLI's pending files).
 `--bookmark_path` (an s3:// JSON object) is the job's bookmark: without `--input_list` (the Glue
 workflow's trigger starts it so), the job processes exactly the raw files the bookmark does not
-hold; either way it commits the files it consumed and its row counts there, last, as the run's
-one record (the CLI reads it back: a run with no record did not happen). With neither, every
+hold; either way it records the files it consumed, its row counts and the files it wrote per table
+there, last, as the run's one record; the orchestrator (`datalake run-etl`) then commits those files
+to the Glue catalog's Iceberg tables, one snapshot per table (a run with no record did not happen;
+one with a record but no sales_fact snapshot is committed by the next run-etl). With neither, every
 file under raw_path/sales is read. `--run_ts` fixes the processing time; `--summary_path` writes
 the row counts as one JSON line for callers without a bookmark.
 
@@ -36,6 +38,8 @@ from typing import Any
 from urllib.parse import quote
 
 SPEC_NAME = "transform_spec.json"
+OUTPUTS = "outputs"  # the run record's files written, by table (datalake/targets/aws/iceberg.py commits them)
+DIMENSION_DATA_DIR = "_iceberg_data"  # datalake.domain.iceberg_tables.DIMENSION_DATA_DIR
 ARGUMENTS = (
     "raw_path",
     "processed_path",
@@ -382,6 +386,46 @@ def commit_bookmark(s3: Any, uri: str, raw_path: str, consumed: dict[str, int], 
     raise RuntimeError(f"could not commit the bookmark {uri}: it kept changing")
 
 
+# ----------------------------------------------------------------------------- outputs (Iceberg data files)
+
+
+def dimension_path(processed: str, name: str, run_id: str) -> str:
+    """Where a run writes a dimension's version: a folder of its own, since an Iceberg data file never changes
+    (the orchestrator's snapshot replaces the previous version; "_iceberg_data" as the local target's)."""
+    return f"{processed}/{name}/{DIMENSION_DATA_DIR}/run_id={run_id}"
+
+
+def parquet_listing(s3: Any, prefix_uri: str) -> dict[str, int]:
+    """The Parquet data files under an s3:// prefix (uri -> size), leaving out "_" and "." paths
+    (Spark's _temporary files, the tables' _iceberg metadata)."""
+    bucket, prefix = split_s3(prefix_uri)
+    found: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            below = item["Key"][len(prefix) :].split("/")
+            if item["Key"].endswith(".parquet") and not any(p.startswith(("_", ".")) for p in below):
+                found[f"s3://{bucket}/{item['Key']}"] = int(item["Size"])
+    return found
+
+
+def written_outputs(
+    s3: Any, processed: str, quarantine: str, run_id: str, dimensions: list[str], facts_before: dict[str, int]
+) -> dict[str, dict[str, int]]:
+    """The files this run wrote, by Iceberg table (uri -> size): what the orchestrator commits as the run.
+
+    Facts are appended beside earlier runs' files, so this run's are those the listing did not hold before
+    the write (Glue runs the job one at a time: `max_concurrent_runs = 1` in infra/glue.tf).
+    """
+    facts = parquet_listing(s3, f"{processed}/sales_fact/")
+    outputs = {
+        "sales_fact": {uri: size for uri, size in facts.items() if uri not in facts_before},
+        "sales_quarantine": parquet_listing(s3, f"{quarantine}/sales/run_id={run_id}/"),
+    }
+    for name in dimensions:
+        outputs[name] = parquet_listing(s3, dimension_path(processed, name, run_id) + "/")
+    return outputs
+
+
 # ----------------------------------------------------------------------------- Glue / EMR entry point
 
 
@@ -449,12 +493,13 @@ def run(spark: Any, args: dict[str, str], s3: Any = None) -> dict[str, Any]:
     except Exception:  # no published facts yet: nothing to deduplicate against
         existing = None
     checked, ruled, kept = transform(spark, spec, records, dimensions, existing, run_ts)
+    before = parquet_listing(s3, f"{processed}/sales_fact/") if s3 is not None else {}
     try:
         keys = spec["partition_keys"]
         fact_frame(spec, checked).write.mode("append").partitionBy(*keys).parquet(f"{processed}/sales_fact")
         quarantine_frame(spec, checked, run_id).write.mode("overwrite").parquet(f"{quarantine}/sales/run_id={run_id}")
         for name, frame in dimensions.items():
-            frame.coalesce(1).write.mode("overwrite").parquet(f"{processed}/{name}")
+            frame.coalesce(1).write.mode("overwrite").parquet(dimension_path(processed, name, run_id))
         rows_in, counts = summarise(spark, ruled, f"{quarantine}/sales/run_id={run_id}")
     finally:
         kept.release()
@@ -466,7 +511,9 @@ def run(spark: Any, args: dict[str, str], s3: Any = None) -> dict[str, Any]:
         "by_reason": dict(sorted(counts.items())),
     }
     if s3 is not None and sizes is not None:
-        commit_bookmark(s3, args["bookmark_path"], raw, sizes, {**summary, "finished": datetime.now(UTC).isoformat()})
+        outputs = written_outputs(s3, processed, quarantine, run_id, list(spec["dimensions"]), before)
+        record = {**summary, OUTPUTS: outputs, "finished": datetime.now(UTC).isoformat()}
+        commit_bookmark(s3, args["bookmark_path"], raw, sizes, record)
     return summary
 
 

@@ -8,19 +8,24 @@
   `evaluate()` keeps moto's own matching of actions and resources (`IAMPolicyStatement`) and
   evaluates the conditions against the request's real context; an operator it does not know fails
   the test instead of passing silently.
-- **IAM.** moto's server does not enforce identity policies. Requests signed with an access key
-  registered by `enforce()` are checked here against that principal's policies as Terraform
-  applied them (read back from the emulator's IAM) and refused with AccessDenied as AWS would.
-  Every S3 request is recorded (`requests`) with the action it needs, for the permission test.
+- **IAM.** moto's server does not enforce identity policies. S3 and Glue requests signed with an
+  access key registered by `enforce()` are checked here against that principal's policies as
+  Terraform applied them (read back from the emulator's IAM) and refused with AccessDenied as AWS
+  would. Every S3 and Glue request is recorded (`requests`) with the actions and resources it needs
+  (`s3_actions`, `glue_actions`: a Data Catalog call needs the catalog, the database and the table),
+  for the permission test. Other services' calls are neither checked nor recorded.
 - **Jobs.** moto runs no Spark. `simulate_jobs()` makes a Glue job run of the sales ETL do what
   jobs/sales_etl.py does, through the same paths and as the job's role: it picks its input files
   with the job's own code (`input_files`), transforms them with the DuckDB engine (the engine the
-  Spark job is proven equal to), writes the processed zone and commits the job's bookmark.
+  Spark job is proven equal to), writes the processed zone where the job writes it (dimensions in
+  run-named folders), and records the run, with the files it wrote per table (`written_outputs`),
+  in the job's bookmark; run-etl then commits them to the Iceberg tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import ipaddress
 import json
 import re
@@ -113,7 +118,7 @@ def evaluate(
 # ---------------------------------------------------------------------------------- S3 requests
 @dataclass(frozen=True)
 class S3Request:
-    """One S3 call as IAM sees it: who (access key), the action, the resource ARN."""
+    """One S3 (or Glue) call as IAM sees it: who (access key), the action, the resource ARN."""
 
     access_key: str
     action: str
@@ -165,6 +170,35 @@ def s3_actions(method: str, path: str, query: dict[str, list[str]], headers: dic
     return [(f"s3:object-{method}", object_arn)]
 
 
+def glue_actions(operation: str, body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The IAM actions (and resources) a Glue API call needs: a Data Catalog call needs the catalog, the
+    database and the table (AWS's resource-level rules for Glue); a crawler or job call, that resource."""
+    arn = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+    action = f"glue:{operation}"
+    database = body.get("DatabaseName") or (body.get("Name") if operation.endswith("Database") else None)
+    table = body.get("TableName") or (body.get("TableInput") or {}).get("Name")
+    if operation in ("GetTable", "DeleteTable") or (table and database):
+        table = table or body.get("Name")
+        return [
+            (action, f"{arn}:catalog"),
+            (action, f"{arn}:database/{database}"),
+            (action, f"{arn}:table/{database}/{table}"),
+        ]
+    if operation == "GetTables":
+        return [
+            (action, f"{arn}:catalog"),
+            (action, f"{arn}:database/{database}"),
+            (action, f"{arn}:table/{database}/*"),
+        ]
+    if database:
+        return [(action, f"{arn}:catalog"), (action, f"{arn}:database/{database}")]
+    if operation.endswith(("Crawler", "Crawls", "CrawlerMetrics")) and body.get("Name"):
+        return [(action, f"{arn}:crawler/{body['Name']}")]
+    if "JobName" in body:
+        return [(action, f"{arn}:job/{body['JobName']}")]
+    return [(action, f"{arn}:catalog")]
+
+
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
 
 
@@ -181,6 +215,25 @@ class _Recorder:
         _CONTEXT.values = {"aws:SecureTransport": "true" if environ.get("wsgi.url_scheme") == "https" else "false"}
         if tls:
             _CONTEXT.values["s3:TlsVersion"] = tls
+        if match and match.group(2) == "glue":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(raw)
+            operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+            key = match.group(1)
+            needed = glue_actions(operation, json.loads(raw or b"{}"))
+            for action, resource in needed:
+                self.emulator.requests.append(S3Request(key, action, resource, "POST", operation))
+            denied = self.emulator.denied(key, needed)
+            if denied:
+                body = json.dumps(
+                    {"__type": "AccessDeniedException", "message": f"emulated IAM: {denied} is not allowed for {key}"}
+                ).encode()
+                start_response(
+                    "400 Bad Request",
+                    [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+                )
+                return [body]
         if match and match.group(2) == "s3":
             key = match.group(1)
             headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
@@ -410,6 +463,7 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
             for o in page.get("Contents", [])
             if o["Key"].endswith(".parquet")
         ]
+        facts_before = job.parquet_listing(s3, f"{args['processed_path'].rstrip('/')}/sales_fact/")
         staging = root / "staging"
         output = DuckDBTransformEngine().run(
             TransformJob(
@@ -428,7 +482,10 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
         for path in sorted(p for p in staging.rglob("*") if p.is_file()):
             relative = path.relative_to(staging)
             zone, rest = relative.parts[0], Path(*relative.parts[1:]).as_posix()
-            if zone == "processed":
+            if zone == "processed" and relative.parts[1] in DIMENSIONS:  # the job's run-named version folder
+                where = job.dimension_path(args["processed_path"].rstrip("/"), relative.parts[1], run_id)
+                s3.upload_file(str(path), *job.split_s3(f"{where}/{path.name}"))
+            elif zone == "processed":
                 s3.upload_file(str(path), processed_bucket, processed_prefix + rest)
             else:
                 s3.upload_file(str(path), quarantine_bucket, quarantine_prefix + rest)
@@ -439,7 +496,16 @@ def run_sales_job(arguments: dict[str, str], s3: Any) -> dict[str, Any]:
         "by_reason": dict(sorted(output.by_reason.items())),
     }
     if sizes is not None:
-        job.commit_bookmark(s3, args["bookmark_path"], args["raw_path"], sizes, summary)
+        outputs = job.written_outputs(
+            s3,
+            args["processed_path"].rstrip("/"),
+            args["quarantine_path"].rstrip("/"),
+            run_id,
+            list(DIMENSIONS),
+            facts_before,
+        )
+        record = {**summary, job.OUTPUTS: outputs, "finished": dt.datetime.now(dt.UTC).isoformat()}
+        job.commit_bookmark(s3, args["bookmark_path"], args["raw_path"], sizes, record)
     return summary
 
 

@@ -139,21 +139,24 @@ def table_properties(schema: Any, metadata_uri: str) -> dict[str, str]:
     }
 
 
-def create_table(catalog: Any, tdef: TableDef, location_uri: str) -> Any:
-    """Create the table (empty, no snapshot) at `location_uri`, or load it when another writer just did."""
+def create_table(catalog: Any, tdef: TableDef, location_uri: str, namespace: str = NAMESPACE) -> Any:
+    """Create the table (empty, no snapshot) at `location_uri`, or load it when another writer just did.
+
+    namespace: `processed` locally; on AWS the Glue database Terraform made.
+    """
     from pyiceberg.exceptions import TableAlreadyExistsError
 
     schema = iceberg_schema(tdef.columns)
     try:
         return catalog.create_table(
-            (NAMESPACE, tdef.name),
+            (namespace, tdef.name),
             schema=schema,
             location=location_uri,
             partition_spec=partition_spec(schema, tdef.partition_by),
             properties=table_properties(schema, f"{location_uri}/{METADATA_DIR}"),
         )
     except TableAlreadyExistsError:
-        return catalog.load_table((NAMESPACE, tdef.name))
+        return catalog.load_table((namespace, tdef.name))
 
 
 # ---------------------------------------------------------------------------------------- data files

@@ -25,7 +25,6 @@ runner = CliRunner()
         ["archive", "--older-than", "30"],
         ["validate"],
         ["ingest", "x.csv", "--table", "t"],
-        ["history", "sales_fact"],
     ],
 )
 def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_path: Path) -> None:
@@ -37,11 +36,13 @@ def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_p
     assert "Traceback" not in result.output
 
 
-def test_aws_target_refuses_time_travel_in_one_line(tmp_path: Path) -> None:
-    args = ["query", "SELECT 1", "--as-of", "1", "--target", "aws", "--lake", str(tmp_path)]
-    result = runner.invoke(app, args, catch_exceptions=False)
+@pytest.mark.parametrize("args", [["history", "sales_fact"], ["query", "SELECT 1", "--as-of", "1"]])
+def test_aws_history_and_time_travel_before_deploy_say_to_deploy_in_one_line(args: list[str], tmp_path: Path) -> None:
+    result = runner.invoke(app, [*args, "--target", "aws", "--lake", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code != 0
-    assert "`datalake query --as-of` is not available on the aws target" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert "no AWS deployment outputs" in text and "datalake deploy --target aws" in text
+    assert "Traceback" not in result.output
 
 
 def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
@@ -49,7 +50,7 @@ def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
     assert sorted(optional) == ["archive", "history", "ingest", "run_job", "time_travel", "validate"]
     # lake_lock is not a command but whether writers lock (what --wait waits for): local only
     assert LocalTarget.capabilities.lake_lock and not AwsTarget.capabilities.lake_lock
-    aws_runs = {"run_job"}  # the deployed Glue jobs
+    aws_runs = {"run_job", "history", "time_travel"}  # the deployed Glue jobs; the Glue catalog's Iceberg tables
     for name in optional:
         assert getattr(LocalTarget.capabilities, name) is True
         assert getattr(AwsTarget.capabilities, name) is (name in aws_runs)

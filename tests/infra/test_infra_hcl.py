@@ -244,12 +244,15 @@ def test_workflow_chains_crawler_then_job_on_crawl_state() -> None:
     after_condition = block(block(after, "predicate"), "conditions")
     assert after_condition["job_name"] == "${aws_glue_job.sales_etl.name}"
     assert after_condition["state"] == "SUCCEEDED"
-    assert "${aws_glue_crawler.processed.name}" in str(after["actions"])
+    assert "${aws_glue_job.customer_aggregates.name}" in str(after["actions"])
+    assert "crawler" not in str(after["actions"])  # the processed tables are Iceberg: nothing to crawl
 
 
-def test_processed_zone_is_cataloged() -> None:
-    crawler = resource("aws_glue_crawler", "processed")
-    assert "processed" in block(crawler, "s3_target")["path"]
+def test_only_the_raw_zone_is_crawled() -> None:
+    """The processed zone's tables are Iceberg tables that deploy creates and run-etl commits to."""
+    crawlers = [name for kind, name, _ in _blocks("resource") if kind == "aws_glue_crawler"]
+    assert crawlers == ["raw"]
+    assert "raw" in block(resource("aws_glue_crawler", "raw"), "s3_target")["path"]
 
 
 # ---------------------------------------------------------------------------

@@ -76,13 +76,20 @@ def rename_tables(sql: str, mapping: dict[str, str]) -> str:
 class AthenaEngine(QueryEngine):
     dialect = "trino"
 
-    def __init__(self, lake: AwsLake, name: str = "athena", table_map: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        lake: AwsLake,
+        name: str = "athena",
+        table_map: dict[str, str] | None = None,
+        pins: tuple[dict[str, int], str | None] | None = None,
+    ) -> None:
         self.lake, self.name = lake, name
         self.table_map = table_map or {}
+        self.pins = pins  # (table -> snapshot id, sales_fact's instant or None): `query --as-of`
         self.workgroup = lake.require("athena_workgroup")
         self.database = lake.require("glue_database")
         self.description = f"Athena (workgroup {self.workgroup}) over the " + (
-            "raw crawler's JSON/CSV tables" if self.table_map else "partitioned Parquet tables"
+            "raw crawler's JSON/CSV tables" if self.table_map else "Iceberg tables of the Glue catalog"
         )
 
     @property
@@ -92,6 +99,11 @@ class AthenaEngine(QueryEngine):
 
     def translate(self, sql: str) -> str:
         translated = super().translate(sql)
+        if self.pins is not None:
+            from datalake.domain.iceberg_tables import table_defs
+            from datalake.targets.aws.iceberg import pin_tables
+
+            translated = pin_tables(translated, *self.pins, known=table_defs())
         return rename_tables(translated, self.table_map) if self.table_map else translated
 
     def execute(self, sql: str) -> QueryResult:
@@ -129,7 +141,7 @@ class AthenaEngine(QueryEngine):
                 reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage")
                 raise QueryError(
                     f"{self.name}: query {query_id} {state}: {reason or 'no reason given'}",
-                    hint="check table and column names (the catalog is filled by run-etl's crawlers)",
+                    hint="check table and column names (`datalake status` lists the Glue catalog's tables)",
                 )
             return None
 
@@ -291,3 +303,17 @@ def open_aws_engine(lake: AwsLake, name: str) -> QueryEngine:
     if name == "redshift":
         return RedshiftEngine(lake)
     raise UsageError(f"unknown --engine {name!r}", hint="choose one of: athena, athena-raw, redshift")
+
+
+def open_as_of_engine(lake: AwsLake, name: str, as_of: str) -> QueryEngine:
+    """Athena with every lake table read at the snapshot `as_of` names (Iceberg time travel)."""
+    from datalake.errors import UsageError
+    from datalake.targets.aws.iceberg import as_of_versions
+
+    if name != "athena":
+        raise UsageError(
+            f"--as-of needs --engine athena on aws, not {name!r}",
+            hint="athena-raw reads the raw files and redshift a loaded copy: neither has snapshots",
+        )
+    _, versions, instant = as_of_versions(lake, as_of)
+    return AthenaEngine(lake, pins=(versions, instant))

@@ -5,9 +5,12 @@ and uploads the result under the same `sales/year=/month=/day=` keys. The dimens
 seed manifest live in S3 (raw bucket and scripts bucket), so a second seed reuses the master data
 and gets the next batch of sale ids, as locally.
 
-run-etl uploads the jobs/ scripts when their content changed, runs the raw crawler, the Spark
-job (Glue job run, or a step on the EMR cluster) on the files the bookmark has not seen, and the
-processed crawler, each waited for with backoff and a timeout, then reloads the Redshift warehouse.
+run-etl uploads the jobs/ scripts when their content changed, runs the raw crawler and the Spark
+job (Glue job run, or a step on the EMR cluster) on the files the bookmark has not seen, each waited
+for with backoff and a timeout; commits the files the job recorded to the Glue catalog's Iceberg
+tables (one snapshot per table, sales_fact first: its snapshot is the run's commit point), also for
+any run recorded earlier and not committed yet; then reloads the Redshift warehouse from the
+tables' current files.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.aws.clients import aws_errors, error_code
 from datalake.targets.aws.emr import run_emr_step
 from datalake.targets.aws.glue import run_crawler, run_glue_job
+from datalake.targets.aws.iceberg import OUTPUTS
 from datalake.targets.aws.jobs import default_jobs_dir, upload_jobs
 from datalake.targets.aws.lake import BOOKMARK_KEY, AwsLake
 from datalake.targets.aws.redshift import load_warehouse
-from datalake.targets.aws.s3 import download_if_exists, files_under, objects, prefix_stats, upload_files
+from datalake.targets.aws.s3 import download_if_exists, files_under, objects, upload_files
 
 SEEDS_KEY = "state/seeds.json"
 
@@ -139,9 +143,11 @@ def _job_logs(lake: AwsLake, engine: str, job: dict[str, Any]) -> str:
     return f"logs: CloudWatch log group {job.get('log_group') or '/aws-glue/jobs'}, streams {job.get('run_id')}*"
 
 
-def _run_record(lake: AwsLake, engine: str, job: dict[str, Any], run_id: str) -> dict[str, Any]:
-    """The counts the job committed for `run_id`; AwsError when it committed none (nothing is bookmarked)."""
-    record: dict[str, Any] | None = load_bookmark_document(lake)["runs"].get(run_id)
+def _run_record(
+    lake: AwsLake, engine: str, job: dict[str, Any], run_id: str, bookmark: dict[str, Any]
+) -> dict[str, Any]:
+    """The counts the job recorded for `run_id`; AwsError when it recorded none (nothing is bookmarked)."""
+    record: dict[str, Any] | None = bookmark["runs"].get(run_id)
     if record is None:
         which = f"Glue job run {job.get('run_id')}" if engine == "glue" else f"EMR step {job.get('step_id')}"
         raise AwsError(
@@ -155,7 +161,7 @@ def _run_record(lake: AwsLake, engine: str, job: dict[str, Any], run_id: str) ->
 def run_etl(
     lake: AwsLake, opts: EtlOptions, progress: Progress = NULL_PROGRESS, jobs_dir: Path | None = None
 ) -> RunSummary:
-    """Scripts -> raw crawler -> Spark job on the pending files (Glue or EMR) -> processed crawler -> Redshift."""
+    """Scripts -> raw crawler -> Spark job on the pending files (Glue or EMR) -> Iceberg commit -> Redshift."""
     if opts.engine not in ("glue", "emr"):
         raise UsageError(f"unknown --engine {opts.engine!r} on aws", hint="choose glue or emr")
     now = opts.run_ts or datetime.now(UTC)
@@ -169,9 +175,19 @@ def run_etl(
         return t1
 
     with aws_errors("reading the raw zone and the job bookmark"):
-        pending = pending_files(lake)
+        bookmark = load_bookmark_document(lake)
+        pending = pending_files(lake, bookmark)
+    # runs the job recorded but nobody committed (the Glue workflow's, a run-etl killed after its job)
+    recovered = commit_recorded_runs(lake, bookmark, progress)
     if not pending:
-        return RunSummary(run_id=None, status="nothing_to_do", engine=opts.engine, started=now.isoformat())
+        return RunSummary(
+            run_id=None,
+            status="nothing_to_do",
+            engine=opts.engine,
+            started=now.isoformat(),
+            recovered=sorted(recovered),
+            crawl={"iceberg": recovered} if recovered else {},
+        )
 
     t = time.perf_counter()
     uploads = upload_jobs(lake, jobs_dir or default_jobs_dir())
@@ -191,16 +207,15 @@ def run_etl(
     job = run_glue_job(lake, progress, extra) if opts.engine == "glue" else run_emr_step(lake, progress, extra)
     t = stage("job", t)
     with aws_errors("reading the run's record in the job bookmark"):
-        counts = _run_record(lake, opts.engine, job, run_id)
-    if processed_crawler := lake.optional("processed_crawler_name"):
-        crawls.append(run_crawler(lake, processed_crawler, progress))
-        t = stage("crawl_processed", t)
+        bookmark = load_bookmark_document(lake)
+        counts = _run_record(lake, opts.engine, job, run_id, bookmark)
+    committed = commit_recorded_runs(lake, bookmark, progress)
+    t = stage("commit", t)
     warehouse: dict[str, Any] = {"skipped": "redshift_mode = none"}
     if (lake.optional("redshift_mode") or "none") != "none":
         warehouse = load_warehouse(lake, run_id, progress)
         t = stage("warehouse", t)
-    with aws_errors("measuring the processed zone"):
-        fact_files, bytes_out = prefix_stats(lake, lake.require("processed_bucket"), "sales_fact/")
+    written = counts.get(OUTPUTS, {}).get("sales_fact", {})
     return RunSummary(
         run_id=str(job.get("run_id") or job.get("step_id")),
         status="completed",
@@ -214,8 +229,24 @@ def run_etl(
         rows_processed=int(counts.get("rows_processed", 0)),
         rows_quarantined=int(counts.get("rows_quarantined", 0)),
         by_reason=dict(counts.get("by_reason", {})),
-        bytes_out=bytes_out,
-        fact_files_written=fact_files,
+        bytes_out=sum(written.values()),
+        fact_files_written=len(written),
         warehouse_rows_loaded=int(warehouse.get("rows", 0)),
-        crawl={"crawls": crawls, "job": job, "scripts": uploads, "warehouse": warehouse, "run": run_id},
+        recovered=sorted(r for r in committed if r != run_id),
+        crawl={
+            "crawls": crawls,
+            "job": job,
+            "scripts": uploads,
+            "warehouse": warehouse,
+            "run": run_id,
+            "iceberg": committed,
+        },
     )
+
+
+def commit_recorded_runs(lake: AwsLake, bookmark: dict[str, Any], progress: Progress) -> dict[str, list[str]]:
+    """Commit the job's recorded runs the Iceberg tables do not hold yet: run id -> tables committed."""
+    from datalake.targets.aws.iceberg import commit_runs
+
+    with progress.task("Committing to the Iceberg tables (Glue catalog)"):
+        return commit_runs(lake, bookmark)

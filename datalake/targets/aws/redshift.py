@@ -1,7 +1,8 @@
 """Redshift for the aws target: reload the warehouse from the processed Parquet in one Data API transaction.
 
-`COPY ... FORMAT AS PARQUET` reads manifests that list the exact files, so a load never picks up
-a file written after the listing.
+`COPY ... FORMAT AS PARQUET` reads manifests that list the exact files of each Iceberg table's current
+snapshot, so a load never picks up a file no snapshot holds (a dimension's older versions, a run not
+committed yet).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from datalake.errors import AwsError
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.aws.clients import aws_errors
 from datalake.targets.aws.lake import AwsLake
-from datalake.targets.aws.s3 import parquet_objects
 
 
 def _redshift_type(sql_type: str) -> str:
@@ -73,16 +73,18 @@ def warehouse_load_sql(lake: AwsLake, manifests: dict[str, str]) -> list[str]:
 
 
 def load_warehouse(lake: AwsLake, load_id: str, progress: Progress = NULL_PROGRESS) -> dict[str, Any]:
-    """Reload Redshift from the processed Parquet (one transaction); rows in the fact table after."""
+    """Reload Redshift from the Iceberg tables' current files (one transaction); rows in the fact table after."""
+    from datalake.targets.aws import iceberg
     from datalake.targets.aws.engines import RedshiftData
 
     data = RedshiftData(lake)
     processed = lake.require("processed_bucket")
     manifests: dict[str, str] = {}
     files = 0
+    current = iceberg.current_files(lake, [iceberg.FACT, *DIMENSIONS])
     with aws_errors(f"preparing the warehouse load from s3://{processed}"):
-        for table, prefix in [(WAREHOUSE_FACT_TABLE, "sales_fact/")] + [(d, f"{d}/") for d in DIMENSIONS]:
-            objects = parquet_objects(lake, processed, prefix)
+        for table, source in [(WAREHOUSE_FACT_TABLE, iceberg.FACT)] + [(d, d) for d in DIMENSIONS]:
+            objects = current[source]
             if not objects:
                 if table == WAREHOUSE_FACT_TABLE:
                     raise AwsError(

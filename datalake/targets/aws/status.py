@@ -1,7 +1,8 @@
 """status and measured usage of a deployed AWS lake, read from S3, Glue and Athena.
 
 `status()` returns the same top-level keys as the local status (zones, tables, warehouse, runs)
-so the CLI renders both alike, plus `storage_classes` and `crawlers`. `usage()` is what a cost
+so the CLI renders both alike, plus `storage_classes` and `crawlers`; the processed tables' files,
+bytes and rows come from their Iceberg metadata (the current snapshot's summary). `usage()` is what a cost
 report needs: bytes per storage class per bucket, Athena's scanned bytes and engine time for the
 workgroup's recent queries, and the Glue job runs' durations and DPU-seconds.
 """
@@ -61,7 +62,7 @@ def bucket_usage(lake: AwsLake) -> dict[str, dict[str, Any]]:
 def _crawlers(lake: AwsLake) -> list[dict[str, Any]]:
     glue = lake.client("glue")
     found = []
-    for key in ("raw_crawler_name", "processed_crawler_name"):
+    for key in ("raw_crawler_name",):
         if name := lake.optional(key):
             with aws_errors(f"reading the Glue crawler {name}"):
                 crawler = glue.get_crawler(Name=name)["Crawler"]
@@ -105,12 +106,18 @@ def job_runs(lake: AwsLake, limit: int = RECENT_RUNS) -> list[dict[str, Any]]:
 
 
 def _tables(lake: AwsLake, usage: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lake's Iceberg tables (files, bytes, rows of the current snapshot), then the Glue database's others
+    (the raw crawler's tables, run-job's outputs), whose row counts only the crawler's statistics give."""
+    from datalake.targets.aws import iceberg
+
     glue = lake.client("glue")
     database = lake.require("glue_database")
     tables = []
     with aws_errors(f"reading the Glue database {database}"):
         for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
             for table in page.get("TableList", []):
+                if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG":
+                    continue  # read from its Iceberg metadata instead (iceberg.table_stats)
                 partitions = 0
                 if table.get("PartitionKeys"):
                     for part_page in glue.get_paginator("get_partitions").paginate(
@@ -131,7 +138,7 @@ def _tables(lake: AwsLake, usage: dict[str, dict[str, Any]]) -> list[dict[str, A
                         "location": descriptor.get("Location"),
                     }
                 )
-    return tables
+    return iceberg.table_stats(lake) + tables
 
 
 def _run_counts(record: dict[str, Any] | None) -> dict[str, Any]:

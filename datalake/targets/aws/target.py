@@ -32,6 +32,8 @@ class AwsTarget(Target):
         # athena-raw sees the crawler's raw tables, not a sales_fact view: benchmark Parquet vs Redshift
         benchmark_engines=("athena", "redshift"),
         run_job=True,
+        history=True,
+        time_travel=True,
     )
 
     @property
@@ -73,6 +75,9 @@ class AwsTarget(Target):
             session=self._session(),
             progress=progress,
         )
+        iceberg: dict[str, Any] = {}
+        if result.applied and result.outputs:
+            iceberg = self._deploy_iceberg(result.outputs, progress)
         return {
             "created": result.applied,
             "target": self.name,
@@ -80,7 +85,19 @@ class AwsTarget(Target):
             "applied": result.applied,
             "outputs_file": str(result.outputs_file) if result.outputs_file else None,
             **result.outputs,
+            **iceberg,
         }
+
+    def _deploy_iceberg(self, outputs: dict[str, str], progress: Progress) -> dict[str, Any]:
+        """After the apply: the processed tables as Iceberg tables in the Glue database (idempotent)."""
+        from datalake.targets.aws import iceberg
+        from datalake.targets.aws.lake import open_lake
+
+        self._lake = None
+        lake = open_lake(self.settings, outputs)
+        with progress.task("Creating the Iceberg tables in the Glue catalog"):
+            made = iceberg.ensure_tables(lake)
+        return {"iceberg_catalog": iceberg.catalog_info(lake), "iceberg_tables": made}
 
     def destroy(
         self, confirm: Confirm = confirm_always, progress: Progress = NULL_PROGRESS, var_file: Path | None = None
@@ -166,6 +183,18 @@ class AwsTarget(Target):
 
         return open_aws_engine(self.lake(), name or self.capabilities.default_query_engine)
 
+    def history(self, table: str) -> model.TableHistory:
+        """The table's snapshots, through the Glue catalog: one per run-etl that committed to it."""
+        from datalake.targets.aws.iceberg import history
+
+        return history(self.lake(), table)
+
+    def time_travel(self, as_of: str, name: str | None = None) -> QueryEngine:
+        """Athena over the Iceberg tables as a run left them (`FOR VERSION / TIMESTAMP AS OF`)."""
+        from datalake.targets.aws.engines import open_as_of_engine
+
+        return open_as_of_engine(self.lake(), name or self.capabilities.default_query_engine, as_of)
+
     def status(self) -> model.LakeStatus:
         from datalake.targets.aws import status as aws_status
 
@@ -174,10 +203,10 @@ class AwsTarget(Target):
     def services(self) -> dict[str, str]:
         return {
             "raw": "S3 raw bucket (JSON + CSV)",
-            "processed": "S3 processed bucket (Parquet)",
+            "processed": "S3 processed bucket (Iceberg tables, Parquet)",
             "archive": "S3 archive bucket (Glacier)",
             "quarantine": "S3 quarantine prefix",
-            "catalog": "Glue crawlers + Data Catalog",
+            "catalog": "Glue Data Catalog (Iceberg tables; raw crawler)",
             "etl": "Glue ETL job · EMR step",
             "warehouse": "Redshift",
             "query": "Athena",

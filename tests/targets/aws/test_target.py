@@ -44,6 +44,10 @@ class FakeClock:
         self.now += seconds
 
 
+def s3_keys(lake: AwsLake, bucket: str, prefix: str) -> list[str]:
+    return sorted(o["Key"] for o in lake.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+
+
 def fast_poller() -> Poller:
     clock = FakeClock()
     return Poller(sleep=clock.sleep, clock=clock)
@@ -83,7 +87,29 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def target(aws_env: None, tmp_path: Path) -> Iterator[AwsTarget]:
+def iceberg_commits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """The Iceberg commits run-etl asks for: (run id, its record's outputs), each run once.
+
+    pyarrow's S3 (pyiceberg's FileIO) cannot reach moto's in-process mock: the commits themselves are
+    proven against moto's server in test_first_run; here, that run-etl hands over what the job recorded.
+    """
+    from datalake.targets.aws import iceberg
+
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    def commit_runs(lake: AwsLake, bookmark: dict[str, Any], catalog: Any = None) -> dict[str, list[str]]:
+        done = {run for run, _ in asked}
+        fresh = [(run, record) for run, record in iceberg._recorded_runs(bookmark) if run not in done]
+        asked.extend((run, record[iceberg.OUTPUTS]) for run, record in fresh)
+        return {run: ["sales_fact"] for run, _ in fresh}
+
+    monkeypatch.setattr(iceberg, "commit_runs", commit_runs)
+    monkeypatch.setattr(iceberg, "table_stats", lambda lake, catalog=None: [])
+    return asked
+
+
+@pytest.fixture
+def target(aws_env: None, tmp_path: Path, iceberg_commits: list[Any]) -> Iterator[AwsTarget]:
     """An aws target whose outputs name resources created in moto (in-process)."""
     import boto3
     from moto import mock_aws
@@ -303,7 +329,11 @@ def glue_job(target: AwsTarget) -> Iterator[list[dict[str, Any]]]:
 
 
 def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
-    target: AwsTarget, glue_job: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    target: AwsTarget,
+    glue_job: list[dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    iceberg_commits: list[tuple[str, dict[str, Any]]],
 ) -> None:
     from moto.moto_api import state_manager
 
@@ -316,8 +346,18 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     glue = lake.client("glue")
     assert summary.status == "completed"
     assert summary.engine == "glue"
-    assert list(summary.stages) == ["upload_scripts", "crawl_raw", "job", "crawl_processed"]
-    assert [c["status"] for c in summary.crawl["crawls"]] == ["COMPLETED", "COMPLETED"]
+    assert list(summary.stages) == ["upload_scripts", "crawl_raw", "job", "commit"]
+    assert [c["status"] for c in summary.crawl["crawls"]] == ["COMPLETED"]  # the raw crawler only
+    # the job recorded the files it wrote, per table; run-etl committed exactly those
+    ((committed, outputs),) = iceberg_commits
+    assert committed == summary.crawl["run"] and summary.crawl["iceberg"] == {committed: ["sales_fact"]}
+    processed = lake.require("processed_bucket")
+    facts = s3_keys(lake, processed, "sales_fact/")
+    assert sorted(outputs["sales_fact"]) == [f"s3://{processed}/{k}" for k in facts if k.endswith(".parquet")]
+    assert summary.fact_files_written == len(outputs["sales_fact"]) > 0
+    for dim in ("customers", "products", "stores"):
+        (version,) = outputs[dim]
+        assert version.startswith(f"s3://{processed}/{dim}/_iceberg_data/run_id={committed}/")
     run = glue.get_job_run(JobName=lake.require("glue_job_name"), RunId=summary.run_id)["JobRun"]
     assert run["JobRunState"] == "SUCCEEDED"
     scripts = lake.require("scripts_bucket")
@@ -335,8 +375,7 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     )
     assert summary.rows_in == 300 and summary.balanced
     assert summary.crawl["warehouse"] == {"skipped": "redshift_mode = none"}
-    for name in ("raw_crawler_name", "processed_crawler_name"):
-        assert glue.get_crawler(Name=lake.require(name))["Crawler"]["State"] == "READY"
+    assert glue.get_crawler(Name=lake.require("raw_crawler_name"))["Crawler"]["State"] == "READY"
     # the job is handed exactly the pending raw files, and has bookmarked them
     s3 = lake.client("s3")
     listed = s3.get_object(Bucket=scripts, Key=f"state/runs/{summary.crawl['run']}/pending.txt")["Body"].read()
@@ -344,8 +383,9 @@ def test_run_etl_on_glue_drives_crawlers_and_job_to_completion(
     assert listed.decode().split() == sorted(f"s3://{lake.require('raw_bucket')}/{k}" for k in raw_keys)
     assert summary.files_in == len(raw_keys)
     again = target.run_etl(EtlOptions(engine="glue"))
-    assert again.status == "nothing_to_do"
+    assert again.status == "nothing_to_do" and again.recovered == []
     assert len(glue.get_job_runs(JobName=lake.require("glue_job_name"))["JobRuns"]) == 1
+    assert len(iceberg_commits) == 1
 
     # cost-report's measurements on aws: zones and day partitions from S3, the run from Glue + bookmark
     usage = target.measured_usage()
@@ -438,9 +478,10 @@ def test_a_job_started_like_the_workflow_trigger_consumes_exactly_the_unconsumed
     assert sorted(r.bytes_in for r in target.measured_usage().runs) == sorted(
         [scheduled["bytes_in"], sum(v["size"] for v in bookmark.values()) - scheduled["bytes_in"]]
     )
-    # and the CLI, after it, finds nothing left to do
+    # and the CLI, after it, finds nothing left to run, and commits the workflow's run to the tables
     assert target.status().pending_raw_files == 0
-    assert target.run_etl(EtlOptions(engine="glue")).status == "nothing_to_do"
+    after = target.run_etl(EtlOptions(engine="glue"))
+    assert after.status == "nothing_to_do" and after.recovered == [started]
 
 
 def test_the_cli_and_the_job_read_the_same_raw_files() -> None:
@@ -642,11 +683,25 @@ def test_emr_without_cluster_is_a_config_error(aws_env: None) -> None:
         run_emr_step(stub_lake(lake_outputs()))
 
 
-def test_warehouse_load_copies_parquet_through_the_data_api(target: AwsTarget, aws_env: None) -> None:
-    """Manifests of the processed Parquet in S3 (moto), COPY statements to Redshift (Stubber)."""
+def test_warehouse_load_copies_parquet_through_the_data_api(
+    target: AwsTarget, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Manifests of the Iceberg tables' current files in S3 (moto), COPY statements to Redshift (Stubber)."""
     from botocore.stub import ANY
 
+    from datalake.targets.aws import iceberg
     from datalake.targets.aws.redshift import load_warehouse
+
+    current = {  # the tables' current snapshots (pyiceberg's planning is proven in test_first_run)
+        "sales_fact": [
+            ("sales_fact/year=2026/month=6/part-0.parquet", 12),
+            ("sales_fact/year=2026/month=7/part-0.parquet", 12),
+        ],
+        "customers": [("customers/_iceberg_data/run_id=r2/part-0.parquet", 12)],
+        "products": [],
+        "stores": [],
+    }
+    monkeypatch.setattr(iceberg, "current_files", lambda lake, names, catalog=None: {n: current[n] for n in names})
 
     lake = target.lake()
     outputs = dict(lake.outputs) | {
@@ -659,7 +714,9 @@ def test_warehouse_load_copies_parquet_through_the_data_api(target: AwsTarget, a
     for key in (
         "sales_fact/year=2026/month=6/part-0.parquet",
         "sales_fact/year=2026/month=7/part-0.parquet",
-        "customers/customers.parquet",
+        "sales_fact/year=2026/month=8/part-uncommitted.parquet",  # written by a run not committed: not loaded
+        "customers/_iceberg_data/run_id=r1/part-0.parquet",  # an older version: not loaded
+        "customers/_iceberg_data/run_id=r2/part-0.parquet",
     ):
         s3.put_object(Bucket=processed, Key=key, Body=b"PAR1....PAR1")
     s3.put_object(Bucket=processed, Key="sales_fact/_SUCCESS", Body=b"")
@@ -707,6 +764,11 @@ def test_warehouse_load_copies_parquet_through_the_data_api(target: AwsTarget, a
         f"s3://{processed}/sales_fact/year=2026/month=7/part-0.parquet",
     ]
     assert manifest["entries"][0]["meta"] == {"content_length": 12}
+    key = "_staging/copy-manifests/20260701T120000/customers.manifest"
+    customers = json.loads(s3.get_object(Bucket=processed, Key=key)["Body"].read())
+    assert [e["url"] for e in customers["entries"]] == [
+        f"s3://{processed}/customers/_iceberg_data/run_id=r2/part-0.parquet"
+    ]
 
 
 # ---------------------------------------------------------------------------------- queries
@@ -999,7 +1061,7 @@ def test_status_reports_buckets_storage_classes_crawlers_jobs_and_partitions(tar
     assert info.zones["processed"] == {"files": 0, "bytes": 0}
     (fact,) = [t for t in info.tables if t["table"] == "sales_fact"]
     assert (fact["partitions"], fact["format"], fact["rows"]) == (2, "parquet", 200)
-    assert [c["state"] for c in info.extra["crawlers"]] == ["READY", "READY"]
+    assert [c["state"] for c in info.extra["crawlers"]] == ["READY"]  # the raw crawler: processed is Iceberg
     assert info.runs[0]["status"] == "SUCCEEDED" and info.runs[0]["engine"] == "glue"
     usage = target.usage()
     assert usage["storage"]["archive"] == {"GLACIER_IR": 100, "STANDARD": 10}
