@@ -357,9 +357,11 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
             con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
         _add_ingested_views(con, layout, ingested, "raw")
 
-    return DuckDBEngine(
+    engine = DuckDBEngine(
         "raw", "raw JSON/CSV files, transformed on the fly (no pruning)", setup, [layout.root], layout.scratch
     )
+    engine.prunes = False
+    return engine
 
 
 def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:
