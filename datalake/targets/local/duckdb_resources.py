@@ -18,7 +18,10 @@ from typing import Any
 
 from datalake.domain.duckdb_sql import connect as duckdb_connect
 
-MEMORY_SHARE = 16  # a connection's limit is this fraction of the machine's memory ...
+# A connection's limit is this fraction of the machine's memory (750 MB of 24 GB): a command is rarely alone
+# on the machine, and what DuckDB holds past its limit it spills; a larger limit only lets a query's
+# working set (the raw engine's duplicate check ranks every row) grow with the data before it spills ...
+MEMORY_SHARE = 32
 MIN_MEMORY_LIMIT = 256 * 2**20  # ... but never below what a sort or a hash join needs to make progress
 MAX_MEMORY_LIMIT = 1200 * 2**20  # ... nor above what run-etl's batches were sized for (see etl.duckdb_engine)
 _CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))

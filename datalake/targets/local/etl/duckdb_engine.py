@@ -34,7 +34,7 @@ from datalake.targets.local.etl.engine import TransformJob, TransformOutput
 
 ROW_GROUP_SIZE = 122_880
 MAX_FILE_SIZE = "256MB"
-BATCH_BYTES = 384 * 1024**2  # raw bytes per batch at most: ~3M rows, well inside the memory limit
+BATCH_BYTES = 192 * 1024**2  # raw bytes per batch at most: ~1.5M rows, inside a 750 MB memory limit (duckdb_resources)
 MIN_BATCH_BYTES = 64 * 1024**2  # months are joined up to this: ~500k rows, 4 row groups for 2 threads
 _MONTH = re.compile(r"year=(\d+)/month=(\d+)/")
 
