@@ -56,6 +56,9 @@ class QueryEngine(ABC):
     name: str
     dialect: str
     description: str
+    # False for an engine that reads every byte whatever the filter (raw files as landed): measuring
+    # it with pruning disabled would only repeat the run, the most expensive run of a benchmark
+    prunes: bool = True
 
     @property
     def role(self) -> str:

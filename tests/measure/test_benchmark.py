@@ -130,6 +130,13 @@ def test_date_range_scan_prunes_partitions_and_row_groups(tmp_path: Path) -> Non
     assert claim["holds"] and claim["measured"] > 0.6
 
 
+def test_raw_files_are_not_measured_again_without_pruning(shared_report: Any) -> None:
+    """The raw engine reads every byte whatever the filter: a second, unpruned run would only repeat it."""
+    scan = next(q for q in shared_report.queries if q.query.name == "date_range_scan")
+    assert scan.results["raw"].bytes_scanned and scan.results["raw"].bytes_scanned_unpruned is None
+    assert scan.results["lake"].bytes_scanned_unpruned is not None
+
+
 @pytest.mark.parametrize(
     ("sql", "a", "b", "same"),
     [

@@ -84,7 +84,8 @@ def _run_one(target: Target, engine: str, query: BenchmarkQuery, sql: str, repea
                 stats.get("row_groups_total"),
             )
             run.times = [eng.execute(sql).seconds for _ in range(repeat)]
-        if query.pruning:
+            prunes = eng.prunes
+        if query.pruning and prunes:
             with target.query_engine(engine) as eng:  # fresh again: nothing cached from the runs above
                 unpruned = eng.measure(sql, pruning=False).stats
             run.bytes_scanned_unpruned, run.files_unpruned = unpruned.get("bytes_scanned"), unpruned.get("files_read")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.duckdb_sql import records_sql
 from datalake.layout import LakeLayout
+from datalake.targets.local import duckdb_resources
 from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table
 
 RAW_DATABASE = "raw"
@@ -207,7 +207,7 @@ def crawl(layout: LakeLayout, catalog: Catalog) -> CrawlResult:
     by_table: dict[str, list[DataFile]] = defaultdict(list)
     for f in files:
         by_table[f.table].append(f)
-    con = duckdb_connect()
+    con = duckdb_resources.connect(layout.scratch)
     try:
         for name, table_files in sorted(by_table.items()):
             previous = catalog.get(RAW_DATABASE, name)

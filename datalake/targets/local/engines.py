@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.errors import LakeNotFoundError, QueryError, UsageError
 from datalake.layout import LakeLayout
 from datalake.targets.base import QueryEngine, QueryResult
+from datalake.targets.local import duckdb_resources
 from datalake.targets.local.sandbox import check_statement, lock_down, permission_error
 
 LOCAL_ENGINES = ("lake", "warehouse", "raw")
@@ -31,6 +31,8 @@ class DuckDBEngine(QueryEngine):
     setup: creates the engine's views (or attaches the warehouse) on a fresh connection; it runs
     again, unsandboxed, for `measure` only, because DuckDB writes its profile only to a file (and a
     sandboxed connection writes none). The SQL measured is first checked, and bound, on the sandbox.
+    Both connections spill below `scratch` (see `duckdb_resources`): the raw engine's duplicate check
+    ranks every row, which would otherwise hold the whole raw zone in memory.
     """
 
     dialect = "duckdb"
@@ -41,11 +43,13 @@ class DuckDBEngine(QueryEngine):
         description: str,
         setup: Callable[[Any], None],
         allowed: Sequence[Path],
+        scratch: Path,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self.name, self.description = name, description
         self._setup, self.allowed, self._on_close = setup, list(allowed), on_close
-        self.con = duckdb_connect()
+        self.scratch = scratch
+        self.con = duckdb_resources.connect(scratch)
         try:
             setup(self.con)
             lock_down(self.con, self.allowed)
@@ -96,7 +100,7 @@ class DuckDBEngine(QueryEngine):
         self._run(self.con, f"EXPLAIN {translated}")  # binding in the sandbox: a file outside the lake is refused
         fd, profile_path = tempfile.mkstemp(prefix="datalake-profile-", suffix=".json")
         os.close(fd)
-        con = duckdb_connect()
+        con = duckdb_resources.connect(self.scratch)
         try:
             self._setup(con)
             con.execute("SET enable_external_file_cache = false")
@@ -292,7 +296,7 @@ def _lake_engine(layout: LakeLayout, as_of: str | None = None) -> DuckDBEngine:
             )
         _add_ingested_views(con, layout, ingested, "lake", published.tables)
 
-    return DuckDBEngine("lake", description, setup, [layout.root])
+    return DuckDBEngine("lake", description, setup, [layout.root], layout.scratch)
 
 
 def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:
@@ -311,7 +315,12 @@ def _warehouse_engine(layout: LakeLayout) -> DuckDBEngine:
 
     try:
         return DuckDBEngine(
-            "warehouse", "loaded, sorted tables in the warehouse (Redshift's role)", setup, [], holder.con.close
+            "warehouse",
+            "loaded, sorted tables in the warehouse (Redshift's role)",
+            setup,
+            [],
+            layout.scratch,
+            holder.con.close,
         )
     except BaseException:
         holder.con.close()
@@ -357,7 +366,11 @@ def _raw_engine(layout: LakeLayout) -> DuckDBEngine:
             con.execute(f"CREATE VIEW {WAREHOUSE_FACT_TABLE} AS SELECT * FROM {FACT_TABLE}")
         _add_ingested_views(con, layout, ingested, "raw")
 
-    return DuckDBEngine("raw", "raw JSON/CSV files, transformed on the fly (no pruning)", setup, [layout.root])
+    engine = DuckDBEngine(
+        "raw", "raw JSON/CSV files, transformed on the fly (no pruning)", setup, [layout.root], layout.scratch
+    )
+    engine.prunes = False
+    return engine
 
 
 def _ingested(layout: LakeLayout) -> list[dict[str, Any]]:

@@ -13,13 +13,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.duckdb_sql import fetch_rejects, sql_list
 from datalake.domain.schema import SALES_FACT_COLUMNS, WAREHOUSE_FACT_TABLE
 from datalake.domain.transform import REASONS
 from datalake.layout import LakeLayout
 from datalake.model import Check, ValidationReport
-from datalake.targets.local import warehouse
+from datalake.targets.local import duckdb_resources, warehouse
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.crawler import list_data_files, sales_files, sales_records_sql
 from datalake.targets.local.engines import published_files
@@ -46,7 +45,7 @@ def validate(layout: LakeLayout, freshness_days: int | None = None, today: date 
     """Measure the lake against every promise in the module docstring; failures fail the report, warnings do not."""
     require_lake(layout)
     today = today or datetime.now(UTC).date()
-    con: Any = duckdb_connect()
+    con: Any = duckdb_resources.connect(layout.scratch)
     try:
         lock_down(con, [layout.root])  # the checks read the lake, as a query would, and nothing else
         # a file the snapshot names but the disk lost fails iceberg_tables_consistent; the other checks read the rest

@@ -46,7 +46,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.duckdb_sql import quote_ident, sql_list, sql_string
 from datalake.domain.schema import (
     DIMENSIONS,
@@ -58,6 +57,7 @@ from datalake.domain.schema import (
 from datalake.errors import LockedError
 from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
+from datalake.targets.local import duckdb_resources
 from datalake.targets.local.crawler import hive_partition
 
 # Published Parquet loaded (and sorted) per statement, at least: about 2M rows, sorted in memory, and
@@ -170,10 +170,9 @@ def open_snapshot(layout: LakeLayout, **config: Any) -> Snapshot:
     segment holding them. Nothing here waits for a writer or makes one wait: segments are never
     written once named, and a merged-away one is deleted only when no reader holds it.
     """
-    config.setdefault("memory_limit", "1200MB")
     for attempt in range(OPEN_ATTEMPTS):
         gen = current(layout)
-        con = duckdb_connect(**config)
+        con = duckdb_resources.connect(layout.scratch, **config)
         if gen is None:
             return Snapshot(con, Generation(), [])
         try:
@@ -244,7 +243,7 @@ def _write_segment(
     layout.scratch.mkdir(parents=True, exist_ok=True)
     name = f"g{gen.number + 1:06d}-{tag}-{secrets.token_hex(3)}.duckdb"
     path = folder / name
-    con = duckdb_connect(path, memory_limit="1200MB", temp_directory=str(layout.scratch))
+    con = duckdb_resources.connect(layout.scratch, path)
     try:
         if transaction:
             con.execute("BEGIN TRANSACTION")
@@ -276,7 +275,7 @@ def _adopt_legacy(layout: LakeLayout) -> Generation:
     folder = segments_dir(layout)
     folder.mkdir(parents=True, exist_ok=True)
     name = "g000000-legacy.duckdb"
-    con = duckdb_connect(layout.warehouse_db)
+    con = duckdb_resources.connect(layout.scratch, layout.warehouse_db)
     try:
         con.execute("CHECKPOINT")
         con.execute("DROP VIEW IF EXISTS sales_fact")

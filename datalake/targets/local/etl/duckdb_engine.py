@@ -25,24 +25,22 @@ from datalake.domain.duckdb_sql import (
     sql_list,
     sql_string,
 )
-from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.schema import FACT_SORT_KEY, QUARANTINE_COLUMNS, SALES_FACT_COLUMNS, SALES_PARTITION_KEYS
 from datalake.domain.transform import flagged_sql, output_sql, quarantine_sql, ruled_sql
 from datalake.errors import InputError
 from datalake.progress import Progress
+from datalake.targets.local import duckdb_resources
 from datalake.targets.local.etl.engine import TransformJob, TransformOutput
 
-MEMORY_LIMIT = "1200MB"
 ROW_GROUP_SIZE = 122_880
 MAX_FILE_SIZE = "256MB"
-BATCH_BYTES = 384 * 1024**2  # raw bytes per batch at most: ~3M rows, well inside the memory limit
+BATCH_BYTES = 192 * 1024**2  # raw bytes per batch at most: ~1.5M rows, inside a 750 MB memory limit (duckdb_resources)
 MIN_BATCH_BYTES = 64 * 1024**2  # months are joined up to this: ~500k rows, 4 row groups for 2 threads
 _MONTH = re.compile(r"year=(\d+)/month=(\d+)/")
 
 
 def connect(scratch: Path, threads: int | None = None) -> Any:
-    scratch.mkdir(parents=True, exist_ok=True)
-    con = duckdb_connect(memory_limit=MEMORY_LIMIT, temp_directory=str(scratch))
+    con = duckdb_resources.connect(scratch)
     if threads:
         con.execute(f"SET threads = {threads}")
     return con

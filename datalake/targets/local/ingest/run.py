@@ -40,7 +40,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from datalake.domain.duckdb_sql import connect as duckdb_connect
 from datalake.domain.duckdb_sql import quote_ident, sql_list, sql_string
 from datalake.domain.iceberg_tables import RUN_ID
 from datalake.errors import InputError, UsageError
@@ -48,7 +47,7 @@ from datalake.fsutil import atomic_write_json, read_json
 from datalake.layout import LakeLayout
 from datalake.model import IngestOptions, IngestResult
 from datalake.progress import NULL_PROGRESS, Progress
-from datalake.targets.local import warehouse
+from datalake.targets.local import duckdb_resources, warehouse
 from datalake.targets.local.catalog import Catalog, CatalogColumn, Partition, Table, parquet_rows
 from datalake.targets.local.crawler import (
     PROCESSED_DATABASE,
@@ -78,7 +77,6 @@ _PARTITION_SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::(year|month|day))?$"
 _INTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 _FLOATS = ("FLOAT", "DOUBLE")
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-MEMORY_LIMIT = "1GB"
 PARQUET_FILE_SIZE = "256MB"
 
 
@@ -539,8 +537,7 @@ def _raw_name(layout: LakeLayout, staging: Path, folder: str, source: Path, sha:
 
 
 def _connect(layout: LakeLayout, scratch: Path) -> Any:
-    scratch.mkdir(parents=True, exist_ok=True)
-    con = duckdb_connect(memory_limit=MEMORY_LIMIT, temp_directory=str(scratch))
+    con = duckdb_resources.connect(scratch)
     con.execute("SET preserve_insertion_order = false")
     return con
 
