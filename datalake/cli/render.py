@@ -170,6 +170,64 @@ def render_history(result: TableHistory) -> None:
     ui.out.print(ui.table(f"{result.table}: {len(rows)} snapshot(s), * current", headers, rows))
 
 
+# ----------------------------------------------------------------------------------- maintain
+
+
+def _age(seconds: float) -> str:
+    for unit, span in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= span and seconds % span == 0:
+            return f"{int(seconds // span)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _check_cell(check: Any) -> str:
+    if check is None:
+        return "[dim]not compacted[/]"
+    colour = "green" if check.equal else "red"
+    verb = "equal" if check.equal else "DIFFER"
+    return f"[{colour}]{check.rows_before:,}, ..{check.checksum_before[-6:]} {verb}[/]"
+
+
+def render_maintain(result: Any) -> None:
+    for line in result.recovered:
+        ui.err.print(f"[yellow]Recovered[/] {line}")
+    would = result.dry_run
+    headers = ["table", "files", "bytes", "on disk", "snapshots", "orphans", "rows + checksum"]
+    rows = [
+        [
+            t.table,
+            f"{t.files_before:,}->{t.files_after:,}",
+            f"{size(t.bytes_before)}->{size(t.bytes_after)}",
+            f"{t.disk_files_before:,}->{t.disk_files_after:,}",
+            f"{t.snapshots_before:,}->{t.snapshots_after:,}",
+            f"{t.orphans_removed:,} ({size(t.orphan_bytes)})"
+            + (f" +{t.orphans_too_young:,} young" if t.orphans_too_young else ""),
+            _check_cell(t.check) if not would or t.check else "[dim]checked when run[/]",
+        ]
+        for t in result.tables
+    ]
+    title = (
+        "maintain --dry-run: what would be done, nothing changed"
+        if would
+        else "maintain: data files of the current snapshot, files on disk, snapshots, orphans removed"
+    )
+    ui.out.print(ui.table(title, headers, rows, numeric=False))
+    ui.out.print(
+        f"Target file size {size(result.target_file_size)}; snapshots older than "
+        f"{_age(result.expire_older_than_seconds)} expired (never the last); files younger than "
+        f"{_age(result.orphan_min_age_seconds)} kept; {result.seconds:.2f}s."
+    )
+    if result.aws:
+        total = result.aws["total"]
+        ui.out.print(
+            f"On AWS ({result.aws['region']}): a full scan of every table makes "
+            f"{total['gets_per_full_scan_before']:,} -> {total['gets_per_full_scan_after']:,} S3 GET requests "
+            f"(saves {_usd(total['saved_per_1000_full_scans_usd'])} per 1,000 full scans); "
+            f"{size(total['storage_freed_bytes'])} freed ({_usd(total['storage_saved_per_month_usd'])}/month); "
+            f"the maintenance itself would cost {_usd(total['maintenance_cost_usd'])} (Athena OPTIMIZE, GETs, PUTs, LISTs)."
+        )
+
+
 # ----------------------------------------------------------------------------------- archive, destroy
 
 

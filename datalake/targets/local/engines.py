@@ -224,11 +224,20 @@ def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published
             for record in journal.records()
         }
 
+    from datalake.targets.local import iceberg
+
     while True:
         before = states()
+        # run-etl's tables from their current snapshot where they have one: after `maintain` compacted a
+        # table, the files it replaced stay in the folders (older snapshots read them) until they expire
+        snapshot = iceberg.current_files(layout)
         listed = Published(
-            [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")],
-            [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")],
+            snapshot[iceberg.FACT]
+            if iceberg.FACT in snapshot
+            else [f.path for f in list_data_files(layout.processed, "processed", "sales_fact")],
+            snapshot[iceberg.QUARANTINE]
+            if iceberg.QUARANTINE in snapshot
+            else [f.path for f in list_data_files(layout.quarantine, "quarantine", "sales")],
             {table: [f.path for f in list_data_files(layout.processed, "processed", table)] for table in tables},
         )
         if states() == before:

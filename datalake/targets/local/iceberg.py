@@ -317,3 +317,18 @@ def files_as_of(layout: LakeLayout, as_of: str) -> tuple[Snapshot, dict[str, lis
 
 def _scan_paths(table: Any, snapshot_id: int) -> list[Path]:
     return _local_paths(task.file.file_path for task in table.scan(snapshot_id=snapshot_id).plan_files())
+
+
+# ---------------------------------------------------------------------------------------- table care
+# Added for `datalake maintain` (issue 18).
+
+
+def local_path(uri: str) -> Path:
+    """The local path of a file URI as the catalog stores it."""
+    (path,) = _local_paths([uri])
+    return path
+
+
+def referenced_paths(table: Any, leaving_out: Iterable[int] = ()) -> set[Path]:
+    """The local paths of every file the table's live snapshots need (`iceberg_tables.referenced_files`)."""
+    return set(_local_paths(tables.referenced_files(table, leaving_out)))

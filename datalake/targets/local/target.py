@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from datalake import __version__, model
+from datalake.domain.table_care import MaintainOptions, MaintainResult
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import ZONES, LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
@@ -31,6 +33,7 @@ class LocalTarget(Target):
         lake_lock=True,
         history=True,
         time_travel=True,
+        maintain=True,
     )
 
     @property
@@ -111,6 +114,11 @@ class LocalTarget(Target):
 
         require_lake(self.layout)
         return history(self.layout, table)
+
+    def maintain(self, opts: MaintainOptions, progress: Progress = NULL_PROGRESS) -> MaintainResult:
+        from datalake.targets.local.maintain import maintain
+
+        return maintain(self.layout, replace(opts, wait=self.lock_wait), progress)
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive
