@@ -338,6 +338,14 @@ def render_demo(result: DemoResult) -> None:
     rate = s.to_dict()["rows_per_second"]
     ui.out.print(f"Seeded {s.rows:,} sales in {s.seconds:.1f}s ({rate:,} rows/s).")
     render_run(result.run_etl)
+    care = result.table_care
+    if care is not None:
+        verdict_text = "[green]rows unchanged[/]" if care.unchanged else "[red]rows changed: nothing committed[/]"
+        ui.out.print(
+            f"Table care: {care.rounds} more small runs ({care.rows_per_round:,} sales each) left sales_fact in "
+            f"[bold]{care.fact_files_before:,}[/] files; `maintain` compacted them into [bold]{care.fact_files_after:,}[/] "
+            f"({care.rows_checked:,} rows, count and checksum: {verdict_text}) in {care.seconds:.1f}s."
+        )
     if result.validate is not None:
         rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
         ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))
