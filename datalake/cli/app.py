@@ -411,6 +411,30 @@ def maintain(
         raise CheckFailedError("compaction changed a table's rows", hint="nothing was committed for that table")
 
 
+# ----------------------------------------------------------------------------------- erase
+
+
+@app.command()
+@handle_errors
+def erase(
+    where: Annotated[str, typer.Option("--where", help='The rows to erase, a predicate: "customer_id = 42".')],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the matching rows per zone and file; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Go ahead even when the predicate matches every row.")
+    ] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The right to erasure, planned: every row matching --where in every zone, per file (this version: --dry-run)."""
+    from datalake.cli import render
+
+    result = _target(lake, target, "erase").erase(where, dry_run=dry_run, yes=yes)
+    render.show(as_json, result, render.render_erase)
+
+
 # ----------------------------------------------------------------------------------- archive
 
 

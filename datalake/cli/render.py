@@ -228,6 +228,24 @@ def render_maintain(result: Any) -> None:
         )
 
 
+# ----------------------------------------------------------------------------------- erase
+
+
+def render_erase(result: Any) -> None:
+    rows = []
+    for z in result.zones:
+        note = f"{z.not_evaluated:,} CSV lines not evaluated" if z.not_evaluated else ""
+        if z.zone == "processed":
+            note = f"current snapshot: {z.current_matching:,} of {z.current_rows:,}"
+        rows.append([z.zone, z.table, len(z.files), sum(f.rows for f in z.files), z.matching, note])
+    title = f"erase --where {result.where!r} --dry-run: nothing changed"
+    ui.out.print(ui.table(title, ["zone", "table", "files scanned", "rows", "matching", "note"], rows))
+    files = [[z.zone, f.file, f.matching] for z in result.zones for f in z.files if f.matching]
+    if files:
+        ui.out.print(ui.table("Files that hold matching rows", ["zone", "file", "matching rows"], files))
+    ui.out.print(f"{result.matching:,} matching row(s) in all (columns: {', '.join(result.columns)}).")
+
+
 # ----------------------------------------------------------------------------------- archive, destroy
 
 

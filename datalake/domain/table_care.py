@@ -118,3 +118,64 @@ class MaintainResult:
         data["tables"] = [t.to_dict() for t in self.tables]
         data["ok"] = self.ok
         return data
+
+
+# ---------------------------------------------------------------------------------------- erase
+
+
+@dataclass
+class EraseFile:
+    """One data file (relative to the lake root) and how many of its rows match the predicate."""
+
+    file: str
+    matching: int
+    rows: int
+
+
+@dataclass
+class EraseZone:
+    """One table of one zone: its files that hold the predicate's columns, and the matches in each."""
+
+    zone: str  # processed, quarantine, raw, archive, warehouse
+    table: str
+    files: list[EraseFile] = field(default_factory=list)
+    current_rows: int = 0  # processed tables: rows of the current snapshot (what queries read)
+    current_matching: int = 0
+    not_evaluated: int = 0  # quarantined CSV lines: the original text, not evaluated against the predicate
+
+    @property
+    def matching(self) -> int:
+        return sum(f.matching for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["matching"] = self.matching
+        data["files"] = [asdict(f) for f in self.files if f.matching]
+        data["files_scanned"] = len(self.files)
+        return data
+
+
+@dataclass
+class EraseResult:
+    """What `datalake erase --dry-run` found: the predicate's columns and the matching rows per zone and file.
+
+    The predicate's values are the user's own input and are echoed back; nothing of the matched rows is.
+    """
+
+    where: str
+    columns: list[str]
+    dry_run: bool
+    zones: list[EraseZone] = field(default_factory=list)
+
+    @property
+    def matching(self) -> int:
+        return sum(z.matching for z in self.zones)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "where": self.where,
+            "columns": self.columns,
+            "dry_run": self.dry_run,
+            "matching": self.matching,
+            "zones": [z.to_dict() for z in self.zones],
+        }

@@ -230,7 +230,8 @@ def published_files(layout: LakeLayout, tables: Sequence[str] = ()) -> Published
         before = states()
         # run-etl's tables from their current snapshot where they have one: after `maintain` compacted a
         # table, the files it replaced stay in the folders (older snapshots read them) until they expire
-        snapshot = iceberg.current_files(layout)
+        # (files gone from the disk are left out, as a listing would: validate's reconciliation then says so)
+        snapshot = {t: [p for p in files if p.is_file()] for t, files in iceberg.current_files(layout).items()}
         listed = Published(
             snapshot[iceberg.FACT]
             if iceberg.FACT in snapshot
@@ -261,7 +262,8 @@ def _lake_engine(layout: LakeLayout, as_of: str | None = None) -> DuckDBEngine:
     # run-etl's tables answer from their current Iceberg snapshot (atomic: a run being published is not in
     # it yet); a table with no snapshot yet, or a lake without a catalog, from the listing as before
     if as_of is None:
-        snapshot = iceberg.current_files(layout)
+        # (files gone from the disk are left out, as a listing would: validate's reconciliation then says so)
+        snapshot = {t: [p for p in files if p.is_file()] for t, files in iceberg.current_files(layout).items()}
     else:  # time travel: run-etl's tables as a run left them; ingested tables have no history yet
         at, snapshot = iceberg.files_as_of(layout, as_of)
         snapshot.setdefault(iceberg.QUARANTINE, [])

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from datalake import __version__, model
-from datalake.domain.table_care import MaintainOptions, MaintainResult
+from datalake.domain.table_care import EraseResult, MaintainOptions, MaintainResult
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import ZONES, LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
@@ -34,6 +34,7 @@ class LocalTarget(Target):
         history=True,
         time_travel=True,
         maintain=True,
+        erase=True,
     )
 
     @property
@@ -119,6 +120,16 @@ class LocalTarget(Target):
         from datalake.targets.local.maintain import maintain
 
         return maintain(self.layout, replace(opts, wait=self.lock_wait), progress)
+
+    def erase(self, where: str, dry_run: bool = True, yes: bool = False) -> EraseResult:
+        from datalake.targets.local.erase import plan
+
+        if not dry_run:
+            raise UsageError(
+                "erase removes nothing in this version: it shows what would be removed, per zone and file",
+                hint="run it with --dry-run; see docs/table-care.md for what erasing still needs",
+            )
+        return plan(self.layout, where, yes)
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive
