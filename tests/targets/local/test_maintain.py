@@ -389,3 +389,35 @@ def test_maintain_refuses_while_a_run_is_unfinished(runs_lake: LakeLayout) -> No
 def test_bad_options_are_one_line(runs_lake: LakeLayout) -> None:
     with pytest.raises(UsageError, match="no table 'nope'"):
         maintain(runs_lake, MaintainOptions(table="nope"))
+
+
+def _maintain_slowly(root: str, started: Any) -> None:  # a child process: maintain, pausing inside the lock
+    real = maintain_module._compact
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        time.sleep(3)
+        return real(*args, **kwargs)
+
+    maintain_module._compact = slow  # type: ignore[assignment]
+    maintain(LakeLayout(Path(root)), EVERYTHING)
+
+
+def test_a_run_etl_started_during_maintain_waits_for_it_and_loses_no_rows(runs_lake: LakeLayout) -> None:
+    layout = runs_lake
+    rows = _lake_rows(layout)
+    seed(layout, SeedOptions(rows=700, days=2, end_date=date(2026, 7, 30), seed=4242))
+    context = multiprocessing.get_context("fork")
+    started = context.Event()
+    child = context.Process(target=_maintain_slowly, args=(str(layout.root), started))
+    child.start()
+    assert started.wait(60)
+    from datalake.errors import LockedError
+
+    with pytest.raises(LockedError, match="locked by maintain"):
+        run_etl(layout, EtlOptions(run_ts=RUN_TS + timedelta(days=41)))
+    summary = run_etl(layout, EtlOptions(run_ts=RUN_TS + timedelta(days=41), wait=120))
+    child.join(120)
+    assert child.exitcode == 0 and summary.status == "completed" and summary.rows_processed > 0
+    assert _lake_rows(layout) == rows + summary.rows_processed
+    assert validate(layout).ok
