@@ -166,6 +166,8 @@ def _table(
 
         live = _live_paths(table, set(expired) if maintenance_id is None else set())
         orphans, young = _orphans(layout, tdef, where, live, opts.orphan_min_age)
+        if table.current_snapshot() is None:  # files published before the lake had Iceberg tables: not orphans
+            orphans = [(p, n) for p, n in orphans if p.parent.name == iceberg.METADATA_DIR]
         out.orphans_too_young = young
         out.orphans_removed = len(orphans)
         out.orphan_bytes = sum(size for _, size in orphans)

@@ -421,3 +421,19 @@ def test_a_run_etl_started_during_maintain_waits_for_it_and_loses_no_rows(runs_l
     assert child.exitcode == 0 and summary.status == "completed" and summary.rows_processed > 0
     assert _lake_rows(layout) == rows + summary.rows_processed
     assert validate(layout).ok
+
+
+def test_a_table_without_snapshots_keeps_its_files(runs_lake: LakeLayout) -> None:
+    """Files published before the lake had Iceberg tables are named by no snapshot, and are not orphans."""
+    layout = runs_lake
+    rows = _lake_rows(layout)
+    iceberg.catalog_file(layout).unlink()
+    for table in iceberg.table_defs().values():
+        shutil.rmtree(iceberg.location(layout, table) / iceberg.METADATA_DIR)
+    iceberg.ensure_tables(layout)  # empty tables, as a lake from before Iceberg has after deploy
+    facts = sorted((layout.processed / "sales_fact").rglob("*.parquet"))
+    _age_everything(layout)
+    result = maintain(layout, EVERYTHING)
+    assert all(t.orphans_removed == 0 and t.files_rewritten == 0 for t in result.tables)
+    assert sorted((layout.processed / "sales_fact").rglob("*.parquet")) == facts
+    assert _lake_rows(layout) == rows
