@@ -197,12 +197,12 @@ def render_maintain(result: Any) -> None:
         [
             t.table,
             f"{t.files_before:,}->{t.files_after:,}",
-            f"{size(t.bytes_before)}->{size(t.bytes_after)}",
+            f"{size(t.bytes_before)}->{'?' if would and t.files_rewritten else size(t.bytes_after)}",
             f"{t.disk_files_before:,}->{t.disk_files_after:,}",
             f"{t.snapshots_before:,}->{t.snapshots_after:,}",
             f"{t.orphans_removed:,} ({size(t.orphan_bytes)})"
             + (f" +{t.orphans_too_young:,} young" if t.orphans_too_young else ""),
-            _check_cell(t.check) if not would or t.check else "[dim]checked when run[/]",
+            "[dim]checked when run[/]" if would and t.files_rewritten else _check_cell(t.check),
         ]
         for t in result.tables
     ]
