@@ -27,6 +27,7 @@ runner = CliRunner()
         ["ingest", "x.csv", "--table", "t"],
         ["history", "sales_fact"],
         ["maintain", "--dry-run"],
+        ["erase", "--where", "customer_id = 1", "--dry-run"],
     ],
 )
 def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_path: Path) -> None:
@@ -47,7 +48,16 @@ def test_aws_target_refuses_time_travel_in_one_line(tmp_path: Path) -> None:
 
 def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
     optional = [name for name, value in vars(Capabilities).items() if isinstance(value, bool) and name != "lake_lock"]
-    assert sorted(optional) == ["archive", "history", "ingest", "maintain", "run_job", "time_travel", "validate"]
+    assert sorted(optional) == [
+        "archive",
+        "erase",
+        "history",
+        "ingest",
+        "maintain",
+        "run_job",
+        "time_travel",
+        "validate",
+    ]
     # lake_lock is not a command but whether writers lock (what --wait waits for): local only
     assert LocalTarget.capabilities.lake_lock and not AwsTarget.capabilities.lake_lock
     aws_runs = {"run_job"}  # the deployed Glue jobs
