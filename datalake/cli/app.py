@@ -356,6 +356,85 @@ def history(
     render.show(as_json, result, render.render_history)
 
 
+# ----------------------------------------------------------------------------------- maintain
+
+
+@app.command()
+@handle_errors
+def maintain(
+    table: Annotated[
+        str | None, typer.Option("--table", "-t", help="Only this table (default: every run-etl table).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be done; change nothing.")] = False,
+    target_file_size: Annotated[
+        str, typer.Option("--target-file-size", help="Compact a partition's small files into files near this size.")
+    ] = "128MB",
+    expire_older_than: Annotated[
+        str,
+        typer.Option(
+            "--expire-older-than", help="Expire snapshots older than this (e.g. 7d, 12h, 0s); never the last."
+        ),
+    ] = "7d",
+    orphan_min_age: Annotated[
+        str,
+        typer.Option(
+            "--orphan-min-age", help="Never remove an unreferenced file younger than this (a writer's fresh file)."
+        ),
+    ] = "1h",
+    wait: WaitOpt = 0.0,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Table care: compact small files (count and checksum checked), expire old snapshots, remove orphan files.
+
+    Also prices the same maintenance on AWS (GET requests per full scan saved, storage freed) from the cost model.
+    """
+    from datalake.cli import render
+    from datalake.domain.table_care import MaintainOptions, parse_age, parse_size
+    from datalake.errors import CheckFailedError
+    from datalake.measure.cost.maintenance import maintenance_cost
+    from datalake.measure.cost.pricing import load_prices
+
+    opts = MaintainOptions(
+        table=table,
+        dry_run=dry_run,
+        target_file_size=parse_size(target_file_size, "--target-file-size"),
+        expire_older_than=parse_age(expire_older_than, "--expire-older-than"),
+        orphan_min_age=parse_age(orphan_min_age, "--orphan-min-age"),
+    )
+    tgt = _writer(lake, target, wait, "maintain")
+    result = tgt.maintain(opts, _progress(as_json))
+    result.aws = maintenance_cost(result, load_prices(tgt.settings.region))
+    render.show(as_json, result, render.render_maintain)
+    if not result.ok:
+        raise CheckFailedError("compaction changed a table's rows", hint="nothing was committed for that table")
+
+
+# ----------------------------------------------------------------------------------- erase
+
+
+@app.command()
+@handle_errors
+def erase(
+    where: Annotated[str, typer.Option("--where", help='The rows to erase, a predicate: "customer_id = 42".')],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the matching rows per zone and file; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Go ahead even when the predicate matches every row.")
+    ] = False,
+    lake: LakeOpt = None,
+    target: TargetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The right to erasure, planned: every row matching --where in every zone, per file (this version: --dry-run)."""
+    from datalake.cli import render
+
+    result = _target(lake, target, "erase").erase(where, dry_run=dry_run, yes=yes)
+    render.show(as_json, result, render.render_erase)
+
+
 # ----------------------------------------------------------------------------------- archive
 
 

@@ -178,6 +178,82 @@ def render_history(result: TableHistory) -> None:
     ui.out.print(ui.table(f"{result.table}: {len(rows)} snapshot(s), * current", headers, rows))
 
 
+# ----------------------------------------------------------------------------------- maintain
+
+
+def _age(seconds: float) -> str:
+    for unit, span in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= span and seconds % span == 0:
+            return f"{int(seconds // span)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _check_cell(check: Any) -> str:
+    if check is None:
+        return "[dim]not compacted[/]"
+    colour = "green" if check.equal else "red"
+    verb = "equal" if check.equal else "DIFFER"
+    return f"[{colour}]{check.rows_before:,}, ..{check.checksum_before[-6:]} {verb}[/]"
+
+
+def render_maintain(result: Any) -> None:
+    for line in result.recovered:
+        ui.err.print(f"[yellow]Recovered[/] {line}")
+    would = result.dry_run
+    headers = ["table", "files", "bytes", "on disk", "snapshots", "orphans", "rows + checksum"]
+    rows = [
+        [
+            t.table,
+            f"{t.files_before:,}->{t.files_after:,}",
+            f"{size(t.bytes_before)}->{'?' if would and t.files_rewritten else size(t.bytes_after)}",
+            f"{t.disk_files_before:,}->{t.disk_files_after:,}",
+            f"{t.snapshots_before:,}->{t.snapshots_after:,}",
+            f"{t.orphans_removed:,} ({size(t.orphan_bytes)})"
+            + (f" +{t.orphans_too_young:,} young" if t.orphans_too_young else ""),
+            "[dim]checked when run[/]" if would and t.files_rewritten else _check_cell(t.check),
+        ]
+        for t in result.tables
+    ]
+    title = (
+        "maintain --dry-run: what would be done, nothing changed"
+        if would
+        else "maintain: data files of the current snapshot, files on disk, snapshots, orphans removed"
+    )
+    ui.out.print(ui.table(title, headers, rows, numeric=False))
+    ui.out.print(
+        f"Target file size {size(result.target_file_size)}; snapshots older than "
+        f"{_age(result.expire_older_than_seconds)} expired (never the last); files younger than "
+        f"{_age(result.orphan_min_age_seconds)} kept; {result.seconds:.2f}s."
+    )
+    if result.aws:
+        total = result.aws["total"]
+        ui.out.print(
+            f"On AWS ({result.aws['region']}): a full scan of every table makes "
+            f"{total['gets_per_full_scan_before']:,} -> {total['gets_per_full_scan_after']:,} S3 GET requests "
+            f"(saves {_usd(total['saved_per_1000_full_scans_usd'])} per 1,000 full scans); "
+            f"{size(total['storage_freed_bytes'])} freed ({_usd(total['storage_saved_per_month_usd'])}/month); "
+            f"the maintenance itself would cost {_usd(total['maintenance_cost_usd'])} (Athena OPTIMIZE, GETs, PUTs, LISTs)."
+        )
+
+
+# ----------------------------------------------------------------------------------- erase
+
+
+def render_erase(result: Any) -> None:
+    rows = []
+    for z in result.zones:
+        note = f"{z.not_evaluated:,} CSV lines not evaluated" if z.not_evaluated else ""
+        if z.zone == "processed":
+            note = f"current snapshot: {z.current_matching:,} of {z.current_rows:,}"
+        rows.append([z.zone, z.table, len(z.files), sum(f.rows for f in z.files), z.matching, note])
+    title = f"erase --where {result.where!r} --dry-run: nothing changed"
+    ui.out.print(ui.table(title, ["zone", "table", "files scanned", "rows", "matching", "note"], rows))
+    files = [[z.zone, f.file, f.matching] for z in result.zones for f in z.files if f.matching]
+    if files:
+        ui.out.print(ui.table("Files that hold matching rows", ["zone", "file", "matching rows"], files))
+    ui.out.print(f"{result.matching:,} matching row(s) in all (columns: {', '.join(result.columns)}).")
+
+
 # ----------------------------------------------------------------------------------- archive, destroy
 
 
@@ -303,6 +379,14 @@ def render_demo(result: DemoResult) -> None:
     rate = s.to_dict()["rows_per_second"]
     ui.out.print(f"Seeded {s.rows:,} sales in {s.seconds:.1f}s ({rate:,} rows/s).")
     render_run(result.run_etl)
+    care = result.table_care
+    if care is not None:
+        verdict_text = "[green]rows unchanged[/]" if care.unchanged else "[red]rows changed: nothing committed[/]"
+        ui.out.print(
+            f"Table care: {care.rounds} more small runs ({care.rows_per_round:,} sales each) left sales_fact in "
+            f"[bold]{care.fact_files_before:,}[/] files; `maintain` compacted them into [bold]{care.fact_files_after:,}[/] "
+            f"({care.rows_checked:,} rows, count and checksum: {verdict_text}) in {care.seconds:.1f}s."
+        )
     if result.validate is not None:
         rows = [[c.status.upper(), c.name, c.detail] for c in result.validate.checks]
         ui.out.print(ui.table("Validation", ["status", "check", "detail"], rows, numeric=False))

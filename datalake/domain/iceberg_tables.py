@@ -483,3 +483,42 @@ def commit_with_schema(
                 raise
             time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
     return False
+
+
+# ---------------------------------------------------------------------------------------- table care
+# Added for `datalake maintain` (issue 18): what a table's live snapshots still need, and expiring the rest.
+
+MAINTENANCE_ID = "datalake.maintenance-id"  # in the summary of a compaction's snapshot
+
+
+def referenced_files(table: Any, leaving_out: Iterable[int] = ()) -> set[str]:
+    """Every file URI the table's live snapshots need: current metadata, manifest lists, manifests, data files.
+
+    A data file counts when a live snapshot's manifest holds it as added or existing (a deleted entry
+    records a removal, it is not read); anything else below the table's location is unreachable.
+    leaving_out: snapshot ids to count as expired already (what an expiry would leave).
+    """
+    io = table.io
+    skip = set(leaving_out)
+    found = {table.metadata_location}
+    for snap in table.metadata.snapshots:
+        if snap.snapshot_id in skip:
+            continue
+        found.add(snap.manifest_list)
+        for manifest in snap.manifests(io):
+            found.add(manifest.manifest_path)
+            found.update(entry.data_file.file_path for entry in manifest.fetch_manifest_entry(io, discard_deleted=True))
+    return found
+
+
+def expirable_snapshots(table: Any, older_than_ms: int) -> list[int]:
+    """Ids of the snapshots committed before `older_than_ms`, never the current one."""
+    current = table.current_snapshot()
+    keep = current.snapshot_id if current is not None else None
+    return [s.snapshot_id for s in table.metadata.snapshots if s.timestamp_ms < older_than_ms and s.snapshot_id != keep]
+
+
+def expire_snapshots(table: Any, snapshot_ids: Sequence[int]) -> None:
+    """Remove the snapshots from the table's metadata, in one commit (their files are left to orphan removal)."""
+    if snapshot_ids:
+        table.maintenance.expire_snapshots().by_ids(list(snapshot_ids)).commit()

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from datalake.config import Settings
 from datalake.domain.sql import translate
+from datalake.domain.table_care import EraseResult, MaintainOptions, MaintainResult
 from datalake.model import (
     ArchiveResult,
     EtlOptions,
@@ -117,6 +118,8 @@ class Capabilities:
     lake_lock: bool = False  # writers take a lake lock, so `--wait` has something to wait for
     history: bool = False  # `datalake history TABLE`: the table's snapshots (its Iceberg commits)
     time_travel: bool = False  # `datalake query --as-of SNAPSHOT`: the lake engine at an older snapshot
+    maintain: bool = False  # `datalake maintain`: compaction, snapshot expiry and orphan removal of the tables
+    erase: bool = False  # `datalake erase --where P --dry-run`: the rows matching P, per zone and file
     # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
     benchmark_engines: tuple[str, ...] | None = None
 
@@ -190,6 +193,14 @@ class Target(ABC):
     def history(self, table: str) -> TableHistory:
         """The table's snapshots, oldest first (targets with `capabilities.history`)."""
         self.unsupported("history")
+
+    def maintain(self, opts: MaintainOptions, progress: Progress = NULL_PROGRESS) -> MaintainResult:
+        """Compact the tables' small files, expire old snapshots, remove orphans (targets with `capabilities.maintain`)."""
+        self.unsupported("maintain")
+
+    def erase(self, where: str, dry_run: bool = True, yes: bool = False) -> EraseResult:
+        """The rows matching `where` in every zone, per file (targets with `capabilities.erase`)."""
+        self.unsupported("erase")
 
     def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:
         """Run a Spark job of jobs/ against the lake and catalog its output (targets with `capabilities.run_job`)."""

@@ -25,6 +25,8 @@ runner = CliRunner()
         ["archive", "--older-than", "30"],
         ["validate"],
         ["ingest", "x.csv", "--table", "t"],
+        ["maintain", "--dry-run"],
+        ["erase", "--where", "customer_id = 1", "--dry-run"],
     ],
 )
 def test_aws_target_refuses_what_it_cannot_do_in_one_line(args: list[str], tmp_path: Path) -> None:
@@ -47,7 +49,16 @@ def test_aws_history_and_time_travel_before_deploy_say_to_deploy_in_one_line(arg
 
 def test_every_optional_capability_is_a_method_both_targets_answer() -> None:
     optional = [name for name, value in vars(Capabilities).items() if isinstance(value, bool) and name != "lake_lock"]
-    assert sorted(optional) == ["archive", "history", "ingest", "run_job", "time_travel", "validate"]
+    assert sorted(optional) == [
+        "archive",
+        "erase",
+        "history",
+        "ingest",
+        "maintain",
+        "run_job",
+        "time_travel",
+        "validate",
+    ]
     # lake_lock is not a command but whether writers lock (what --wait waits for): local only
     assert LocalTarget.capabilities.lake_lock and not AwsTarget.capabilities.lake_lock
     aws_runs = {"run_job", "history", "time_travel"}  # the deployed Glue jobs; the Glue catalog's Iceberg tables

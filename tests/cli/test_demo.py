@@ -39,6 +39,8 @@ def test_demo_skips_validate_when_the_target_cannot_and_says_so(
         ("validate", "`datalake validate` is not available on the novalidate target")
     ]
     assert result.run_etl.status == "completed" and len(result.queries) == 2
+    care = result.table_care  # small runs, then maintain: the fact files fall, the rows stay
+    assert care is not None and care.unchanged and care.fact_files_after < care.fact_files_before
     assert result.benchmark is not None and result.cost is not None and Path(result.report).is_file()
     data = result.to_dict()
     assert data["validate"] is None and data["skipped"][0]["step"] == "validate"

@@ -21,6 +21,7 @@ WRITERS = {
     "destroy": ["--yes"],
     "run-job": ["customer_aggregates"],
     "demo": ["--rows", "1000"],
+    "maintain": ["--expire-older-than", "0s"],
 }
 # ... and for the readers, which never take the lock
 READERS = {
@@ -32,6 +33,7 @@ READERS = {
     "benchmark": ["--queries", "simple_aggregation", "--repeat", "1", "--no-chart"],
     "report": [],
     "cost-report": [],
+    "erase": ["--where", "customer_id = 1", "--dry-run"],  # this version only plans: it writes nothing
 }
 
 

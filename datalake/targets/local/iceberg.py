@@ -384,3 +384,18 @@ def table_stats(layout: LakeLayout) -> dict[str, dict[str, Any]]:
             "committed_at": tables.table_history(name, table).snapshots[-1].committed_at,
         }
     return found
+
+
+# ---------------------------------------------------------------------------------------- table care
+# Added for `datalake maintain` (issue 18).
+
+
+def local_path(uri: str) -> Path:
+    """The local path of a file URI as the catalog stores it."""
+    (path,) = _local_paths([uri])
+    return path
+
+
+def referenced_paths(table: Any, leaving_out: Iterable[int] = ()) -> set[Path]:
+    """The local paths of every file the table's live snapshots need (`iceberg_tables.referenced_files`)."""
+    return set(_local_paths(tables.referenced_files(table, leaving_out)))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from datalake import __version__, model
+from datalake.domain.table_care import EraseResult, MaintainOptions, MaintainResult
 from datalake.errors import LakeNotFoundError, UsageError
 from datalake.layout import MARKER, ZONES, LakeLayout
 from datalake.progress import NULL_PROGRESS, Progress
@@ -32,6 +34,8 @@ class LocalTarget(Target):
         lake_lock=True,
         history=True,
         time_travel=True,
+        maintain=True,
+        erase=True,
     )
 
     @property
@@ -108,6 +112,21 @@ class LocalTarget(Target):
 
         require_lake(self.layout)
         return history(self.layout, table)
+
+    def maintain(self, opts: MaintainOptions, progress: Progress = NULL_PROGRESS) -> MaintainResult:
+        from datalake.targets.local.maintain import maintain
+
+        return maintain(self.layout, replace(opts, wait=self.lock_wait), progress)
+
+    def erase(self, where: str, dry_run: bool = True, yes: bool = False) -> EraseResult:
+        from datalake.targets.local.erase import plan
+
+        if not dry_run:
+            raise UsageError(
+                "erase removes nothing in this version: it shows what would be removed, per zone and file",
+                hint="run it with --dry-run; see docs/table-care.md for what erasing still needs",
+            )
+        return plan(self.layout, where, yes)
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive

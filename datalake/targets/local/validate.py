@@ -49,7 +49,7 @@ def validate(layout: LakeLayout, freshness_days: int | None = None, today: date 
     try:
         lock_down(con, [layout.root])  # the checks read the lake, as a query would, and nothing else
         # a file the snapshot names but the disk lost fails iceberg_tables_consistent; the other checks read the rest
-        facts, quarantined = ([p for p in files if p.is_file()] for files in _current_files(layout))
+        facts, quarantined = _current_files(layout)
         bookmark = Bookmark.load(layout, JOB_NAME)
         processed = 0
         if facts:
@@ -202,15 +202,9 @@ def _raw_files_processed(layout: LakeLayout, bookmark: Bookmark) -> Check:
 
 
 def _current_files(layout: LakeLayout) -> tuple[list[Path], list[Path]]:
-    """sales_fact's and the quarantine's files in their current Iceberg snapshots (the listing for a table
-    with none yet: a lake not yet run by this version, or whose runs never quarantined a row)."""
-    from datalake.targets.local import iceberg
-
-    snapshot = iceberg.current_files(layout)
-    if {iceberg.FACT, iceberg.QUARANTINE} <= set(snapshot):
-        return snapshot[iceberg.FACT], snapshot[iceberg.QUARANTINE]
+    """sales_fact's and the quarantine's files in their current Iceberg snapshots (see `published_files`)."""
     published = published_files(layout)
-    return snapshot.get(iceberg.FACT, published.facts), snapshot.get(iceberg.QUARANTINE, published.quarantined)
+    return published.facts, published.quarantined
 
 
 def _iceberg_tables_consistent(layout: LakeLayout) -> Check:
