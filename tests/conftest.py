@@ -61,7 +61,7 @@ def copy_lake(source: Path, root: Path) -> LakeLayout:
     ids and files, new snapshot ids).
     """
     from datalake.targets.local import iceberg
-    from datalake.targets.local.etl.run import commit_iceberg, journals
+    from datalake.targets.local.etl.run import journals, run_files
 
     shutil.copytree(source, root)
     layout = LakeLayout(root)
@@ -71,8 +71,9 @@ def copy_lake(source: Path, root: Path) -> LakeLayout:
         shutil.rmtree(iceberg.location(layout, table) / iceberg.DIMENSION_DATA_DIR, ignore_errors=True)
     iceberg.ensure_tables(layout)
     for journal in journals(layout):
-        if journal["status"] in ("published", "loaded"):
-            commit_iceberg(layout, journal)
+        if journal["status"] in ("published", "loaded"):  # each run its own files: no migration of the others'
+            files = run_files(layout, journal)
+            iceberg.commit_run(layout, journal["run_id"], files, journal.get("transform") or {})
     return layout
 
 
