@@ -1,6 +1,6 @@
 """One shape for every benchmark's results file, so docs/benchmarks.md can be generated from them.
 
-Each script calls `write(name, command, figures)`: `benchmarks/results/<name>.json` then holds the
+Each script calls `write(name, figures)`: `benchmarks/results/<name>.json` then holds the
 machine, the versions, the commit, the command that made it, the date and the script's own figures.
 A number in docs/ comes from one of these files, never from a hand-run harness.
 """
@@ -89,3 +89,18 @@ def write(name: str, figures: dict[str, Any], command: str | None = None, output
 
 def read(name: str) -> dict[str, Any]:
     return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def provenance(document: dict[str, Any]) -> str:
+    """One line saying when, at which commit, on what and with which versions the figures were measured."""
+    box = document["machine"]
+    found = ", ".join(f"{name} {version}" for name, version in document["versions"].items() if version)
+    return (
+        f"Measured {document['date'][:16].replace('T', ' ')} UTC at commit `{document['commit']}` on "
+        f"{box['cores']} cores ({box['cpu']}), {box['memory_gb']} GB, Python {box['python']}; {found}."
+    )
+
+
+def header(document: dict[str, Any], title: str, intro: str) -> list[str]:
+    """The start every section of docs/benchmarks.md shares: heading, what it measures, command, provenance."""
+    return [f"## {title}", "", intro, "", "    " + document["command"], "", provenance(document), ""]
