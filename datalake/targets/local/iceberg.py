@@ -183,14 +183,18 @@ def _load(catalog: Any, layout: LakeLayout, name: str) -> Any:
     names the original's metadata and files, and committing there would write into the original.
     """
     table = catalog.load_table((NAMESPACE, name))
+    _check_location(layout, name, table.location())
+    return table
+
+
+def _check_location(layout: LakeLayout, name: str, location: str) -> None:
     expected = table_defs()[name].location(layout) if name in table_defs() else None
-    if expected is not None and table.location().rstrip("/") != file_uri(expected):
+    if expected is not None and location.rstrip("/") != file_uri(expected):
         raise DatalakeError(
-            f"the lake's Iceberg table {name} lies at {table.location()}, not in this lake ({layout.root}): "
+            f"the lake's Iceberg table {name} lies at {location}, not in this lake ({layout.root}): "
             "the lake was moved or copied from there",
             hint="move the lake back to where it was made; relocating a lake's tables is not supported yet",
         )
-    return table
 
 
 def ensure_table(catalog: Any, layout: LakeLayout, table: TableDef) -> Any:
@@ -485,6 +489,23 @@ def current_files(layout: LakeLayout) -> dict[str, list[Path]]:
     """
     if not catalog_file(layout).is_file():
         return {}
+    from datalake.targets.local import iceberg_read
+
+    try:  # the same metadata read with the standard library: a second of imports cheaper than pyiceberg
+        tables = iceberg_read.current_tables(catalog_file(layout), CATALOG_NAME, NAMESPACE, list(table_defs()))
+        found: dict[str, list[Path]] = {}
+        for name, metadata in tables.items():
+            _check_location(layout, name, metadata["location"])
+            snapshot = iceberg_read.current_snapshot(metadata)
+            if snapshot is not None:
+                found[name] = _local_paths(iceberg_read.snapshot_files(snapshot))
+        return found
+    except iceberg_read.Unsupported:
+        return _current_files_planned(layout)
+
+
+def _current_files_planned(layout: LakeLayout) -> dict[str, list[Path]]:
+    """`current_files` through pyiceberg's scan planning."""
     from pyiceberg.exceptions import NoSuchTableError
 
     catalog = open_reader(layout)
