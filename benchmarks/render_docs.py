@@ -83,7 +83,7 @@ def document(results: Path = RESULTS, folder: Path = BENCHMARKS) -> str:
             "(add the name to its script's RESULT_NAMES, or delete the file)"
         )
     sections = []
-    for name, module in modules.items():
+    for module in modules.values():
         for result in module.RESULT_NAMES:
             path = results / f"{result}.json"
             if path.is_file():
