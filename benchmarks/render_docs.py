@@ -106,12 +106,13 @@ def main() -> None:
         text = document()
     except RenderError as exc:
         sys.exit(f"Error: {exc}")
+    shown = DOC.relative_to(REPO) if DOC.is_relative_to(REPO) else DOC
     if args.check:
         if not DOC.is_file() or DOC.read_text(encoding="utf-8") != text:
-            sys.exit(f"Error: {DOC.relative_to(REPO)} is not what `{COMMAND}` writes: run it and commit the result")
+            sys.exit(f"Error: {shown} is not what `{COMMAND}` writes: run it and commit the result")
         return
     DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC.relative_to(REPO)}")
+    print(f"wrote {shown}")
 
 
 if __name__ == "__main__":
