@@ -67,6 +67,17 @@ extra = {{"bytes": r.bytes, "files": r.files}}
     )
 
 
+def fresh_lake(seeded: Path, root: Path) -> None:
+    """A deployed lake of its own holding the seeded raw zone (a copied lake's Iceberg tables are refused)."""
+    from datalake.config import Settings
+    from datalake.targets.local.target import LocalTarget
+
+    target = LocalTarget(Settings(lake=root))
+    target.deploy()
+    shutil.rmtree(target.layout.raw)
+    shutil.copytree(seeded / "raw", target.layout.raw)
+
+
 def run_etl(root: Path) -> dict[str, float]:
     return child(
         f"""
@@ -132,7 +143,7 @@ def main() -> None:
             floors[name] = copy_floor(mixed, args.workdir / name, select)
         run = args.workdir / "etl_run"
         shutil.rmtree(run, ignore_errors=True)
-        shutil.copytree(mixed, run)
+        fresh_lake(mixed, run)
         pairs.append((floors, run_etl(run)))
         shutil.rmtree(run)
     figures["pairs"] = [{**f, "run_etl": e} for f, e in pairs]

@@ -100,10 +100,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     seeded = target.seed(SeedOptions(rows=args.rows, days=365, end_date=date(2026, 6, 30), seed=42))
 
     def fresh(name: str) -> LocalTarget:
+        """A deployed lake of its own holding the seeded raw zone (a copied lake's Iceberg tables are refused)."""
         root = args.work / name
         shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(template, root)
-        return LocalTarget(Settings(lake=root))
+        lake = LocalTarget(Settings(lake=root))
+        lake.deploy()
+        shutil.rmtree(lake.layout.raw)
+        shutil.copytree(template / "raw", lake.layout.raw)
+        return lake
 
     figures: dict[str, Any] = {
         "repeat": args.repeat,
