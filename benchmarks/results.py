@@ -54,12 +54,17 @@ def versions() -> dict[str, str | None]:
 
 
 def commit() -> str | None:
-    """The checkout's commit, with "+dirty" when the tree has uncommitted changes to tracked files."""
+    """The checkout's commit, with "+dirty" when tracked files other than the results themselves have changed."""
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO, check=False).returncode != 0
+        dirty = (
+            subprocess.run(
+                ["git", "diff", "--quiet", "HEAD", "--", ".", ":(exclude)benchmarks/results"], cwd=REPO, check=False
+            ).returncode
+            != 0
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return sha + ("+dirty" if dirty else "")
