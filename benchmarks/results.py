@@ -86,6 +86,7 @@ def write(name: str, figures: dict[str, Any], command: str | None = None, output
         "commit": commit(),
         "machine": machine(),
         "versions": versions(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # at the end: the machine is shared
         "figures": figures,
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
@@ -100,9 +101,11 @@ def provenance(document: dict[str, Any]) -> str:
     """One line saying when, at which commit, on what and with which versions the figures were measured."""
     box = document["machine"]
     found = ", ".join(f"{name} {version}" for name, version in document["versions"].items() if version)
+    load = document.get("load_average")
+    shared = f" Load average at the end (1, 5, 15 min): {' / '.join(f'{x:.1f}' for x in load)}." if load else ""
     return (
         f"Measured {document['date'][:16].replace('T', ' ')} UTC at commit `{document['commit']}` on "
-        f"{box['cores']} cores ({box['cpu']}), {box['memory_gb']} GB, Python {box['python']}; {found}."
+        f"{box['cores']} cores ({box['cpu']}), {box['memory_gb']} GB, Python {box['python']}; {found}.{shared}"
     )
 
 
