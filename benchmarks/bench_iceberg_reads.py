@@ -5,34 +5,36 @@ is (1) planning: the time to decide which files a query reads, and (2) what Duck
 list. Measured on the six benchmark queries, side by side, rounds alternating:
   glob     before Iceberg: `published_files` lists the processed folders and leaves out files of runs still
            being published (reading the run journals before and after), then the views are made
-  iceberg  the lake engine now (`engines._lake_engine`): pyiceberg opens the SQL catalog once, loads each
-           table's current snapshot and plans its files (`iceberg.current_files`), then the same views
-           over exactly those files
+  iceberg  the lake engine now (`engines._lake_engine`): each table's current snapshot's files
+           (`iceberg.current_files`: the catalog, metadata and manifests read with the standard library,
+           `iceberg_read`), then the same views over exactly those files
 Per query: median seconds over --repeat runs on an open engine, bytes scanned from DuckDB's profile,
-and the median time to open the engine (planning + views). Also, when the lake has one run: the time
-an Iceberg commit of that run takes (on a scratch copy of the catalog) against the run's own seconds.
+and the median time to open the engine (planning + views). Planning alone is also timed through pyiceberg's
+scan planning (`iceberg._current_files_planned`, pyiceberg already imported), the way the engine planned
+before. Also, when the lake has one run: the time an Iceberg commit of that run takes (on a scratch copy of
+the catalog) against the run's own seconds.
 
 DuckDB's iceberg extension is the third way the issue names; it cannot be measured here: the newest
 `duckdb-extension-iceberg` wheel is built for DuckDB 1.5.5 and DuckDB 2.0.1 refuses to load it.
 
-Usage (a seeded and processed lake):
-    PYTHONPATH=. python benchmarks/bench_iceberg_reads.py --lake /tmp/lake2m --repeat 5 --rounds 3
+Usage (without --lake it seeds and processes a lake of --rows sales in a temporary folder first):
+    PYTHONPATH=. python benchmarks/bench_iceberg_reads.py --rows 2000000 --repeat 5 --rounds 3
+Results: benchmarks/results/iceberg_reads.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks import results
 from datalake.config import Settings
 from datalake.domain.duckdb_sql import sql_list, sql_string
 from datalake.domain.schema import DIMENSIONS, FACT_TABLE, WAREHOUSE_FACT_TABLE
@@ -40,13 +42,14 @@ from datalake.domain.sql import anchor_dates
 from datalake.layout import LakeLayout
 from datalake.measure.benchmark.queries import load_queries
 from datalake.measure.benchmark.run import lake_end_date
+from datalake.model import EtlOptions, SeedOptions
 from datalake.targets.local import iceberg
 from datalake.targets.local.engines import DuckDBEngine, _lake_engine, published_files
 from datalake.targets.local.etl.run import commit_iceberg, journals
 from datalake.targets.local.target import LocalTarget
 from datalake.targets.local.warehouse import fact_reader_sql
 
-RESULTS = Path(__file__).resolve().parent / "results" / "iceberg_reads.json"
+RESULT_NAMES = ("iceberg_reads",)
 
 
 def glob_engine(layout: LakeLayout) -> DuckDBEngine:
@@ -86,11 +89,13 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def plan_only(layout: LakeLayout) -> dict[str, float]:
-    """Planning alone, without DuckDB: listing vs pyiceberg (catalog open, table load, plan_files)."""
+    """Planning alone, without DuckDB: listing vs the snapshots read directly vs pyiceberg's scan planning."""
     glob_s, listed = timed(lambda: published_files(layout))
     ice_s, planned = timed(lambda: iceberg.current_files(layout))
+    py_s, through_pyiceberg = timed(lambda: iceberg._current_files_planned(layout))
     assert sorted(listed.facts) == planned[iceberg.FACT], "the two plans must name the same fact files"
-    return {"glob_s": glob_s, "iceberg_s": ice_s, "fact_files": len(planned[iceberg.FACT])}
+    assert planned == through_pyiceberg, "the direct read and pyiceberg must name the same files"
+    return {"glob_s": glob_s, "iceberg_s": ice_s, "pyiceberg_s": py_s, "fact_files": len(planned[iceberg.FACT])}
 
 
 def commit_cost(layout: LakeLayout) -> dict[str, Any] | None:
@@ -124,11 +129,30 @@ def commit_cost(layout: LakeLayout) -> dict[str, Any] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--lake", type=Path, default=None, help="a seeded and processed lake (default: build one)")
+    parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the lake built without --lake")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    scratch = None
+    args.built = args.lake is None
+    if args.lake is None:
+        scratch = Path(tempfile.mkdtemp(prefix="iceberg-reads-bench-"))
+        args.lake = scratch / "lake"
+        built = LocalTarget(Settings(lake=args.lake))
+        built.deploy()
+        built.seed(SeedOptions(rows=args.rows, days=365, end_date=date(2026, 6, 30)))
+        built.run_etl(EtlOptions())
+    try:
+        figures = measure(args)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(results.write("iceberg_reads", figures))
+    print(render(results.read("iceberg_reads")))
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     target = LocalTarget(Settings(lake=args.lake))
     layout = target.layout
     as_of = lake_end_date(target).isoformat()
@@ -165,17 +189,14 @@ def main() -> None:
             row[f"{way}_files_read"] = scanned[(query.name, way)]["files_read"]
         row["same_answer"] = answers[(query.name, "glob")] == answers[(query.name, "iceberg")]
         per_query.append(row)
-    result = {
-        "benchmark": "iceberg_reads",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
-        "lake": str(args.lake),
+    return {
         "fact_rows": sum(s.total_rows for s in iceberg.history(layout, iceberg.FACT).snapshots if s.current),
         "repeat": args.repeat,
         "rounds": args.rounds,
         "plan_only_median": {
             "glob_s": statistics.median(p["glob_s"] for p in plans),
             "iceberg_s": statistics.median(p["iceberg_s"] for p in plans),
+            "pyiceberg_s": statistics.median(p["pyiceberg_s"] for p in plans),
             "fact_files": plans[0]["fact_files"],
         },
         "engine_open_median": {way: statistics.median(v) for way, v in opens.items()},
@@ -184,9 +205,49 @@ def main() -> None:
         "iceberg_commit": commit_cost(layout),
         "duckdb_iceberg_extension": "not measured: duckdb-extension-iceberg 1.5.5 (newest) does not load in DuckDB 2.0.1",
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+
+
+def render(document: dict[str, Any]) -> str:
+    f = document["figures"]
+    intro = (
+        f"The lake engine's two ways to find the files a query reads, on a lake of {f['fact_rows']:,} fact rows: "
+        "*glob* (the processed folders listed, runs still being published left out: before Iceberg) and *iceberg* "
+        "(the files of each table's current snapshot, read from the catalog, metadata and manifests: now). Both "
+        f"hand DuckDB the same files through the same view. Per query, the median of {f['repeat']} runs on an open "
+        f"engine, {f['rounds']} rounds alternating."
+    )
+    plan, opens = f["plan_only_median"], f["engine_open_median"]
+    lines = [
+        *results.header(document, "Iceberg reads: planning from the snapshot", intro),
+        "| query | glob (s) | iceberg (s) | bytes scanned glob / iceberg | files read glob / iceberg | same answer |",
+        "|---|---:|---:|---|---|---|",
+        *(
+            f"| {r['query']} | {r['glob_s']:.4f} | {r['iceberg_s']:.4f} | {r['glob_bytes_scanned']:,} / "
+            f"{r['iceberg_bytes_scanned']:,} | {r['glob_files_read']} / {r['iceberg_files_read']} | "
+            f"{'yes' if r['same_answer'] else '**no**'} |"
+            for r in f["per_query"]
+        ),
+        "",
+        "| planning alone (median) | seconds |",
+        "|---|---:|",
+        f"| listing the folders (`published_files`) | {plan['glob_s']:.4f} |",
+        f"| the current snapshots read directly (`iceberg.current_files`) | {plan['iceberg_s']:.4f} |",
+        f"| the same through pyiceberg's scan planning (already imported) | {plan['pyiceberg_s']:.4f} |",
+        f"| opening the engine, glob / iceberg (planning + views) | {opens['glob']:.4f} / {opens['iceberg']:.4f} |",
+        "",
+        f"The fact table has {plan['fact_files']} files. Sum of the query medians: glob "
+        f"{f['sum_of_query_medians']['glob']:.3f} s, iceberg {f['sum_of_query_medians']['iceberg']:.3f} s.",
+    ]
+    commit = f.get("iceberg_commit")
+    if commit:
+        share = (
+            f"{commit['share_of_run']:.1%} of the run's {commit['run_seconds']:.2f} s" if commit["share_of_run"] else ""
+        )
+        lines.append(
+            f"Redoing the run's Iceberg commit on a scratch copy: {commit['iceberg_commit_s']:.3f} s ({share})."
+        )
+    lines.append(f"DuckDB's iceberg extension: {f['duckdb_iceberg_extension']}.")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

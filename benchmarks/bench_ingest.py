@@ -1,7 +1,7 @@
 """Measure `datalake ingest` of one large CSV: wall time and peak memory (it must stream, not load).
 
-    python benchmarks/bench_ingest.py --size 1 --workdir /tmp/bench-ingest     # ~1 GB, the default
-    python benchmarks/bench_ingest.py --size 5 --workdir /tmp/bench-ingest     # the 5 GB case of the issue
+    PYTHONPATH=. python benchmarks/bench_ingest.py --size 1     # ~1 GB, the default
+    PYTHONPATH=. python benchmarks/bench_ingest.py --size 5     # the 5 GB case of the issue
 
 The CSV (orders: id, ISO date, timestamp, quoted text with commas, decimal, integer) is generated
 by DuckDB. Each step runs in a fresh child process that reports its own wall time and peak RSS
@@ -10,8 +10,8 @@ by DuckDB. Each step runs in a fresh child process that reports its own wall tim
               zstd Parquet (--partition-by order_date:month), catalog, warehouse load
   bare COPY   DuckDB `COPY (FROM read_csv(auto_detect)) TO ... (FORMAT parquet, PARTITION_BY ...)`
               on the same file with the same memory limit: the floor for the conversion alone
-Results are printed as Markdown and written next to the workdir (bench_ingest.json); the workdir is deleted
-afterwards unless --keep.
+Results: benchmarks/results/ingest.json (printed as Markdown too); the workdir is deleted afterwards unless
+--keep.
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
+
+from benchmarks import results
+
+RESULT_NAMES = ("ingest",)
 
 CHILD = textwrap.dedent(
     """
@@ -69,10 +75,10 @@ def generate(path: Path, size_gb: float) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=float, default=1.0, help="CSV size in GB (default 1; the issue's case is 5)")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-ingest"))
+    parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the workdir (CSV, lake) afterwards")
     args = parser.parse_args()
-    work: Path = args.workdir
+    work: Path = args.workdir or Path(tempfile.mkdtemp(prefix="ingest-bench-"))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     csv_path = work / "orders.csv"
@@ -106,21 +112,37 @@ def main() -> None:
             extra = {{}}
             """
         )
-        result = {"csv_bytes": size, "rows": rows, "ingest": ingest, "bare_copy": bare}
-        (work.parent / "bench_ingest.json").write_text(json.dumps(result, indent=2))
-        gb = size / (1 << 30)
-        print(f"CSV {gb:.2f} GB, {rows:,} rows; inferred types: {ingest['types']}")
-        print("| step | seconds | MB/s | peak RSS (MB) |")
-        print("|---|---|---|---|")
-        for name, r in (("datalake ingest", ingest), ("bare DuckDB COPY", bare)):
-            print(f"| {name} | {r['seconds']:.1f} | {size / (1 << 20) / r['seconds']:.0f} | {r['peak_rss_mb']:.0f} |")
-        print(
-            f"ingest / bare COPY time: {ingest['seconds'] / bare['seconds']:.1f}x; "
-            f"Parquet {ingest['bytes_out'] / size:.2f} of the CSV bytes"
-        )
+        figures = {"csv_bytes": size, "rows": rows, "ingest": ingest, "bare_copy": bare}
+        print(results.write("ingest", figures))
+        print(render(results.read("ingest")))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def render(document: dict[str, Any]) -> str:
+    figures = document["figures"]
+    size, ingest, bare = figures["csv_bytes"], figures["ingest"], figures["bare_copy"]
+    intro = (
+        f"`datalake ingest` of one generated orders CSV ({size / 1e9:.2f} GB, {figures['rows']:,} rows: id, ISO date, "
+        "timestamp, quoted text with commas, decimal, integer), `--partition-by order_date:month`, against a bare "
+        "DuckDB `COPY read_csv(auto_detect) TO parquet PARTITION_BY` of the same file with the same memory limit "
+        "(1 GB); each in a fresh child process."
+    )
+    lines = [
+        *results.header(document, "Ingest", intro),
+        "| step | seconds | MB/s | peak RSS (MB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, r in (("`datalake ingest`", ingest), ("bare DuckDB COPY", bare)):
+        lines.append(f"| {name} | {r['seconds']:.1f} | {size / 2**20 / r['seconds']:.0f} | {r['peak_rss_mb']:,.0f} |")
+    types = ", ".join(f"{name} {kind}" for name, kind in ingest["types"].items())
+    lines += [
+        "",
+        f"Ingest takes {ingest['seconds'] / bare['seconds']:.1f}x the bare COPY; its Parquet is "
+        f"{ingest['bytes_out'] / size:.2f} of the CSV bytes; inferred types: {types}.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks import results
 from benchmarks.results import write
 from datalake.config import Settings
 from datalake.domain.sql import anchor_dates
@@ -100,9 +101,12 @@ def main() -> None:
 
 def render(document: dict[str, Any]) -> str:
     """The results as a Markdown section of docs/benchmarks.md (a results file's `figures`, or the whole file)."""
-    f = document.get("figures", document)
+    f = document["figures"]
     facts = f["sales_fact"]
     lines = [
+        *results.header(
+            document, "Table care: maintain", "Compaction, snapshot expiry and orphan removal (`datalake maintain`)."
+        ),
         f"`maintain` on a lake built from {f['runs']} small runs, {f['rows']:,} rows in all "
         f"(`benchmarks/bench_maintain.py`): sales_fact's current snapshot went from {facts['files_before']:,} files "
         f"({size(facts['bytes_before'])}) to {facts['files_after']:,} ({size(facts['bytes_after'])}); files below "

@@ -1,6 +1,6 @@
 """Measure seed and run-etl (DuckDB engine) against their targets, side by side in one run.
 
-    python benchmarks/bench_pipeline.py --rows 10000000 --workdir /tmp/bench
+    PYTHONPATH=. python benchmarks/bench_pipeline.py --rows 2000000 --repeat 2
 
 Each step runs in a fresh child process that reports its own wall time and peak RSS, so the
 numbers are not polluted by the parent. Compared on the same raw files:
@@ -13,7 +13,7 @@ numbers are not polluted by the parent. Compared on the same raw files:
   format sizes     Parquet bytes vs the CSV-only and JSON-only raw inputs of the same rows
 With --repeat N, the two COPYs and run-etl (on a fresh copy of the seeded lake) alternate N times
 and each pair's ratio is printed: on a shared machine, compare within a pair, never across runs.
-Results are printed as a Markdown table and written to <workdir>/bench_pipeline.json.
+Results: benchmarks/results/pipeline.json (printed as Markdown too).
 """
 
 from __future__ import annotations
@@ -23,10 +23,14 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
 
+from benchmarks import results
+
+RESULT_NAMES = ("pipeline",)
 CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -61,6 +65,17 @@ r = t.seed(SeedOptions(rows={rows}, format={fmt!r}, end_date=date(2026, 6, 30)))
 extra = {{"bytes": r.bytes, "files": r.files}}
 """
     )
+
+
+def fresh_lake(seeded: Path, root: Path) -> None:
+    """A deployed lake of its own holding the seeded raw zone (a copied lake's Iceberg tables are refused)."""
+    from datalake.config import Settings
+    from datalake.targets.local.target import LocalTarget
+
+    target = LocalTarget(Settings(lake=root))
+    target.deploy()
+    shutil.rmtree(target.layout.raw)
+    shutil.copytree(seeded / "raw", target.layout.raw)
 
 
 def run_etl(root: Path) -> dict[str, float]:
@@ -109,16 +124,17 @@ extra = {{}}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/datalake-bench"))
+    parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--skip-formats", action="store_true", help="skip the CSV-only / JSON-only size runs")
     parser.add_argument("--repeat", type=int, default=1, help="alternate the two COPYs and run-etl this many times")
     args = parser.parse_args()
+    args.workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
-    results: dict[str, Any] = {}
+    figures: dict[str, Any] = {"rows": args.rows, "repeat": args.repeat}
 
     mixed = args.workdir / "mixed"
-    results["seed"] = seed_lake(mixed, args.rows, "mixed")
+    figures["seed"] = seed_lake(mixed, args.rows, "mixed")
     pairs = []
     for _ in range(args.repeat):
         floors = {}
@@ -127,51 +143,59 @@ def main() -> None:
             floors[name] = copy_floor(mixed, args.workdir / name, select)
         run = args.workdir / "etl_run"
         shutil.rmtree(run, ignore_errors=True)
-        shutil.copytree(mixed, run)
+        fresh_lake(mixed, run)
         pairs.append((floors, run_etl(run)))
         shutil.rmtree(run)
-    results["pairs"] = [{**f, "run_etl": e} for f, e in pairs]
+    figures["pairs"] = [{**f, "run_etl": e} for f, e in pairs]
     if not args.skip_formats:
         for fmt in ("csv", "json"):
             lake = args.workdir / fmt
-            results[f"seed_{fmt}"] = seed_lake(lake, args.rows, fmt)
-            results[f"etl_{fmt}"] = run_etl(lake)
+            figures[f"seed_{fmt}"] = seed_lake(lake, args.rows, fmt)
+            figures[f"etl_{fmt}"] = run_etl(lake)
             shutil.rmtree(lake)
 
-    seed = results["seed"]
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    print(results.write("pipeline", figures))
+    print(render(results.read("pipeline")))
+
+
+def render(document: dict[str, Any]) -> str:
+    figures = document["figures"]
+    rows = figures["rows"]
+    intro = (
+        f"Seed and `run-etl` (DuckDB engine) on {rows:,} seeded sales, each step in a fresh child process "
+        "(wall and CPU seconds, peak RSS), next to two DuckDB COPY floors on the same raw files: *bare* "
+        "(raw columns and partition keys: no rules, no quarantine, no warehouse) and *plain* (plus the date "
+        "columns, sorted by date: the plain PySpark script's work). Each numbered round runs the two COPYs "
+        "and run-etl side by side: compare within a round."
+    )
+    seed = figures["seed"]
     lines = [
-        f"rows: {args.rows:,}",
-        "",
+        *results.header(document, "Pipeline: seed and run-etl against their floors", intro),
         "| step | seconds | CPU seconds | peak RSS (MB) | note |",
         "|---|---:|---:|---:|---|",
         f"| seed | {seed['seconds']:.1f} | {seed['cpu_seconds']:.1f} | {seed['peak_rss_mb']:.0f} | "
-        f"{args.rows / seed['seconds']:,.0f} rows/s |",
+        f"{rows / seed['seconds']:,.0f} rows/s |",
     ]
-    for number, (floors, etl) in enumerate(pairs, 1):
-        bare, plain = floors["bare_copy"], floors["plain_copy"]
+    for number, pair in enumerate(figures["pairs"], 1):
+        bare, plain, etl = pair["bare_copy"], pair["plain_copy"], pair["run_etl"]
         lines += [
             f"| {number}: bare DuckDB COPY | {bare['seconds']:.1f} | {bare['cpu_seconds']:.1f} | "
-            f"{bare['peak_rss_mb']:.0f} | raw columns + partition keys: no rules, no quarantine, no warehouse |",
+            f"{bare['peak_rss_mb']:.0f} | |",
             f"| {number}: plain DuckDB COPY | {plain['seconds']:.1f} | {plain['cpu_seconds']:.1f} | "
-            f"{plain['peak_rss_mb']:.0f} | + the date columns, sorted by date (the plain PySpark script's work) |",
+            f"{plain['peak_rss_mb']:.0f} | |",
             f"| {number}: run-etl (total) | {etl['seconds']:.1f} | {etl['cpu_seconds']:.1f} | {etl['peak_rss_mb']:.0f} | "
             f"{etl['seconds'] / bare['seconds']:.2f}x bare COPY ({etl['cpu_seconds'] / bare['cpu_seconds']:.2f}x its CPU), "
             f"{etl['seconds'] / plain['seconds']:.2f}x plain |",
             f"| {number}: run-etl transform stage | {etl['transform_s']:.1f} | | | "
             f"{etl['transform_s'] / bare['seconds']:.2f}x bare COPY, {etl['transform_s'] / plain['seconds']:.2f}x plain |",
         ]
-    if not args.skip_formats:
-        csv_ratio = results["seed_csv"]["bytes"] / results["etl_csv"]["bytes_out"]
-        json_ratio = results["seed_json"]["bytes"] / results["etl_json"]["bytes_out"]
-        lines += [
-            "",
-            "| input | raw bytes | Parquet bytes | raw / Parquet |",
-            "|---|---:|---:|---:|",
-            f"| CSV only | {results['seed_csv']['bytes']:,.0f} | {results['etl_csv']['bytes_out']:,.0f} | {csv_ratio:.1f}x |",
-            f"| JSON only | {results['seed_json']['bytes']:,.0f} | {results['etl_json']['bytes_out']:,.0f} | {json_ratio:.1f}x |",
-        ]
-    print("\n".join(lines))
-    (args.workdir / "bench_pipeline.json").write_text(json.dumps(results, indent=2))
+    if "seed_csv" in figures:
+        lines += ["", "| input | raw bytes | Parquet bytes | raw / Parquet |", "|---|---:|---:|---:|"]
+        for fmt, label in (("csv", "CSV only"), ("json", "JSON only")):
+            raw, out = figures[f"seed_{fmt}"]["bytes"], figures[f"etl_{fmt}"]["bytes_out"]
+            lines.append(f"| {label} | {raw:,.0f} | {out:,.0f} | {raw / out:.1f}x |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """One shape for every benchmark's results file, so docs/benchmarks.md can be generated from them.
 
-Each script calls `write(name, command, figures)`: `benchmarks/results/<name>.json` then holds the
+Each script calls `write(name, figures)`: `benchmarks/results/<name>.json` then holds the
 machine, the versions, the commit, the command that made it, the date and the script's own figures.
 A number in docs/ comes from one of these files, never from a hand-run harness.
 """
@@ -54,12 +54,17 @@ def versions() -> dict[str, str | None]:
 
 
 def commit() -> str | None:
-    """The checkout's commit, with "+dirty" when the tree has uncommitted changes to tracked files."""
+    """The checkout's commit, with "+dirty" when tracked files other than the results themselves have changed."""
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO, check=False).returncode != 0
+        dirty = (
+            subprocess.run(
+                ["git", "diff", "--quiet", "HEAD", "--", ".", ":(exclude)benchmarks/results"], cwd=REPO, check=False
+            ).returncode
+            != 0
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return sha + ("+dirty" if dirty else "")
@@ -81,6 +86,7 @@ def write(name: str, figures: dict[str, Any], command: str | None = None, output
         "commit": commit(),
         "machine": machine(),
         "versions": versions(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # at the end: the machine is shared
         "figures": figures,
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
@@ -89,3 +95,20 @@ def write(name: str, figures: dict[str, Any], command: str | None = None, output
 
 def read(name: str) -> dict[str, Any]:
     return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def provenance(document: dict[str, Any]) -> str:
+    """One line saying when, at which commit, on what and with which versions the figures were measured."""
+    box = document["machine"]
+    found = ", ".join(f"{name} {version}" for name, version in document["versions"].items() if version)
+    load = document.get("load_average")
+    shared = f" Load average at the end (1, 5, 15 min): {' / '.join(f'{x:.1f}' for x in load)}." if load else ""
+    return (
+        f"Measured {document['date'][:16].replace('T', ' ')} UTC at commit `{document['commit']}` on "
+        f"{box['cores']} cores ({box['cpu']}), {box['memory_gb']} GB, Python {box['python']}; {found}.{shared}"
+    )
+
+
+def header(document: dict[str, Any], title: str, intro: str) -> list[str]:
+    """The start every section of docs/benchmarks.md shares: heading, what it measures, command, provenance."""
+    return [f"## {title}", "", intro, "", "    " + document["command"], "", provenance(document), ""]

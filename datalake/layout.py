@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from datalake.errors import ConfigError
+from datalake.errors import ConfigError, LakeNotFoundError
 
 # The checkout this package runs from: jobs/ and infra/ ship beside the package, not inside the wheel.
 SOURCE_TREE = Path(__file__).resolve().parent.parent
@@ -130,3 +130,12 @@ class LakeLayout:
 
     def exists(self) -> bool:
         return self.marker.is_file()
+
+
+def require_lake(layout: LakeLayout) -> None:
+    """Every command on an existing lake starts here (here, not in etl: a query must not import the ETL)."""
+    if not layout.exists():
+        raise LakeNotFoundError(
+            f"no lake at {layout.root}",
+            hint="run `datalake deploy` first, or point --lake / DATALAKE_HOME at an existing lake",
+        )

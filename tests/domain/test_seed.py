@@ -29,6 +29,54 @@ def test_same_seed_gives_byte_identical_raw_files(tmp_path: Path) -> None:
     assert _files(other.raw) != files_a
 
 
+def _duckdb_copy(table: object, target: Path, online: bool, pattern: str) -> None:
+    """How the raw files were written before Arrow formatted them: DuckDB's COPY, one thread, in order."""
+    import duckdb
+
+    from datalake.domain.schema import RAW_SALES_FIELDS
+
+    fields = ", ".join(
+        "strftime(sale_timestamp, '%Y-%m-%dT%H:%M:%S') AS sale_timestamp" if f == "sale_timestamp" else f
+        for f in RAW_SALES_FIELDS
+    )
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    con.execute("SET preserve_insertion_order = true")
+    con.register("chunk", table)
+    options = "FORMAT JSON" if online else "FORMAT CSV, HEADER true"
+    con.execute(
+        f"COPY (SELECT {fields}, year, month, day FROM chunk WHERE is_online = {online}) TO '{target}' "
+        f"({options}, PARTITION_BY (year, month, day), FILENAME_PATTERN '{pattern}', OVERWRITE_OR_IGNORE true)"
+    )
+    con.close()
+
+
+def test_the_raw_files_are_byte_for_byte_what_duckdb_copy_writes(tmp_path: Path) -> None:
+    """The formats (numbers through DOUBLE in JSON, decimals at scale in CSV, NULLs) match DuckDB's writers."""
+    import numpy as np
+    import pyarrow as pa
+
+    from datalake.domain import seed as generator
+
+    opts = SeedOptions(rows=30_000, days=9, end_date=END_DATE, seed=11, error_rate=0.5)
+    dims = generator.Dimensions(customers=500, stores=7, list_price_cents=np.array([99, 1000, 2999, 123456]))
+    start, counts = generator._day_counts(opts, np.random.default_rng(5))
+    day_index = np.searchsorted(np.concatenate([[0], np.cumsum(counts)]), np.arange(opts.rows), side="right") - 1
+    defects: dict[str, int] = {}
+    table = generator._chunk_table(opts, dims, 2, 3, 0, day_index, start, defects)
+    assert set(defects) == set(generator.DEFECTS)  # every defect, so NULLs, zeros and negatives are written
+    labels = generator._day_labels(start, opts.days)
+    for online in (True, False):
+        generator._ChunkWriter(online, tmp_path / "arrow", batch=2).write(table, 3, labels)
+        with_labels = table
+        for part in ("year", "month", "day"):
+            values = pa.array(labels[part]).take(table.column("day_index"))
+            with_labels = with_labels.append_column(part, values)
+        _duckdb_copy(with_labels, tmp_path / "duckdb", online, f"{'online' if online else 'store'}-b002-c0003-{{i}}")
+    ours, theirs = _files(tmp_path / "arrow"), _files(tmp_path / "duckdb")
+    assert len(ours) == 2 * opts.days and ours == theirs
+
+
 def test_files_land_by_record_date_and_each_row_once(lake: LakeLayout) -> None:
     result = seed(lake, SeedOptions(rows=3_000, days=5, end_date=END_DATE, error_rate=0))
     json_rows = csv_rows = 0

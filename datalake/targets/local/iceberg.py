@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,15 +126,19 @@ def _load(catalog: Any, layout: LakeLayout, name: str) -> Any:
     names the original's metadata and files, and committing there would write into the original.
     """
     table = catalog.load_table((NAMESPACE, name))
+    _check_location(layout, name, table.location())
+    return table
+
+
+def _check_location(layout: LakeLayout, name: str, table_location: str) -> None:
     defs = table_defs()
     expected = location(layout, defs[name]) if name in defs else None
-    if expected is not None and table.location().rstrip("/") != file_uri(expected):
+    if expected is not None and table_location.rstrip("/") != file_uri(expected):
         raise DatalakeError(
-            f"the lake's Iceberg table {name} lies at {table.location()}, not in this lake ({layout.root}): "
+            f"the lake's Iceberg table {name} lies at {table_location}, not in this lake ({layout.root}): "
             "the lake was moved or copied from there",
             hint="move the lake back to where it was made; relocating a lake's tables is not supported yet",
         )
-    return table
 
 
 def ensure_table(catalog: Any, layout: LakeLayout, table: TableDef) -> Any:
@@ -303,6 +308,23 @@ def current_files(layout: LakeLayout) -> dict[str, list[Path]]:
     """
     if not catalog_file(layout).is_file():
         return {}
+    from datalake.targets.local import iceberg_read
+
+    try:  # the same metadata read with the standard library: a second of imports cheaper than pyiceberg
+        tables = iceberg_read.current_tables(catalog_file(layout), CATALOG_NAME, NAMESPACE, list(table_defs()))
+        found: dict[str, list[Path]] = {}
+        for name, metadata in tables.items():
+            _check_location(layout, name, metadata["location"])
+            snapshot = iceberg_read.current_snapshot(metadata)
+            if snapshot is not None:
+                found[name] = _local_paths(iceberg_read.snapshot_files(snapshot))
+        return found
+    except iceberg_read.Unsupported:
+        return _current_files_planned(layout)
+
+
+def _current_files_planned(layout: LakeLayout) -> dict[str, list[Path]]:
+    """`current_files` through pyiceberg's scan planning."""
     from pyiceberg.exceptions import NoSuchTableError
 
     catalog = open_reader(layout)
@@ -357,31 +379,32 @@ def table_stats(layout: LakeLayout) -> dict[str, dict[str, Any]]:
 
     Read from the metadata alone (the snapshot summary's totals), never from the folders: files a
     snapshot does not name (a run not yet committed, an expired snapshot's) are not in the table.
+    Read with the standard library (`iceberg_read`: status must not import pyiceberg and pyarrow).
     Tables with no snapshot yet are left out; no catalog at all: {}.
     """
     if not catalog_file(layout).is_file():
         return {}
-    from pyiceberg.exceptions import NoSuchTableError
+    from datalake.targets.local import iceberg_read
 
-    catalog = open_reader(layout)
     found: dict[str, dict[str, Any]] = {}
-    for name in table_defs():
-        try:
-            table = _load(catalog, layout, name)
-        except NoSuchTableError:
-            continue
-        current = table.current_snapshot()
+    for name, metadata in iceberg_read.current_tables(
+        catalog_file(layout), CATALOG_NAME, NAMESPACE, list(table_defs())
+    ).items():
+        _check_location(layout, name, metadata["location"])
+        current = iceberg_read.current_snapshot(metadata)
         if current is None:
             continue
-        props = dict(current.summary.additional_properties) if current.summary else {}
+        summary = current.get("summary", {})
         found[name] = {
-            "rows": int(props.get("total-records", 0)),
-            "files": int(props.get("total-data-files", 0)),
-            "bytes": int(props.get("total-files-size", 0)),
-            "snapshots": len(table.metadata.snapshots),
-            "snapshot_id": current.snapshot_id,
-            "run_id": props.get(RUN_ID),
-            "committed_at": tables.table_history(name, table).snapshots[-1].committed_at,
+            "rows": int(summary.get("total-records", 0)),
+            "files": int(summary.get("total-data-files", 0)),
+            "bytes": int(summary.get("total-files-size", 0)),
+            "snapshots": len(metadata.get("snapshots", [])),
+            "snapshot_id": current["snapshot-id"],
+            "run_id": summary.get(RUN_ID),
+            "committed_at": datetime.fromtimestamp(current["timestamp-ms"] / 1000, UTC).isoformat(
+                timespec="milliseconds"
+            ),
         }
     return found
 

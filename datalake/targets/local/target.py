@@ -13,11 +13,10 @@ from typing import Any
 from datalake import __version__, model
 from datalake.domain.table_care import EraseResult, MaintainOptions, MaintainResult
 from datalake.errors import LakeNotFoundError, UsageError
-from datalake.layout import MARKER, ZONES, LakeLayout
+from datalake.layout import MARKER, ZONES, LakeLayout, require_lake
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.base import Capabilities, Confirm, DeployOptions, QueryEngine, Target, confirm_always
 from datalake.targets.local.engines import LOCAL_ENGINES, open_local_engine
-from datalake.targets.local.etl.run import require_lake, run_etl
 
 
 class LocalTarget(Target):
@@ -87,6 +86,8 @@ class LocalTarget(Target):
             return seed(self.layout, opts, progress)
 
     def run_etl(self, opts: model.EtlOptions, progress: Progress = NULL_PROGRESS) -> model.RunSummary:
+        from datalake.targets.local.etl.run import run_etl
+
         return run_etl(self.layout, opts, progress)
 
     def query_engine(self, name: str | None = None) -> QueryEngine:

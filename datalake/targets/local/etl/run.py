@@ -29,9 +29,8 @@ from datalake.domain.schema import (
     SALES_FACT_COLUMNS,
     SALES_PARTITION_KEYS,
 )
-from datalake.errors import LakeNotFoundError
 from datalake.fsutil import tree_stats
-from datalake.layout import LakeLayout
+from datalake.layout import LakeLayout, require_lake
 from datalake.model import EtlOptions, RunSummary
 from datalake.progress import NULL_PROGRESS, Progress
 from datalake.targets.local import warehouse
@@ -217,14 +216,6 @@ def register_processed(layout: LakeLayout, catalog: Catalog) -> None:
             parameters={"recordCount": parquet_rows([f.path for f in quarantined])},
         )
     )
-
-
-def require_lake(layout: LakeLayout) -> None:
-    if not layout.exists():
-        raise LakeNotFoundError(
-            f"no lake at {layout.root}",
-            hint="run `datalake deploy` first, or point --lake / DATALAKE_HOME at an existing lake",
-        )
 
 
 def run_etl(layout: LakeLayout, opts: EtlOptions | None = None, progress: Progress = NULL_PROGRESS) -> RunSummary:

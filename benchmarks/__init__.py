@@ -1,0 +1,1 @@
+"""The benchmark scripts: each measures one claim and renders its section of docs/benchmarks.md."""
