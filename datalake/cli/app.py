@@ -439,7 +439,7 @@ def erase(
     if not result.ok:
         raise CheckFailedError(
             f"erase {result.erase_id}: {result.matching:,} matching row(s) remain"
-            + (f", {len(result.unverified)} file(s) not scanned" if result.unverified else ""),
+            + (f", {len(result.unverified)} file(s) or table(s) not erased or scanned" if result.unverified else ""),
             hint="rerun `datalake erase` with the same --where; the erase is not done until this is 0",
         )
 

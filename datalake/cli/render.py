@@ -290,7 +290,7 @@ def _render_erased(result: Any) -> None:
         f"file(s) no snapshot needs; {result.seconds:.1f}s."
     )
     for file in result.unverified:
-        ui.err.print(f"[red]Not scanned[/] {file} (a reader holds it; rerun erase once it is free)")
+        ui.err.print(f"[red]Not proven clean[/] {file}")
     if result.ok:
         ui.out.print(f"[green]Verified:[/] no row matches in any file of any zone. Audit record: {result.audit}")
     else:

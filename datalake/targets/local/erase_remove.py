@@ -83,6 +83,13 @@ def erase(layout: LakeLayout, where: str, yes: bool = False, wait: float = 0.0) 
                 hint="rerun `datalake erase` with the same --where to finish it first",
             )
         if record is None:
+            ingested = _ingested_holding(layout, columns)
+            if ingested:  # refused before anything changes: a partial erase is never reported as done
+                raise UsageError(
+                    f"erase cannot erase ingested tables yet, and {ingested[0].split(' ')[0]} holds "
+                    f"{', '.join(columns)}: nothing was changed",
+                    hint="erase the rows from that table yourself (ingest --mode overwrite), or drop it, then rerun",
+                )
             found = plan(layout, where, yes)
             record = {
                 "id": datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
@@ -107,7 +114,7 @@ def erase(layout: LakeLayout, where: str, yes: bool = False, wait: float = 0.0) 
 
         checked = plan(layout, where, yes=True)  # the proof: every file of every zone scanned again
         result.zones = checked.zones
-        result.unverified = _unscanned_segments(layout)
+        result.unverified = _unscanned_segments(layout) + _ingested_holding(layout, columns)
         for zone in result.zones:
             key = _key(zone.zone, zone.table)
             zone.removed = record["before"].get(key, 0) - _rows(zone)
@@ -418,7 +425,22 @@ def _unscanned_segments(layout: LakeLayout) -> list[str]:
     if gen is None or not folder.is_dir():
         return []
     named = {s.file for s in gen.segments}
-    return [str(p.relative_to(layout.root)) for p in sorted(folder.glob("*.duckdb")) if p.name not in named]
+    return [
+        f"{p.relative_to(layout.root)} (an old warehouse segment a reader holds: rerun erase once it is free)"
+        for p in sorted(folder.glob("*.duckdb"))
+        if p.name not in named
+    ]
+
+
+def _ingested_holding(layout: LakeLayout, columns: list[str]) -> list[str]:
+    """Ingested tables holding the predicate's columns: this version does not erase them, so it is not done."""
+    from datalake.targets.local.ingest.run import ingested_tables, table_columns
+
+    return [
+        f"processed/{m['table']} (an ingested table with {', '.join(columns)}: not erased by this version)"
+        for m in ingested_tables(layout)
+        if set(columns) <= {name for name, _ in table_columns(m)}
+    ]
 
 
 # ---------------------------------------------------------------------------------------- audit

@@ -305,3 +305,73 @@ def test_erase_killed_leaves_every_zone_readable_and_a_rerun_finishes(lake: Lake
     assert not journal_file(lake).exists()
     named = {s.file for s in warehouse.current(lake).segments}  # type: ignore[union-attr]
     assert {p.name for p in warehouse.segments_dir(lake).glob("*.duckdb")} == named  # no old segment left
+
+
+def _quarantined_customer(layout: LakeLayout) -> int:
+    """A customer one of whose lines was quarantined (its customer_id still readable), JSON or CSV."""
+    con = duckdb.connect()
+    files = [str(p) for p in (layout.root / "quarantine").rglob("*.parquet")]
+    for (line,) in con.execute(f"SELECT raw_record FROM read_parquet({files}) ORDER BY raw_record").fetchall():
+        text = (line or "").strip()
+        candidate = None
+        if text.startswith("{"):
+            try:
+                candidate = json.loads(text).get("customer_id")
+            except (ValueError, AttributeError):
+                continue
+        elif text.count(",") == 10:
+            candidate = text.split(",")[2]
+        if candidate is not None and str(candidate).strip().isdigit():
+            customer = int(str(candidate).strip())
+            if _line_matches(line, customer, True):
+                return customer
+    raise AssertionError("no quarantined line with a readable customer_id")
+
+
+def test_a_quarantined_line_of_the_customer_is_erased_too(lake: LakeLayout) -> None:
+    customer = _quarantined_customer(lake)
+    before = _everywhere(lake, customer)
+    assert before["quarantine"] > 0
+
+    result = erase(lake, f"customer_id = {customer}")
+
+    assert result.ok
+    assert next(z for z in result.zones if z.zone == "quarantine").removed == before["quarantine"]
+    assert _everywhere(lake, customer) == dict.fromkeys(before, 0)
+    assert validate(lake).ok
+
+
+def test_a_predicate_on_a_column_raw_files_lack_is_balanced_as_erased(lake: LakeLayout) -> None:
+    day = "DATE '2026-07-01'"
+    rows = int(_query(lake, "lake", f"SELECT count(*) FROM sales_fact WHERE sale_date = {day}"))
+    assert rows > 0
+
+    result = erase(lake, f"sale_date = {day} AND month = 7")
+
+    assert result.ok and {(z.zone, z.table) for z in result.zones} == {
+        ("processed", "sales_fact"),
+        ("warehouse", "sales_fact_redshift"),
+    }
+    assert int(_query(lake, "lake", f"SELECT count(*) FROM sales_fact WHERE sale_date = {day}")) == 0
+    assert int(_query(lake, "warehouse", f"SELECT count(*) FROM sales_fact_redshift WHERE sale_date = {day}")) == 0
+    report = validate(lake)
+    reconciliation = next(c for c in report.checks if c.name == "reconciliation")
+    assert report.ok and reconciliation.observed["erased"] == rows  # raw still holds those lines: counted as erased
+
+
+def test_an_ingested_table_holding_the_column_is_refused_before_anything_changes(
+    lake: LakeLayout, tmp_path: Path
+) -> None:
+    from datalake.model import IngestOptions
+
+    source = tmp_path / "loyalty.csv"
+    source.write_text("customer_id,points\n1,10\n2,20\n")
+    make_target(lake.root).ingest(IngestOptions(table="loyalty", paths=(source,), today=date(2026, 7, 20)))
+    tree = {p: p.stat().st_mtime_ns for p in lake.root.rglob("*") if p.is_file()}
+
+    with pytest.raises(UsageError, match="cannot erase ingested tables yet, and processed/loyalty holds customer_id"):
+        erase(lake, "customer_id = 1")
+
+    assert {p: p.stat().st_mtime_ns for p in lake.root.rglob("*") if p.is_file() and p.name != "lake.lock"} == {
+        p: t for p, t in tree.items() if p.name != "lake.lock"
+    }
