@@ -292,7 +292,10 @@ def _render_erased(result: Any) -> None:
     for file in result.unverified:
         ui.err.print(f"[red]Not proven clean[/] {file}")
     if result.ok:
-        ui.out.print(f"[green]Verified:[/] no row matches in any file of any zone. Audit record: {result.audit}")
+        ui.out.print(
+            f"[green]Verified:[/] no row matches in any file of any zone holding {', '.join(result.columns)}. "
+            f"Audit record: {result.audit}"
+        )
     else:
         ui.err.print(f"[red]Not done:[/] {result.matching:,} matching row(s) remain.")
 

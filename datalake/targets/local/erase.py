@@ -1,6 +1,7 @@
 """`datalake erase --where PREDICATE --dry-run` on the local lake: which rows match, per zone and file.
 
-This version plans and proves; it removes nothing. The predicate is parsed with sqlglot and allowed only as
+The plan, and the proof: `erase_remove` runs this scan before removing (what it will remove) and after
+(what is left, which must be 0). It changes nothing. The predicate is parsed with sqlglot and allowed only as
 a pure predicate over known columns (comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, literals, casts):
 no function, no subquery, so it can be given to DuckDB on a locked-down connection without reading anything
 else. Every data file of every zone that holds the predicate's columns is scanned: the processed tables'

@@ -289,7 +289,6 @@ def _expire_and_remove(layout: LakeLayout, record: dict[str, Any]) -> tuple[dict
 def _erase_landing(layout: LakeLayout, predicate: str, columns: list[str], record: dict[str, Any]) -> None:
     """Raw and archived sales files, and raw dimension CSVs: each file holding a matching line rewritten without it."""
     from datalake.domain.duckdb_sql import connect
-    from datalake.targets.local.bookmark import Bookmark
     from datalake.targets.local.crawler import list_data_files, sales_records_sql
 
     types = {c.name: c.type for c in SALES_FACT_COLUMNS}
@@ -322,12 +321,7 @@ def _erase_landing(layout: LakeLayout, predicate: str, columns: list[str], recor
                     _rewrite_lines(layout, record, "raw", dim, f.path, f.relative, matched, header=True)
     finally:
         con.close()
-    bookmark = Bookmark.load(layout, JOB_NAME)  # also for a file a kill left rewritten, its bookmark not yet
-    for entry in record["landing"].values():
-        path = layout.root / entry["path"]
-        if entry["table"] == "sales" and path.is_file():
-            bookmark.rewritten(entry["relative"], path.stat().st_size, record["id"])
-    bookmark.save(layout)
+    _sync_bookmark(layout, record, list(record["landing"].values()))  # and a file a kill left rewritten, unbookmarked
 
 
 def _matching_csv_lines(con: Any, path: Path, dim_columns: Any, predicate: str) -> set[str]:
@@ -385,8 +379,21 @@ def _rewrite_lines(
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, path)
+    if table == "sales":  # at once: run-etl must not take the file as new (a rerun repairs a kill in between)
+        _sync_bookmark(layout, record, [record["landing"][key]])
     _count_rewrite(record, _key(zone, table), len(data))
     _save(layout, record)
+
+
+def _sync_bookmark(layout: LakeLayout, record: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    from datalake.targets.local.bookmark import Bookmark
+
+    bookmark = Bookmark.load(layout, JOB_NAME)
+    for entry in entries:
+        path = layout.root / entry["path"]
+        if entry["table"] == "sales" and path.is_file():
+            bookmark.rewritten(entry["relative"], path.stat().st_size, record["id"])
+    bookmark.save(layout)
 
 
 # ---------------------------------------------------------------------------------------- warehouse
