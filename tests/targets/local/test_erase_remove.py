@@ -375,3 +375,26 @@ def test_an_ingested_table_holding_the_column_is_refused_before_anything_changes
     assert {p: p.stat().st_mtime_ns for p in lake.root.rglob("*") if p.is_file() and p.name != "lake.lock"} == {
         p: t for p, t in tree.items() if p.name != "lake.lock"
     }
+
+
+def test_rows_left_anywhere_mean_a_non_zero_exit_no_audit_and_a_rerun_finishes(
+    lake: LakeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer = _customer(lake)
+    where = f"customer_id = {customer}"
+    monkeypatch.setattr(erase_remove, "_rewrite_lines", lambda *args, **kwargs: None)  # the landing files stay
+
+    failed = runner.invoke(app, ["erase", "--where", where, "--lake", str(lake.root)])
+
+    assert failed.exit_code == 1
+    text = " ".join(failed.output.split())
+    assert "matching row(s) remain" in text and "Traceback" not in failed.output
+    assert journal_file(lake).is_file() and not audit_dir(lake).exists()
+    left = _everywhere(lake, customer)
+    assert left["raw"] > 0 and left["parquet"] == left["warehouse"] == 0
+
+    monkeypatch.undo()
+    done = runner.invoke(app, ["erase", "--where", where, "--lake", str(lake.root)])
+    assert done.exit_code == 0, done.output
+    assert "Verified" in done.output and _everywhere(lake, customer) == dict.fromkeys(left, 0)
+    assert validate(lake).ok
