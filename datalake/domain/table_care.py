@@ -161,7 +161,7 @@ class EraseZone:
 
 @dataclass
 class EraseResult:
-    """What `datalake erase --dry-run` found: the predicate's columns and the matching rows per zone and file.
+    """What `datalake erase` found (--dry-run: to remove; else: removed, and left, which must be 0) per zone and file.
 
     The predicate's values are the user's own input and are echoed back; nothing of the matched rows is.
     """
