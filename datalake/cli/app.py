@@ -424,15 +424,24 @@ def erase(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Go ahead even when the predicate matches every row.")
     ] = False,
+    wait: WaitOpt = 0.0,
     lake: LakeOpt = None,
     target: TargetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The right to erasure, planned: every row matching --where in every zone, per file (this version: --dry-run)."""
+    """The right to erasure: remove every row matching --where from every zone, verify none is left, audit it."""
     from datalake.cli import render
+    from datalake.errors import CheckFailedError
 
-    result = _target(lake, target, "erase").erase(where, dry_run=dry_run, yes=yes)
+    tgt = _target(lake, target, "erase") if dry_run else _writer(lake, target, wait, "erase")
+    result = tgt.erase(where, dry_run=dry_run, yes=yes)
     render.show(as_json, result, render.render_erase)
+    if not result.ok:
+        raise CheckFailedError(
+            f"erase {result.erase_id}: {result.matching:,} matching row(s) remain"
+            + (f", {len(result.unverified)} file(s) or table(s) not erased or scanned" if result.unverified else ""),
+            hint="rerun `datalake erase` with the same --where; the erase is not done until this is 0",
+        )
 
 
 # ----------------------------------------------------------------------------------- archive

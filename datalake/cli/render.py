@@ -240,9 +240,12 @@ def render_maintain(result: Any) -> None:
 
 
 def render_erase(result: Any) -> None:
+    if not result.dry_run:
+        _render_erased(result)
+        return
     rows = []
     for z in result.zones:
-        note = f"{z.not_evaluated:,} CSV lines not evaluated" if z.not_evaluated else ""
+        note = f"{z.not_evaluated:,} lines without fields" if z.not_evaluated else ""
         if z.zone == "processed":
             note = f"current snapshot: {z.current_matching:,} of {z.current_rows:,}"
         rows.append([z.zone, z.table, len(z.files), sum(f.rows for f in z.files), z.matching, note])
@@ -252,6 +255,49 @@ def render_erase(result: Any) -> None:
     if files:
         ui.out.print(ui.table("Files that hold matching rows", ["zone", "file", "matching rows"], files))
     ui.out.print(f"{result.matching:,} matching row(s) in all (columns: {', '.join(result.columns)}).")
+
+
+def _render_erased(result: Any) -> None:
+    for line in result.recovered:
+        ui.err.print(f"[yellow]Recovered[/] {line}")
+    rows = [
+        [
+            z.zone,
+            z.table,
+            f"{z.removed:,}",
+            f"{z.matching:,}",
+            z.files_rewritten,
+            size(z.bytes_rewritten),
+            z.snapshot_id or "",
+            len(z.files),
+        ]
+        for z in result.zones
+    ]
+    headers = [
+        "zone",
+        "table",
+        "rows removed",
+        "still matching",
+        "files rewritten",
+        "bytes",
+        "snapshot",
+        "files scanned",
+    ]
+    ui.out.print(ui.table(f"erase {result.erase_id} (columns: {', '.join(result.columns)})", headers, rows))
+    expired = sum(result.snapshots_expired.values())
+    ui.out.print(
+        f"Removed {result.removed:,} row(s); expired {expired} older snapshot(s), removed {result.files_removed} "
+        f"file(s) no snapshot needs; {result.seconds:.1f}s."
+    )
+    for file in result.unverified:
+        ui.err.print(f"[red]Not proven clean[/] {file}")
+    if result.ok:
+        ui.out.print(
+            f"[green]Verified:[/] no row matches in any file of any zone holding {', '.join(result.columns)}. "
+            f"Audit record: {result.audit}"
+        )
+    else:
+        ui.err.print(f"[red]Not done:[/] {result.matching:,} matching row(s) remain.")
 
 
 # ----------------------------------------------------------------------------------- archive, destroy

@@ -141,7 +141,11 @@ class EraseZone:
     files: list[EraseFile] = field(default_factory=list)
     current_rows: int = 0  # processed tables: rows of the current snapshot (what queries read)
     current_matching: int = 0
-    not_evaluated: int = 0  # quarantined CSV lines: the original text, not evaluated against the predicate
+    not_evaluated: int = 0  # quarantined lines that are neither a JSON object nor CSV: no fields to evaluate
+    removed: int = 0  # erase: rows removed (processed tables: from the current snapshot)
+    files_rewritten: int = 0  # erase: files rewritten without the rows (or deleted, when nothing else was left)
+    bytes_rewritten: int = 0
+    snapshot_id: int | None = None  # erase: the table's overwrite snapshot
 
     @property
     def matching(self) -> int:
@@ -157,7 +161,7 @@ class EraseZone:
 
 @dataclass
 class EraseResult:
-    """What `datalake erase --dry-run` found: the predicate's columns and the matching rows per zone and file.
+    """What `datalake erase` found (--dry-run: to remove; else: removed, and left, which must be 0) per zone and file.
 
     The predicate's values are the user's own input and are echoed back; nothing of the matched rows is.
     """
@@ -166,16 +170,51 @@ class EraseResult:
     columns: list[str]
     dry_run: bool
     zones: list[EraseZone] = field(default_factory=list)
+    erase_id: str | None = None  # an erase (not a dry run): its id, audit record and what it found afterwards
+    erased_at: str | None = None
+    snapshots: dict[str, int] = field(default_factory=dict)  # table -> the erase's overwrite snapshot
+    snapshots_expired: dict[str, int] = field(default_factory=dict)
+    files_removed: int = 0  # data and metadata files of the tables no live snapshot needs any more
+    unverified: list[str] = field(default_factory=list)  # files that could not be scanned (a reader holds them)
+    recovered: list[str] = field(default_factory=list)
+    audit: str | None = None  # the audit record, relative to the lake root
+    seconds: float = 0.0
 
     @property
     def matching(self) -> int:
+        """Rows matching now (a dry run: what would be removed; an erase: what is left, which must be 0)."""
         return sum(z.matching for z in self.zones)
 
+    @property
+    def removed(self) -> int:
+        return sum(z.removed for z in self.zones)
+
+    @property
+    def ok(self) -> bool:
+        """A dry run always; an erase only when its verification found no matching row and nothing unscanned."""
+        return self.dry_run or (self.matching == 0 and not self.unverified)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "where": self.where,
             "columns": self.columns,
             "dry_run": self.dry_run,
             "matching": self.matching,
             "zones": [z.to_dict() for z in self.zones],
         }
+        if not self.dry_run:
+            data.update(
+                erase_id=self.erase_id,
+                erased_at=self.erased_at,
+                removed=self.removed,
+                remaining=self.matching,
+                snapshots=self.snapshots,
+                snapshots_expired=self.snapshots_expired,
+                files_removed=self.files_removed,
+                unverified=self.unverified,
+                recovered=self.recovered,
+                audit=self.audit,
+                seconds=self.seconds,
+                ok=self.ok,
+            )
+        return data

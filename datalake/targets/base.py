@@ -119,7 +119,7 @@ class Capabilities:
     history: bool = False  # `datalake history TABLE`: the table's snapshots (its Iceberg commits)
     time_travel: bool = False  # `datalake query --as-of SNAPSHOT`: the lake engine at an older snapshot
     maintain: bool = False  # `datalake maintain`: compaction, snapshot expiry and orphan removal of the tables
-    erase: bool = False  # `datalake erase --where P --dry-run`: the rows matching P, per zone and file
+    erase: bool = False  # `datalake erase --where P [--dry-run]`: remove the rows matching P from every zone, proven
     # engines that answer every benchmark query (they expose sales_fact and the dimensions); None: all
     benchmark_engines: tuple[str, ...] | None = None
 
@@ -199,7 +199,7 @@ class Target(ABC):
         self.unsupported("maintain")
 
     def erase(self, where: str, dry_run: bool = True, yes: bool = False) -> EraseResult:
-        """The rows matching `where` in every zone, per file (targets with `capabilities.erase`)."""
+        """Remove the rows matching `where` from every zone and verify (dry_run: count them per file, change nothing)."""
         self.unsupported("erase")
 
     def run_job(self, name: str, progress: Progress = NULL_PROGRESS) -> JobResult:

@@ -22,6 +22,7 @@ WRITERS = {
     "run-job": ["customer_aggregates"],
     "demo": ["--rows", "1000"],
     "maintain": ["--expire-older-than", "0s"],
+    "erase": ["--where", "customer_id = 1"],
 }
 # ... and for the readers, which never take the lock
 READERS = {
@@ -33,7 +34,7 @@ READERS = {
     "benchmark": ["--queries", "simple_aggregation", "--repeat", "1", "--no-chart"],
     "report": [],
     "cost-report": [],
-    "erase": ["--where", "customer_id = 1", "--dry-run"],  # this version only plans: it writes nothing
+    "erase": ["--where", "customer_id = 1", "--dry-run"],  # a writer without --dry-run (above)
 }
 
 

@@ -34,3 +34,10 @@ class Bookmark:
     def record(self, files: list[dict[str, Any]], run_id: str) -> None:
         for f in files:
             self.files[f["relative"]] = {"size": f["size"], "run_id": run_id}
+
+    def rewritten(self, relative: str, size: int, erase_id: str) -> bool:
+        """A consumed file rewritten by `erase` (lines removed): its new size, so it is not offered again."""
+        if relative not in self.files:
+            return False  # not consumed yet: the next run takes it as it is now
+        self.files[relative] = {**self.files[relative], "size": size, "erase_id": erase_id}
+        return True

@@ -1,14 +1,15 @@
 """`datalake erase --where PREDICATE --dry-run` on the local lake: which rows match, per zone and file.
 
-This version plans and proves; it removes nothing. The predicate is parsed with sqlglot and allowed only as
+The plan, and the proof: `erase_remove` runs this scan before removing (what it will remove) and after
+(what is left, which must be 0). It changes nothing. The predicate is parsed with sqlglot and allowed only as
 a pure predicate over known columns (comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, IS NULL, literals, casts):
 no function, no subquery, so it can be given to DuckDB on a locked-down connection without reading anything
 else. Every data file of every zone that holds the predicate's columns is scanned: the processed tables'
 Parquet files on disk (current or only named by older snapshots, dimension links and published names
 included), the warehouse's current generation, the raw and archived landing files read as run-etl reads them
 (JSON lines and CSV, values cast as run-etl casts them; an uncastable value does not match), and the raw
-dimension CSVs. Quarantined lines are the original text: JSON lines are evaluated on their fields; CSV lines
-are counted as not evaluated.
+dimension CSVs. Quarantined lines are the original text, evaluated on their fields as run-etl read them (JSON
+lines parsed, CSV lines split); the few that are neither hold no fields and are counted as not evaluated.
 """
 
 from __future__ import annotations
@@ -210,28 +211,53 @@ def _landing(con: Any, layout: LakeLayout, predicate: str, columns: list[str]) -
     return zones
 
 
+def quarantine_rows_sql(files: list[Path], columns: list[str]) -> str:
+    """Quarantined lines with the predicate's fields: JSON lines parsed as JSON, CSV lines split as run-etl splits them.
+
+    `_file` (the quarantine's Parquet file), `raw_record` and the fields; lines that are neither a JSON object
+    nor CSV (invalid JSON, say) hold no fields, as run-etl found, and are left out.
+    """
+    from datalake.domain import transform
+
+    types = {c.name: c.type for c in SALES_FACT_COLUMNS}
+    read = f"read_parquet({sql_list(files)}, filename = true, hive_partitioning = false)"
+    json_fields = ", ".join(
+        f"TRY_CAST(trim(json_extract_string(raw_record, '$.{c}')) AS {types[c]}) AS {c}" for c in columns
+    )
+    csv_fields = ", ".join(f"TRY_CAST(trim(r_{c}) AS {types[c]}) AS {c}" for c in columns)
+    csv_lines = f"(SELECT filename AS _source_file, raw_record AS _raw_record FROM {read} WHERE {_IS_CSV})"
+    return (
+        f"SELECT filename AS _file, raw_record, {json_fields} FROM {read} WHERE NOT {_IS_CSV} AND {_IS_JSON} "
+        f"UNION ALL SELECT _source_file AS _file, _raw_record AS raw_record, {csv_fields} "
+        f"FROM ({transform.csv_records_sql(csv_lines)}) WHERE _parse_error IS NULL"
+    )
+
+
+_IS_CSV = "lower(source_file) LIKE '%.csv'"
+_IS_JSON = "json_valid(raw_record) AND starts_with(ltrim(raw_record), '{')"
+
+
+def quarantine_files(layout: LakeLayout) -> list[Path]:
+    where = iceberg.location(layout, iceberg.table_defs()[iceberg.QUARANTINE])
+    return sorted(p for p in where.rglob("*.parquet") if not p.name.startswith((".", "_")))
+
+
 def _quarantine(con: Any, layout: LakeLayout, predicate: str, columns: list[str]) -> list[EraseZone]:
-    """Quarantined lines: a JSON line's fields are evaluated; a CSV line is counted as not evaluated."""
+    """Quarantined lines, evaluated on their fields (JSON lines and CSV lines, as run-etl read them)."""
     if not _has(RAW_SALES_FIELDS, columns):
         return []
-    where = iceberg.location(layout, iceberg.table_defs()[iceberg.QUARANTINE])
-    files = sorted(p for p in where.rglob("*.parquet") if not p.name.startswith((".", "_")))
+    files = quarantine_files(layout)
     zone = EraseZone("quarantine", iceberg.QUARANTINE)
     if files:
-        types = {c.name: c.type for c in SALES_FACT_COLUMNS}
-        fields = ", ".join(
-            f"TRY_CAST(trim(json_extract_string(raw_record, '$.{c}')) AS {types[c]}) AS {c}" for c in columns
+        counted = {f.file: f for f in _count_by_file(con, quarantine_rows_sql(files, columns), predicate)}
+        totals = con.execute(
+            f"SELECT filename, count(*) FROM read_parquet({sql_list(files)}, filename = true, hive_partitioning = false) "
+            "GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+        zone.files = _relative(
+            layout, [EraseFile(str(f), counted[str(f)].matching if str(f) in counted else 0, int(n)) for f, n in totals]
         )
-        source = (
-            f"SELECT {fields}, filename AS _file, raw_record FROM read_parquet({sql_list(files)}, filename = true, "
-            f"hive_partitioning = false) WHERE json_valid(raw_record) AND starts_with(ltrim(raw_record), '{{')"
-        )
-        zone.files = _relative(layout, _count_by_file(con, source, predicate))
-        total = con.execute(
-            f"SELECT count(*) FROM read_parquet({sql_list(files)}, hive_partitioning = false) "
-            f"WHERE NOT (json_valid(raw_record) AND starts_with(ltrim(raw_record), '{{'))"
-        ).fetchone()[0]
-        zone.not_evaluated = int(total)
+        zone.not_evaluated = sum(f.rows for f in zone.files) - sum(f.rows for f in counted.values())
     return [zone]
 
 

@@ -121,13 +121,11 @@ class LocalTarget(Target):
 
     def erase(self, where: str, dry_run: bool = True, yes: bool = False) -> EraseResult:
         from datalake.targets.local.erase import plan
+        from datalake.targets.local.erase_remove import erase
 
-        if not dry_run:
-            raise UsageError(
-                "erase removes nothing in this version: it shows what would be removed, per zone and file",
-                hint="run it with --dry-run; see docs/table-care.md for what erasing still needs",
-            )
-        return plan(self.layout, where, yes)
+        if dry_run:
+            return plan(self.layout, where, yes)
+        return erase(self.layout, where, yes, wait=self.lock_wait)
 
     def archive(self, older_than_days: int, dry_run: bool = False) -> model.ArchiveResult:
         from datalake.targets.local.archive import archive

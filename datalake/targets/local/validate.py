@@ -22,6 +22,7 @@ from datalake.targets.local import duckdb_resources, warehouse
 from datalake.targets.local.bookmark import Bookmark
 from datalake.targets.local.crawler import list_data_files, sales_files, sales_records_sql
 from datalake.targets.local.engines import published_files
+from datalake.targets.local.erase_remove import erased_rows
 from datalake.targets.local.etl.run import JOB_NAME, require_lake
 from datalake.targets.local.sandbox import lock_down
 
@@ -60,7 +61,7 @@ def validate(layout: LakeLayout, freshness_days: int | None = None, today: date 
         wh_rows = warehouse.table_counts(layout).get(WAREHOUSE_FACT_TABLE, 0)
 
         checks = [
-            _reconciliation(raw_rows, processed, sum(rules.values()), wh_rows),
+            _reconciliation(raw_rows, processed, sum(rules.values()), wh_rows, erased_rows(layout)),
             _quality_rules(rules, raw_rows),
         ]
         if facts:
@@ -91,14 +92,24 @@ def _quarantine_by_rule(con: Any, quarantined: list[Path]) -> dict[str, int]:
     return rules
 
 
-def _reconciliation(raw_rows: int, processed: int, quarantine_rows: int, wh_rows: int) -> Check:
-    """Every raw record is accounted for: processed or quarantined, and every processed row loaded."""
-    balanced = raw_rows == processed + quarantine_rows
+def _reconciliation(raw_rows: int, processed: int, quarantine_rows: int, wh_rows: int, erased: int = 0) -> Check:
+    """Every raw record is accounted for: processed, quarantined or erased, and every processed row loaded.
+
+    erased: rows `datalake erase` took from the tables whose raw lines are still counted (its audit records).
+    """
+    balanced = raw_rows == processed + quarantine_rows + erased
+    also = f" + erased {erased:,}" if erased else ""
     return Check(
         "reconciliation",
         "pass" if balanced and processed == wh_rows else "fail",
-        f"raw {raw_rows:,} = processed {processed:,} + quarantined {quarantine_rows:,}; warehouse {wh_rows:,}",
-        {"raw": raw_rows, "processed": processed, "quarantined": quarantine_rows, "warehouse": wh_rows},
+        f"raw {raw_rows:,} = processed {processed:,} + quarantined {quarantine_rows:,}{also}; warehouse {wh_rows:,}",
+        {
+            "raw": raw_rows,
+            "processed": processed,
+            "quarantined": quarantine_rows,
+            "erased": erased,
+            "warehouse": wh_rows,
+        },
     )
 
 

@@ -615,3 +615,52 @@ def table_counts(layout: LakeLayout) -> dict[str, int]:
         return {n: snap.con.execute(f"SELECT count(*) FROM {quote_ident(n)}").fetchone()[0] for n in sorted(names)}
     finally:
         snap.con.close()
+
+
+# ------------------------------------------------------------------ erase (issue 18)
+
+
+def rewrite_without(layout: LakeLayout, where: dict[str, str], tag: str) -> dict[str, int]:
+    """A new generation of one segment holding every table as readers see it, less the rows `where` matches.
+
+    where: table -> a predicate over its columns (its rows matching it are left out; NULL keeps the row).
+    Written beside the old segments and switched to in one rename of the pointer, as a load is, so a
+    reader sees the rows or not, never half; the old segments are then deleted (`collect_garbage`: a
+    segment a reader still holds stays until a later writer finds it free). Returns rows left out per table.
+    """
+    gen = _adopt_legacy(layout)
+    paths = segment_paths(layout, gen)
+    removed: dict[str, int] = {}
+
+    def fill(con: Any) -> None:
+        target = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute("ATTACH ':memory:' AS erase_views")
+        con.execute("USE erase_views")
+        attach(con, paths)
+        views = [
+            r[0]
+            for r in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE database_name = 'erase_views' AND NOT internal"
+            ).fetchall()
+        ]
+        con.execute("BEGIN TRANSACTION")
+        for table in views:
+            if table in ("sales_fact", REPLACED_MARKER):  # the alias view; a whole segment replaces nothing
+                continue
+            name = quote_ident(table)
+            keep = f" WHERE NOT coalesce(({where[table]}), false)" if table in where else ""
+            con.execute(f"CREATE TABLE {quote_ident(target)}.main.{name} AS SELECT * FROM {name}{keep}")
+            if table in where:
+                before = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                after = con.execute(f"SELECT count(*) FROM {quote_ident(target)}.main.{name}").fetchone()[0]
+                removed[table] = int(before - after)
+        con.execute("COMMIT")
+        con.execute(f"USE {quote_ident(target)}")
+        con.execute("DETACH erase_views")
+        for alias in [f"s{i}" for i in range(len(paths))]:
+            con.execute(f"DETACH {alias}")
+
+    segment, _ = _write_segment(layout, gen, tag, fill, transaction=False)
+    _switch(layout, Generation(gen.number + 1, [segment], gen.loaded))
+    collect_garbage(layout)
+    return removed

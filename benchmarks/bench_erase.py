@@ -1,0 +1,109 @@
+"""`datalake erase` of one customer on a lake of --rows sales: seconds, and rows and bytes rewritten per zone.
+
+The lake is made by --runs rounds of seed + run-etl (so older snapshots and older dimension versions hold
+the customer too), the oldest third of the raw partitions archived. The customer erased is the one with the
+most sales. The erase's own verification (every file of every zone scanned again) is part of its time.
+
+Usage:
+    PYTHONPATH=. python benchmarks/bench_erase.py --rows 2000000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import write
+from datalake.config import Settings
+from datalake.format import size
+from datalake.model import EtlOptions, SeedOptions
+from datalake.targets.local.target import LocalTarget
+
+NAME = "erase"
+RESULT_NAMES = (NAME,)
+END = date(2026, 6, 30)
+
+
+def build(root: Path, rows: int, runs: int) -> tuple[LocalTarget, float]:
+    target = LocalTarget(Settings(lake=root))
+    target.deploy()
+    days = 365 // runs
+    began = time.perf_counter()
+    for i in range(runs):
+        end = END - timedelta(days=days * (runs - 1 - i))
+        target.seed(SeedOptions(rows=rows // runs, days=days, end_date=end, seed=2000 + i))
+        target.run_etl(EtlOptions(run_ts=datetime(2026, 7, 1, tzinfo=UTC) + timedelta(minutes=i)))
+    archive_before = END - timedelta(days=365 * 2 // 3)
+    target.archive((date.today() - archive_before).days)
+    return target, time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-erase-") as scratch:
+        target, build_seconds = build(Path(scratch) / "lake", args.rows, args.runs)
+        with target.query_engine("lake") as engine:
+            customer = engine.execute(
+                "SELECT customer_id FROM sales_fact GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+            ).rows[0][0]
+        where = f"customer_id = {customer}"
+        began = time.perf_counter()
+        planned = target.erase(where, dry_run=True)
+        plan_seconds = time.perf_counter() - began
+        result = target.erase(where, dry_run=False)
+    figures: dict[str, Any] = {
+        "rows": args.rows,
+        "runs": args.runs,
+        "build_seconds": round(build_seconds, 1),
+        "dry_run_seconds": round(plan_seconds, 2),
+        "erase_seconds": result.seconds,
+        "ok": result.ok,
+        "rows_removed": result.removed,
+        "rows_remaining": result.matching,
+        "files_scanned": sum(len(z.files) for z in planned.zones),
+        "snapshots_expired": sum(result.snapshots_expired.values()),
+        "files_removed": result.files_removed,
+        "zones": {
+            f"{z.zone}/{z.table}": {
+                "rows_removed": z.removed,
+                "still_matching": z.matching,
+                "files_rewritten": z.files_rewritten,
+                "bytes_rewritten": z.bytes_rewritten,
+            }
+            for z in result.zones
+        },
+    }
+    path = write(NAME, figures)
+    print(render(figures))
+    print(f"written: {path}")
+
+
+def render(document: dict[str, Any]) -> str:
+    """The results as a Markdown section of docs/benchmarks.md (a results file's `figures`, or the whole file)."""
+    f = document.get("figures", document)
+    lines = [
+        f"`erase` of one customer on a lake of {f['rows']:,} sales from {f['runs']} runs (`benchmarks/bench_erase.py`): "
+        f"{f['rows_removed']:,} rows removed in {f['erase_seconds']:.1f} s, verification included "
+        f"({f['rows_remaining']:,} left{'' if f['ok'] else ': NOT DONE'}); the dry run over {f['files_scanned']:,} "
+        f"files took {f['dry_run_seconds']:.1f} s; {f['snapshots_expired']} older snapshot(s) expired and "
+        f"{f['files_removed']} file(s) removed.",
+        "",
+        "| zone | rows removed | files rewritten | bytes rewritten |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {zone} | {z['rows_removed']:,} | {z['files_rewritten']:,} | {size(z['bytes_rewritten'])} |"
+        for zone, z in f["zones"].items()
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
