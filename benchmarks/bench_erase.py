@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks import results
 from benchmarks.results import write
 from datalake.config import Settings
 from datalake.format import size
@@ -87,8 +88,9 @@ def main() -> None:
 
 def render(document: dict[str, Any]) -> str:
     """The results as a Markdown section of docs/benchmarks.md (a results file's `figures`, or the whole file)."""
-    f = document.get("figures", document)
+    f = document["figures"]
     lines = [
+        *results.header(document, "Table care: erase", "The right to erasure (`datalake erase --where`), verified."),
         f"`erase` of one customer on a lake of {f['rows']:,} sales from {f['runs']} runs (`benchmarks/bench_erase.py`): "
         f"{f['rows_removed']:,} rows removed in {f['erase_seconds']:.1f} s, verification included "
         f"({f['rows_remaining']:,} left{'' if f['ok'] else ': NOT DONE'}); the dry run over {f['files_scanned']:,} "
