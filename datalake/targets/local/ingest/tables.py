@@ -262,8 +262,23 @@ def current_files(layout: LakeLayout, names: Iterable[str], at_ms: int | None = 
     ingested before the lake had Iceberg tables, until its next ingest); with `at_ms`, so are tables
     without one by then (they did not exist yet). No catalog at all: {}.
     """
-    if not iceberg.catalog_file(layout).is_file():
+    names = list(names)
+    if not names or not iceberg.catalog_file(layout).is_file():
         return {}
+    if at_ms is None:  # the current snapshots, read as the query path reads run-etl's (no pyiceberg import)
+        from datalake.targets.local import iceberg_read
+
+        try:
+            current = iceberg_read.current_tables(
+                iceberg.catalog_file(layout), iceberg.CATALOG_NAME, iceberg.NAMESPACE, names
+            )
+            return {
+                name: sorted(iceberg_read.local_path(uri) for uri in iceberg_read.snapshot_files(snapshot))
+                for name, metadata in current.items()
+                if (snapshot := iceberg_read.current_snapshot(metadata)) is not None
+            }
+        except iceberg_read.Unsupported:
+            pass
     catalog = iceberg.open_reader(layout)
     found: dict[str, list[Path]] = {}
     for name in names:
