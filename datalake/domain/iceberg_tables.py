@@ -183,32 +183,7 @@ def data_file(table: Any, uri: str, size: int, parquet_metadata: Any, relative_f
 
     What pyiceberg's `add_files` does, except for where the partition values come from (see the module doc).
     """
-    from pyiceberg.io.pyarrow import (
-        compute_statistics_plan,
-        data_file_statistics_from_parquet_metadata,
-        parquet_path_to_id_mapping,
-    )
-    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
-
-    metadata = table.metadata
-    schema = metadata.schema()
-    statistics = data_file_statistics_from_parquet_metadata(
-        parquet_metadata=parquet_metadata,
-        stats_columns=compute_statistics_plan(schema, metadata.properties),
-        parquet_column_mapping=parquet_path_to_id_mapping(schema),
-    )
-    return DataFile.from_args(
-        content=DataFileContent.DATA,
-        file_path=uri,
-        file_format=FileFormat.PARQUET,
-        partition=partition_record(table, relative_folders, uri),
-        file_size_in_bytes=size,
-        sort_order_id=None,
-        spec_id=metadata.default_spec_id,
-        equality_ids=None,
-        key_metadata=None,
-        **statistics.to_serialized_dict(),
-    )
+    return _data_file_with(table, uri, size, parquet_metadata, partition_record(table, relative_folders, uri))
 
 
 # ---------------------------------------------------------------------------------------- commits
