@@ -144,7 +144,7 @@ def create_table(catalog: Any, tdef: TableDef, location_uri: str, namespace: str
 
     namespace: `processed` locally; on AWS the Glue database Terraform made.
     """
-    from pyiceberg.exceptions import TableAlreadyExistsError
+    from pyiceberg.exceptions import CommitFailedException, NoSuchTableError, TableAlreadyExistsError
 
     schema = iceberg_schema(tdef.columns)
     try:
@@ -155,8 +155,12 @@ def create_table(catalog: Any, tdef: TableDef, location_uri: str, namespace: str
             partition_spec=partition_spec(schema, tdef.partition_by),
             properties=table_properties(schema, f"{location_uri}/{METADATA_DIR}"),
         )
-    except TableAlreadyExistsError:
-        return catalog.load_table((namespace, tdef.name))
+    except (TableAlreadyExistsError, CommitFailedException) as lost:
+        # a create that lost the race is reported either way (the SQL catalog: "Table already exists")
+        try:
+            return catalog.load_table((namespace, tdef.name))
+        except NoSuchTableError:
+            raise lost from None  # not a lost race: the commit failed for another reason
 
 
 # ---------------------------------------------------------------------------------------- data files

@@ -72,7 +72,7 @@ def create(catalog: Any, layout: LakeLayout, name: str, columns: list[tuple[str,
 
     Schema, spec and properties in one catalog commit; a writer that lost the race to create it loads it.
     """
-    from pyiceberg.exceptions import TableAlreadyExistsError
+    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
 
     where = location(layout, name)
     where.mkdir(parents=True, exist_ok=True)
@@ -90,8 +90,11 @@ def create(catalog: Any, layout: LakeLayout, name: str, columns: list[tuple[str,
                         spec.add_identity(key)
             # files written by DuckDB carry no Iceberg field ids: readers map their columns by name
             tx.set_properties(**{NAME_MAPPING: tx.table_metadata.schema().name_mapping.model_dump_json()})
-    except TableAlreadyExistsError:
-        pass
+    except (TableAlreadyExistsError, CommitFailedException):
+        # the SQL catalog reports a create that lost the race either way ("Table already exists"): load it,
+        # and let any other commit failure through
+        if load(catalog, layout, name) is None:
+            raise
     return load(catalog, layout, name)
 
 
