@@ -13,31 +13,25 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks import results
+from benchmarks.bench_maintain import END
+from benchmarks.bench_maintain import build as build_runs
 from benchmarks.results import write
-from datalake.config import Settings
 from datalake.format import size
-from datalake.model import EtlOptions, SeedOptions
 from datalake.targets.local.target import LocalTarget
 
 NAME = "erase"
 RESULT_NAMES = (NAME,)
-END = date(2026, 6, 30)
 
 
 def build(root: Path, rows: int, runs: int) -> tuple[LocalTarget, float]:
-    target = LocalTarget(Settings(lake=root))
-    target.deploy()
-    days = 365 // runs
+    """bench_maintain's lake of small runs, then its oldest third archived (erase must reach the archive too)."""
     began = time.perf_counter()
-    for i in range(runs):
-        end = END - timedelta(days=days * (runs - 1 - i))
-        target.seed(SeedOptions(rows=rows // runs, days=days, end_date=end, seed=2000 + i))
-        target.run_etl(EtlOptions(run_ts=datetime(2026, 7, 1, tzinfo=UTC) + timedelta(minutes=i)))
+    target, _ = build_runs(root, rows, runs, seed_base=2000)
     archive_before = END - timedelta(days=365 * 2 // 3)
     target.archive((date.today() - archive_before).days)
     return target, time.perf_counter() - began

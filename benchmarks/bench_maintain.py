@@ -34,14 +34,15 @@ RESULT_NAMES = (NAME,)
 END = date(2026, 6, 30)
 
 
-def build(root: Path, rows: int, runs: int) -> tuple[LocalTarget, float]:
+def build(root: Path, rows: int, runs: int, seed_base: int = 1000) -> tuple[LocalTarget, float]:
+    """A lake of `runs` small seed + run-etl rounds over one year ending at END; the seconds it took."""
     target = LocalTarget(Settings(lake=root))
     target.deploy()
     days = 365 // runs
     began = time.perf_counter()
     for i in range(runs):
         end = END - timedelta(days=days * (runs - 1 - i))
-        target.seed(SeedOptions(rows=rows // runs, days=days, end_date=end, seed=1000 + i))
+        target.seed(SeedOptions(rows=rows // runs, days=days, end_date=end, seed=seed_base + i))
         target.run_etl(EtlOptions(run_ts=datetime(2026, 7, 1, tzinfo=UTC) + timedelta(minutes=i)))
     return target, time.perf_counter() - began
 
